@@ -1,0 +1,209 @@
+"""Reads of tickets. Visibility is built in: every list starts from tickets_visible_to(user)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from kefu.accounts.models import User
+from kefu.core.pagination import Page, keyset_page
+from kefu.core.text import query_tokens
+from kefu.customers.models import CustomerPhone
+from kefu.tickets.access import tickets_visible_to, visible_tickets_q
+from kefu.tickets.choices import OPEN_STATUSES, MessageKind
+from kefu.tickets.models import Category, Ticket, TicketAttachment, TicketEvent, TicketMessage, TicketTransfer
+
+NUMBER_RE = re.compile(r"^GD\d{8}-\d{6}$", re.IGNORECASE)
+PHONE_RE = re.compile(r"^\+?[\d\s\-]{5,24}$")
+
+SORTS = {
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+}
+
+
+@dataclass
+class TicketFilter:
+    scope: str = "all"  # all | mine | team | owned | owned_elsewhere | unassigned
+    status: list[str] = field(default_factory=list)
+    open_only: bool = False
+    priority: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    team_id: int | None = None
+    assignee_id: int | None = None
+    category_id: int | None = None
+    customer_id: int | None = None
+    q: str = ""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sort: str = "-updated_at"
+
+
+def _list_base() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("customer", "customer__tier", "assignee", "owner", "team", "category").only(
+        "id", "number", "title", "kind", "channel", "priority", "priority_rank", "status", "created_at", "updated_at",
+        "transfer_count", "first_response_at", "team_id", "assignee_id", "owner_id", "customer_id", "category_id",
+        "customer__name", "customer__is_vip", "customer__tier__name", "customer__tier__rank",
+        "assignee__username", "assignee__display_name", "assignee__first_name", "assignee__last_name",
+        "owner__username", "owner__display_name", "owner__first_name", "owner__last_name",
+        "team__name", "category__name",
+    )
+
+
+def ticket_filter_qs(*, user: User, f: TicketFilter) -> QuerySet[Ticket]:
+    qs = _list_base().filter(visible_tickets_q(user))
+    if f.scope == "mine":
+        qs = qs.filter(assignee_id=user.pk)
+    elif f.scope == "team":
+        qs = qs.filter(team_id=user.team_id) if user.team_id else qs.none()
+    elif f.scope == "owned":
+        qs = qs.filter(owner_id=user.pk)
+    elif f.scope == "owned_elsewhere":
+        qs = qs.filter(owner_id=user.pk).exclude(assignee_id=user.pk)
+    elif f.scope == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    if f.open_only:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if f.status:
+        qs = qs.filter(status__in=f.status)
+    if f.priority:
+        qs = qs.filter(priority__in=f.priority)
+    if f.kind:
+        qs = qs.filter(kind__in=f.kind)
+    if f.channel:
+        qs = qs.filter(channel__in=f.channel)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.assignee_id:
+        qs = qs.filter(assignee_id=f.assignee_id)
+    if f.customer_id:
+        qs = qs.filter(customer_id=f.customer_id)
+    if f.category_id:
+        cat = Category.objects.filter(pk=f.category_id).only("path").first()
+        qs = qs.filter(category__path__startswith=cat.path) if cat else qs.none()
+    if f.created_from:
+        qs = qs.filter(created_at__gte=f.created_from)
+    if f.created_to:
+        qs = qs.filter(created_at__lt=f.created_to)
+    if f.q.strip():
+        qs = qs.filter(search_q(f.q))
+    return qs
+
+
+def ticket_list_visible_to(*, user: User, f: TicketFilter, cursor: str | None = None, limit: int = 25) -> Page:
+    """One page of the tickets `user` may see, filtered and keyset-paginated. Two queries at most
+    (the page, plus tags are not loaded here), whatever the page depth."""
+    ordering = SORTS.get(f.sort, SORTS["-updated_at"])
+    return keyset_page(ticket_filter_qs(user=user, f=f), ordering=ordering, cursor=cursor, limit=max(1, min(limit, 100)))
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+def fulltext_q(text: str) -> Q:
+    """Tickets whose title, description or messages contain every word of `text` (Chinese segmented)."""
+    tokens = query_tokens(text)
+    if not tokens:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
+        return Q(
+            pk__in=RawSQL(
+                "SELECT id FROM tickets_ticket WHERE array_to_tsvector(string_to_array(search_text, ' ')) @@ %s::tsquery",
+                [tsquery],
+            )
+        )
+    if connection.vendor == "sqlite":
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        return Q(pk__in=RawSQL("SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s", [match]))
+    q = Q()
+    for t in tokens:
+        q &= Q(search_text__contains=t)
+    return q
+
+
+def search_q(text: str) -> Q:
+    """What the global search box means: a ticket number, a phone number, a customer name, or words."""
+    text = text.strip()
+    if NUMBER_RE.match(text):
+        return Q(number=text.upper())
+    if PHONE_RE.match(text) and sum(c.isdigit() for c in text) >= 5:
+        digits = re.sub(r"\D", "", text)
+        return Q(contact_phone=digits) | Q(customer_id__in=CustomerPhone.objects.filter(number=digits).values("customer_id"))
+    return fulltext_q(text) | Q(customer__name=text)
+
+
+# --- one ticket ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    event: TicketEvent | None = None
+    message: TicketMessage | None = None
+
+
+def ticket_timeline(*, ticket: Ticket, for_customer: bool = False) -> list[TimelineEntry]:
+    """Events and messages in order. The customer sees public replies and no internal notes."""
+    messages = list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.select_related("document")))
+    )
+    if for_customer:
+        return [TimelineEntry(at=m.created_at, kind="message", message=m) for m in messages if m.kind == MessageKind.REPLY]
+    by_id = {m.pk: m for m in messages}
+    entries: list[TimelineEntry] = []
+    for ev in TicketEvent.objects.filter(ticket=ticket).select_related("actor"):
+        msg = by_id.pop(ev.data.get("message_id"), None) if "message_id" in ev.data else None
+        entries.append(TimelineEntry(at=ev.created_at, kind="message" if msg else "event", event=ev, message=msg))
+    entries.extend(TimelineEntry(at=m.created_at, kind="message", message=m) for m in by_id.values())
+    entries.sort(key=lambda e: (e.at, e.event.pk if e.event else 0))
+    return entries
+
+
+def ticket_detail_related(*, ticket: Ticket) -> dict[str, object]:
+    return {
+        "transfers": list(TicketTransfer.objects.filter(ticket=ticket).select_related("from_team", "to_team", "from_user", "to_user", "actor")),
+        "attachments": list(TicketAttachment.objects.filter(ticket=ticket).select_related("document")),
+        "tags": list(ticket.tags.all()),
+        "links": list(ticket.links_out.select_related("to_ticket")) + list(ticket.links_in.select_related("from_ticket")),
+    }
+
+
+def customer_ticket_history(*, user: User, customer_id: int, exclude_id: int | None = None, limit: int = 10) -> list[Ticket]:
+    qs = _list_base().filter(visible_tickets_q(user), customer_id=customer_id)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def overview_counts(*, user: User) -> dict[str, list[dict[str, object]]]:
+    """Open tickets by status, team and priority, within what `user` may see."""
+    qs = tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    return {
+        "by_status": list(qs.values("status").annotate(n=Count("id")).order_by("status")),
+        "by_team": list(qs.values("team__name").annotate(n=Count("id")).order_by("-n")),
+        "by_priority": list(qs.values("priority", "priority_rank").annotate(n=Count("id")).order_by("-priority_rank")),
+    }
+
+
+def queue_counts(*, user: User) -> dict[str, int]:
+    """Live counts for the queue tabs, in one query."""
+    qs = tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    agg = qs.aggregate(
+        mine=Count("id", filter=Q(assignee_id=user.pk)),
+        team=Count("id", filter=Q(team_id=user.team_id)) if user.team_id else Count("id", filter=Q(pk__in=[])),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        owned_elsewhere=Count("id", filter=Q(owner_id=user.pk) & ~Q(assignee_id=user.pk)),
+    )
+    return {k: int(v or 0) for k, v in agg.items()}

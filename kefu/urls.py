@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic.base import RedirectView
+
+from kefu.api import api
+
+admin.site.site_header = "kefu 客服中心"
+admin.site.site_title = "kefu"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tickets:queue", permanent=False)),
+    path("accounts/", include("kefu.accounts.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
+    path("customers/", include("kefu.customers.urls")),
+    path("portal/", include("kefu.tickets.portal_urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
