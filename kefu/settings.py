@@ -6,6 +6,7 @@ SQLite under KEFU_DATA_DIR is the zero-config default; DATABASE_URL=postgres://.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -59,6 +60,12 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+        # Tests use a file, not shared-cache memory, so concurrent-writer tests see real SQLite locking
+        # (busy timeout) instead of "table is locked"; the pid keeps parallel runs apart.
+        "TEST": {
+            "NAME": os.getenv("KEFU_TEST_DB_NAME")
+            or str(Path(tempfile.gettempdir()) / f"kefu_test_{os.getpid()}.sqlite3")
         },
     }
 

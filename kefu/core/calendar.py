@@ -113,17 +113,16 @@ _FULL_DAY = (WorkingPeriod(timedelta(0), _DAY),)
 class _CalendarState:
     """Derived, mutable-but-invisible data of a calendar: zone object and day/week caches."""
 
-    __slots__ = ("zone", "days", "weeks", "always_open", "has_weekly_time", "last_open_date")
+    __slots__ = ("zone", "days", "weeks", "always_open", "never_open")
 
     def __init__(self, cal: BusinessCalendar) -> None:
         self.zone = ZoneInfo(cal.tz)
         self.days: dict[date, _Day] = {}
         self.weeks: dict[date, int] = {}
         self.always_open = not cal.holidays and all(day == _FULL_DAY for day in cal.week)
-        self.has_weekly_time = any(cal.week)
-        # Without weekly periods, only make-up days open; past the last one a search must stop.
-        opening = [d for d in cal.workdays if d not in cal.holidays] if cal.week[cal.makeup_weekday] else []
-        self.last_open_date: date | None = max(opening, default=None)
+        # Make-up days use a weekday's periods, so without weekly periods nothing ever opens (and a
+        # search for the next opening would never end). With them, every week opens eventually.
+        self.never_open = not any(cal.week)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -287,9 +286,9 @@ class BusinessCalendar:
     def next_open(self, at: datetime) -> datetime:
         """`at` (in UTC) if the calendar is open then, else the next opening."""
         x = _to_us(at, "at")
+        self._check_opens()
         d = at.astimezone(self.zone).date()
         while True:
-            self._check_horizon(d)
             for s, e in self._day(d)[0]:
                 if e > x:
                     return _from_us(max(s, x))
@@ -341,10 +340,9 @@ class BusinessCalendar:
             d += _DAY
         return total
 
-    def _check_horizon(self, day: date) -> None:
-        state = self._state
-        if not state.has_weekly_time and (state.last_open_date is None or day > state.last_open_date):
-            raise ValueError("the calendar has no working time after this date; cannot reach the duration")
+    def _check_opens(self) -> None:
+        if self._state.never_open:
+            raise ValueError("the calendar has no working periods: it never opens")
 
 
 def _to_us(dt: datetime, name: str) -> int:
@@ -401,10 +399,10 @@ def add_business_time(start: datetime, duration: timedelta, calendar: BusinessCa
         return _from_us(x)
     if calendar._state.always_open:
         return _from_us(x + remaining)
+    calendar._check_opens()
     first_day = start.astimezone(calendar.zone).date()
     d = first_day
     while True:
-        calendar._check_horizon(d)
         intervals, total = calendar._day(d)
         if intervals and not (total < remaining and intervals[0][0] >= x):
             for s, e in intervals:
@@ -421,7 +419,6 @@ def add_business_time(start: datetime, duration: timedelta, calendar: BusinessCa
         # From the second day after start on, every interval lies after `start`: skip whole weeks.
         if d.weekday() == 0 and d - first_day >= 2 * _DAY:
             while True:
-                calendar._check_horizon(d)
                 week = calendar._week_total(d)
                 if week >= remaining:
                     break

@@ -1,0 +1,369 @@
+"""Bulk import of ticket history from an old system (migration), in batches.
+
+`ticket_create` is one ticket per transaction with a row lock on the day's number sequence; that is
+right for intake and far too slow for a migration of millions of rows. This service builds the rows
+in memory and writes each batch with bulk_create, but computes everything the way `ticket_create`
+does: numbers GD<yyyymmdd>-<seq> from TicketNumberSequence, `search_text` from
+kefu.core.text (title and description as one text, message bodies merged in as
+`ticket_add_message` does), a `created` event per ticket and a timeline event per message.
+
+Customers are matched by phone (the import's identity) and created, with the phone, when unknown.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import Team, User
+from kefu.core.errors import DomainError
+from kefu.core.text import index_text, index_tokens
+from kefu.customers.models import Customer, CustomerPhone
+from kefu.customers.services import default_tier, normalize_phone
+from kefu.tickets.choices import (
+    PRIORITY_RANK,
+    Channel,
+    EventKind,
+    MessageKind,
+    Priority,
+    TicketKind,
+    TicketStatus,
+)
+from kefu.tickets.models import Ticket, TicketEvent, TicketMessage, TicketNumberSequence
+from kefu.tickets.services import NUMBER_PREFIX
+
+DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+@dataclass
+class ImportMessage:
+    """A reply or note of the old system. `from_customer` marks the customer's own replies."""
+
+    kind: str
+    body: str
+    created_at: datetime
+    author_id: int | None = None
+    from_customer: bool = False
+
+
+@dataclass
+class ImportTicket:
+    """One ticket of the old system. Ids (team, assignee, owner) refer to rows that already exist."""
+
+    title: str
+    created_at: datetime
+    description: str = ""
+    kind: str = TicketKind.INQUIRY
+    channel: str = Channel.PHONE
+    priority: str = Priority.NORMAL
+    status: str = TicketStatus.NEW
+    updated_at: datetime | None = None
+    customer_name: str = ""
+    customer_phone: str = ""
+    team_id: int | None = None
+    assignee_id: int | None = None
+    owner_id: int | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    messages: list[ImportMessage] = field(default_factory=list)
+
+
+@dataclass
+class BulkImportResult:
+    tickets: int = 0
+    messages: int = 0
+    events: int = 0
+    customers_created: int = 0
+    first_number: str = ""
+    last_number: str = ""
+    segmented: int = 0  # texts run through jieba (the rest came from the cache)
+
+
+# --- segmentation ------------------------------------------------------------------------------------
+
+
+class _Segmenter:
+    """index_text with a cache of identical texts (history is full of template texts) and, for the
+    rest, a process pool: jieba is pure Python and holds the GIL, so threads would not help."""
+
+    def __init__(self, processes: int, cache_size: int = 200_000) -> None:
+        self.cache: dict[str, tuple[str, ...]] = {}
+        self.cache_size = cache_size
+        self.pool = None
+        self.segmented = 0
+        if processes > 1:
+            index_text("")  # load the dictionary once, before the fork, so workers share it
+            self.pool = multiprocessing.get_context("fork").Pool(processes)
+
+    def tokens(self, texts: list[str]) -> dict[str, tuple[str, ...]]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if todo:
+            if self.pool is not None and len(todo) > 200:
+                results = self.pool.map(_tokens_of, todo, chunksize=max(1, len(todo) // 64))
+            else:
+                results = [_tokens_of(t) for t in todo]
+            self.segmented += len(todo)
+            if len(self.cache) + len(todo) > self.cache_size:
+                self.cache.clear()
+            self.cache.update(zip(todo, results, strict=True))
+        return {t: self.cache[t] for t in texts}
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _tokens_of(text: str) -> tuple[str, ...]:
+    return tuple(index_tokens(text))
+
+
+def _main_text(row: ImportTicket) -> str:
+    # Exactly what ticket_create indexes: index_text(title, description).
+    return " ".join(p for p in (row.title, row.description) if p)
+
+
+def _search_text(main: tuple[str, ...], bodies: list[tuple[str, ...]]) -> str:
+    # As ticket_add_message's _merged_tokens: earlier tokens first, each token once.
+    tokens = dict.fromkeys(main)
+    for toks in bodies:
+        for tok in toks:
+            tokens.setdefault(tok)
+    return " ".join(tokens)
+
+
+# --- numbers -----------------------------------------------------------------------------------------
+
+
+def _reserve_numbers(day: date, count: int) -> int:
+    """Reserve `count` numbers of `day`; returns the first sequence value.
+
+    The same row ticket_number_next bumps, bumped by `count` in one upsert: it takes the row lock
+    until the batch commits, so concurrent ticket_create calls continue after the imported numbers
+    and never reuse one. Works on PostgreSQL and SQLite (3.35+: ON CONFLICT ... RETURNING)."""
+    table = connection.ops.quote_name(TicketNumberSequence._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, %s) "  # noqa: S608 (table name is ours)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + EXCLUDED.last RETURNING last",
+            [day.isoformat(), count],
+        )
+        last = int(cur.fetchone()[0])
+    if last > 999_999:
+        raise DomainError(code="number_overflow", message=_("More than 999,999 tickets on %(day)s.") % {"day": day})
+    return last - count + 1
+
+
+# --- the service -------------------------------------------------------------------------------------
+
+
+def _batches(rows: Iterable[ImportTicket], size: int) -> Iterator[list[ImportTicket]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _validate(row: ImportTicket, index: int) -> None:
+    problems = []
+    if not row.title.strip():
+        problems.append("title")
+    if row.kind not in TicketKind.values:
+        problems.append("kind")
+    if row.channel not in Channel.values:
+        problems.append("channel")
+    if row.priority not in Priority.values:
+        problems.append("priority")
+    if row.status not in TicketStatus.values:
+        problems.append("status")
+    if timezone.is_naive(row.created_at):
+        problems.append("created_at")
+    if any(m.kind not in MessageKind.values or not m.body.strip() for m in row.messages):
+        problems.append("messages")
+    if problems:
+        raise DomainError(
+            code="import_invalid_row",
+            message=_("Row %(index)s is invalid: %(fields)s") % {"index": index, "fields": ", ".join(problems)},
+            fields={p: [_("Invalid.")] for p in problems},
+        )
+
+
+def tickets_bulk_import(
+    *,
+    actor: User | None,
+    rows: Iterable[ImportTicket],
+    batch_size: int = 5000,
+    processes: int = 1,
+) -> BulkImportResult:
+    """Import history tickets (with their messages and customers) in batches of `batch_size`.
+
+    Each batch is one transaction: numbers reserved from TicketNumberSequence (row lock per day,
+    held to commit), customers matched by phone or created, tickets, messages and events written
+    with bulk_create. A failing batch rolls back alone; earlier batches stay (the result says how
+    many went in). Within a batch numbers follow created_at. `processes` > 1 segments Chinese text
+    in a process pool. No notifications are sent and no side effects are scheduled: this is history.
+    Validation errors raise DomainError(code="import_invalid_row") before the batch writes anything.
+    """
+    result = BulkImportResult()
+    teams = dict(Team.objects.values_list("id", "name"))
+    usernames = dict(User.objects.values_list("id", "username"))
+    tier = default_tier()
+    segmenter = _Segmenter(processes)
+    offset = 0
+    try:
+        for batch in _batches(rows, batch_size):
+            for i, row in enumerate(batch):
+                _validate(row, offset + i)
+            offset += len(batch)
+            batch.sort(key=lambda r: r.created_at)
+            cache = segmenter.tokens(
+                [_main_text(r) for r in batch] + [m.body for r in batch for m in r.messages]
+            )
+            with transaction.atomic():
+                _write_batch(
+                    batch=batch, actor=actor, cache=cache, teams=teams, usernames=usernames, tier_id=tier and tier.pk,
+                    result=result,
+                )
+    finally:
+        segmenter.close()
+        result.segmented = segmenter.segmented
+    return result
+
+
+def _customers_for(batch: list[ImportTicket], tier_id: int | None, result: BulkImportResult) -> dict[str, int]:
+    """customer id by normalized phone: existing customers matched, unknown ones created."""
+    names: dict[str, str] = {}
+    for row in batch:
+        if row.customer_phone:
+            names.setdefault(normalize_phone(row.customer_phone), row.customer_name)
+    if not names:
+        return {}
+    found: dict[str, int] = {}
+    for number, customer_id in (
+        CustomerPhone.objects.filter(number__in=list(names)).order_by("-id").values_list("number", "customer_id")
+    ):
+        found[number] = customer_id  # ordered by -id: the oldest customer wins, as customer_find does
+    missing = [n for n in names if n not in found]
+    if missing:
+        created = Customer.objects.bulk_create(
+            [Customer(name=(names[n].strip() or n)[:100], tier_id=tier_id) for n in missing]
+        )
+        CustomerPhone.objects.bulk_create(
+            [CustomerPhone(customer_id=c.pk, number=n, is_primary=True) for n, c in zip(missing, created, strict=True)]
+        )
+        found.update((n, c.pk) for n, c in zip(missing, created, strict=True))
+        result.customers_created += len(missing)
+    return found
+
+
+def _write_batch(
+    *,
+    batch: list[ImportTicket],
+    actor: User | None,
+    cache: dict[str, tuple[str, ...]],
+    teams: dict[int, str],
+    usernames: dict[int, str],
+    tier_id: int | None,
+    result: BulkImportResult,
+) -> None:
+    per_day: dict[date, list[ImportTicket]] = defaultdict(list)
+    for row in batch:
+        per_day[timezone.localdate(row.created_at)].append(row)
+    numbers: dict[int, str] = {}
+    for day, day_rows in per_day.items():
+        first = _reserve_numbers(day, len(day_rows))
+        for seq, row in enumerate(day_rows, start=first):
+            numbers[id(row)] = f"{NUMBER_PREFIX}{day:%Y%m%d}-{seq:06d}"
+    customers = _customers_for(batch, tier_id, result)
+
+    tickets: list[Ticket] = []
+    for row in batch:
+        phone = normalize_phone(row.customer_phone) if row.customer_phone else ""
+        tickets.append(
+            Ticket(
+                number=numbers[id(row)],
+                title=row.title.strip()[:200],
+                description=row.description,
+                kind=row.kind,
+                channel=row.channel,
+                priority=row.priority,
+                priority_rank=PRIORITY_RANK[Priority(row.priority)],
+                status=row.status,
+                customer_id=customers.get(phone),
+                contact_phone=phone,
+                owner_id=row.owner_id,
+                assignee_id=row.assignee_id,
+                team_id=row.team_id,
+                created_by_id=actor.pk if actor else None,
+                search_text=_search_text(cache[_main_text(row)], [cache[m.body] for m in row.messages]),
+                created_at=row.created_at,
+                updated_at=row.updated_at or row.created_at,
+                first_response_at=row.first_response_at,
+                resolved_at=row.resolved_at,
+                closed_at=row.closed_at,
+                # As _apply_status: a resolved ticket closes itself later (the clock picks it up).
+                auto_close_due_at=(
+                    (row.resolved_at or row.updated_at or row.created_at) + timedelta(days=settings.KEFU_AUTO_CLOSE_DAYS)
+                    if row.status == TicketStatus.RESOLVED
+                    else None
+                ),
+            )
+        )
+    Ticket.objects.bulk_create(tickets)
+
+    messages: list[TicketMessage] = []
+    for row, ticket in zip(batch, tickets, strict=True):
+        messages.extend(
+            TicketMessage(
+                ticket_id=ticket.pk, kind=m.kind, author_id=m.author_id, from_customer=m.from_customer,
+                body=m.body, created_at=m.created_at,
+            )
+            for m in row.messages
+        )
+    TicketMessage.objects.bulk_create(messages)
+
+    events: list[TicketEvent] = []
+    by_ticket: dict[int, list[TicketMessage]] = defaultdict(list)
+    for msg in messages:
+        by_ticket[msg.ticket_id].append(msg)
+    actor_id = actor.pk if actor else None
+    for row, ticket in zip(batch, tickets, strict=True):
+        events.append(
+            _event(ticket, EventKind.CREATED, actor_id, row.created_at, channel=row.channel, priority=row.priority,
+                   team=teams.get(row.team_id) if row.team_id else None, imported=True)
+        )
+        if row.assignee_id:
+            events.append(_event(ticket, EventKind.ASSIGNED, actor_id, row.created_at, to=usernames.get(row.assignee_id)))
+        for msg in by_ticket.get(ticket.pk, []):
+            kind = (
+                EventKind.CUSTOMER_REPLIED if msg.from_customer
+                else EventKind.REPLIED if msg.kind == MessageKind.REPLY else EventKind.NOTED
+            )
+            events.append(
+                _event(ticket, kind, None if msg.from_customer else msg.author_id, msg.created_at,
+                       by_customer=msg.from_customer, message_id=msg.pk)
+            )
+        if row.status in DONE_STATUSES:
+            done_at = (row.closed_at if row.status == TicketStatus.CLOSED else row.resolved_at) or ticket.updated_at
+            events.append(_event(ticket, EventKind.STATUS_CHANGED, actor_id, done_at, to=row.status, imported=True))
+    TicketEvent.objects.bulk_create(events)
+
+    result.tickets += len(tickets)
+    result.messages += len(messages)
+    result.events += len(events)
+    result.first_number = result.first_number or tickets[0].number
+    result.last_number = tickets[-1].number
+
+
+def _event(ticket: Ticket, kind: str, actor_id: int | None, at: datetime, by_customer: bool = False, **data: Any) -> TicketEvent:
+    return TicketEvent(ticket_id=ticket.pk, kind=kind, actor_id=actor_id, by_customer=by_customer, data=data, created_at=at)

@@ -1,0 +1,17 @@
+"""Time-driven ticket work, run by `kefu clock` (see kefu.core.clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kefu.core.clock import Job, register
+from kefu.tickets.models import Ticket
+from kefu.tickets.services import ticket_auto_close
+
+
+def _auto_close(ticket_id: int, due_at: datetime, now: datetime) -> bool:
+    return ticket_auto_close(ticket_id=ticket_id, due_at=due_at, now=now)
+
+
+# A resolved ticket closes itself KEFU_AUTO_CLOSE_DAYS after resolution (partial index ticket_auto_close_due_idx).
+register(Job(name="ticket_auto_close", model=Ticket, due_field="auto_close_due_at", handle=_auto_close))
