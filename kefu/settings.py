@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

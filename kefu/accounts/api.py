@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict
@@ -25,7 +27,7 @@ class MeOut(Schema):
     role: Role
     team: TeamRef | None
     presence: Presence
-    presence_changed_at: str | None
+    presence_changed_at: datetime | None
     may_see_contacts: bool
     sees_all_tickets: bool
 
@@ -44,7 +46,7 @@ def me_out(user: User) -> dict[str, object]:
         "role": user.role,
         "team": {"id": user.team.pk, "name": user.team.name} if user.team_id and user.team else None,
         "presence": user.presence,
-        "presence_changed_at": user.presence_changed_at.isoformat() if user.presence_changed_at else None,
+        "presence_changed_at": user.presence_changed_at,
         "may_see_contacts": user.may_see_contacts,
         "sees_all_tickets": user.sees_all_tickets,
     }

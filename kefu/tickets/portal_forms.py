@@ -66,12 +66,18 @@ class AttachmentMixin(forms.Form):
     attachment = forms.FileField(
         label=gettext_lazy("Attachment (optional)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
 
-    def __init__(self, *args: Any, too_large: set[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, too_large: set[str] | None = None, allow_attachment: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.too_large = too_large or set()
+        if not allow_attachment:
+            # Attachments are archived on the customer; a ticket without one cannot take them.
+            del self.fields["attachment"]
+            return
         self.fields["attachment"].help_text = _("A photo, PDF or document, up to %(mb)s MB.") % {
             "mb": settings.KEFU_UPLOAD_MAX_BYTES // (1024 * 1024)
         }

@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 
 from kefu.accounts.models import User
 from kefu.core.pagination import Page, keyset_page
-from kefu.core.text import query_tokens
+from kefu.core.text import is_single_cjk, query_tokens
 from kefu.customers.models import CustomerPhone
 from kefu.tickets.access import tickets_visible_to, visible_tickets_q
 from kefu.tickets.choices import OPEN_STATUSES, MessageKind
@@ -50,7 +50,7 @@ class TicketFilter:
 def _list_base() -> QuerySet[Ticket]:
     return Ticket.objects.select_related("customer", "customer__tier", "assignee", "owner", "team", "category").only(
         "id", "number", "title", "kind", "channel", "priority", "priority_rank", "status", "created_at", "updated_at",
-        "transfer_count", "first_response_at", "team_id", "assignee_id", "owner_id", "customer_id", "category_id",
+        "transfer_count", "first_response_at", "resolved_at", "closed_at", "description", "contact_phone", "team_id", "assignee_id", "owner_id", "customer_id", "category_id",
         "customer__name", "customer__is_vip", "customer__tier__name", "customer__tier__rank",
         "assignee__username", "assignee__display_name", "assignee__first_name", "assignee__last_name",
         "owner__username", "owner__display_name", "owner__first_name", "owner__last_name",
@@ -113,6 +113,13 @@ def fulltext_q(text: str) -> Q:
     tokens = query_tokens(text)
     if not tokens:
         return Q(pk__in=[])
+    if all(is_single_cjk(t) for t in tokens):
+        # One-character queries are not in the word/bigram index: match them as substrings of the
+        # indexed text (a scan, so slower on big tables; rare in practice).
+        q = Q()
+        for t in tokens:
+            q &= Q(search_text__contains=t)
+        return q
     if connection.vendor == "postgresql":
         tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
         return Q(

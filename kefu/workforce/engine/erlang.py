@@ -157,7 +157,7 @@ def _log_poisson_weight(s: FloatArray, y: FloatArray) -> FloatArray:
         acc = np.zeros_like(un)
         for k in range(19, 1, -1):
             acc = ((-1) ** k) / (k * (k - 1)) + un * acc
-        phi[near] = acc * un * un / un**0 if un.size else acc
+        phi[near] = acc * un * un
         far = ~near
         uf = u[far]
         phi[far] = (1.0 + uf) * np.log1p(uf) - uf
@@ -238,6 +238,12 @@ class _ErlangACore:
     p_wait: FloatArray
     p_abandon: FloatArray
 
+    def take(self, idx: NDArray[np.intp]) -> _ErlangACore:
+        return _ErlangACore(
+            a=self.a[idx], x=self.x[idx], log_pax=self.log_pax[idx], p_wait=self.p_wait[idx],
+            p_abandon=self.p_abandon[idx],
+        )
+
 
 def _erlang_a_core(n: FloatArray, load: FloatArray, aht: FloatArray, patience: FloatArray) -> _ErlangACore:
     ratio = patience / aht
@@ -273,27 +279,35 @@ def _erlang_a_answered_wait_sum(core: _ErlangACore) -> FloatArray:
 
     Terms with P(a+k, x) = 1 to double precision (a+k more than _WINDOW_SD·√x below x) are summed with the
     digamma function; the window around x is summed explicitly with P(b, x) = Σ_{i≥0} g(b+i, x), a sum of
-    positive terms (stable), and the tail beyond the window is negligible.
+    positive terms (stable), and the tail beyond the window is negligible. Inside the window
+    log g(b+1, x) = log g(b, x) + log(x/(b+1)), one logarithm per term.
     """
     a, x, log_pax = core.a, core.x, core.log_pax
     sd = np.sqrt(x)
     k0 = np.floor(np.maximum(0.0, x - a - _WINDOW_SD * sd))
-    head = np.zeros_like(a)
+    out = np.zeros_like(a)
     far = k0 > 0  # implies x − a > 9√x, so P(a, x) = 1 to double precision
-    head[far] = (special.digamma(a[far] + k0[far] + 1.0) - special.digamma(a[far] + 1.0)) * np.exp(-log_pax[far])
-    out = np.empty_like(a)
-    if a.size == 0:
-        return out
-    width = int(np.ceil(2.0 * _WINDOW_SD * sd.max() + 40.0))
-    rows = max(1, _MAX_CELLS // width)
-    steps = np.arange(1.0, width + 1.0)
-    for start in range(0, a.size, rows):
-        sl = slice(start, start + rows)
-        b = (a[sl] + k0[sl])[:, None] + steps[None, :]
-        g = np.exp(_log_g(b, x[sl, None]) - log_pax[sl, None])
+    out[far] = (special.digamma(a[far] + k0[far] + 1.0) - special.digamma(a[far] + 1.0)) * np.exp(-log_pax[far])
+    # Rows sorted by x share a chunk with rows of similar window width.
+    order = np.argsort(x, kind="stable")
+    start = 0
+    while start < order.size:
+        width = int(np.ceil(2.0 * _WINDOW_SD * sd[order[start]] + 40.0))
+        rows = max(1, _MAX_CELLS // width)
+        sel = order[start : start + rows]
+        width = int(np.ceil(2.0 * _WINDOW_SD * sd[sel].max() + 40.0))
+        start += sel.size
+        b0 = a[sel] + k0[sel] + 1.0
+        xs = x[sel]
+        b = b0[:, None] + np.arange(width, dtype=np.float64)[None, :]
+        steps = np.log(xs)[:, None] - np.log(b[:, 1:])
+        log_g = np.empty_like(b)
+        log_g[:, 0] = _log_g(b0, xs) - log_pax[sel]
+        log_g[:, 1:] = log_g[:, :1] + np.cumsum(steps, axis=1)
+        g = np.exp(log_g)
         p_rel = np.cumsum(g[:, ::-1], axis=1)[:, ::-1]  # P(b, x) / P(a, x)
-        out[sl] = (p_rel / b).sum(axis=1)
-    return head + out
+        out[sel] += (p_rel / b).sum(axis=1)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
