@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import DomainError
 
@@ -32,7 +33,27 @@ def decode_cursor(cursor: str, n: int) -> list[Any]:
             raise ValueError
         return values
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise DomainError(code="invalid_cursor", message="Invalid cursor.") from exc
+        raise DomainError(code="invalid_cursor", message=_("Invalid cursor.")) from exc
+
+
+def _cursor_value(field: str, value: Any) -> Any:
+    """Check a decoded cursor value against the field it pages on, so a forged cursor is a 400, not a
+    database error: datetimes for *_at fields, 64-bit integers for ids, plain strings otherwise."""
+    try:
+        if field.endswith("_at"):
+            if not isinstance(value, str):
+                raise ValueError
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if field == "id" or field.endswith("_id") or field.endswith("rank"):
+            if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
+                raise ValueError
+            return value
+        if not isinstance(value, str) or "\x00" in value:
+            raise ValueError
+        return value
+    except ValueError as exc:
+        raise DomainError(code="invalid_cursor", message=_("Invalid cursor.")) from exc
 
 
 def keyset_page(qs: QuerySet, *, ordering: tuple[str, str], cursor: str | None, limit: int) -> Page:
@@ -46,12 +67,7 @@ def keyset_page(qs: QuerySet, *, ordering: tuple[str, str], cursor: str | None, 
     f1, f2 = first.lstrip("-"), second.lstrip("-")
     qs = qs.order_by(first, second)
     if cursor:
-        v1, v2 = decode_cursor(cursor, 2)
-        if isinstance(v1, str) and f1.endswith("_at"):
-            try:
-                v1 = datetime.fromisoformat(v1)
-            except ValueError as exc:
-                raise DomainError(code="invalid_cursor", message="Invalid cursor.") from exc
+        v1, v2 = (_cursor_value(f, v) for f, v in zip((f1, f2), decode_cursor(cursor, 2), strict=True))
         op = "lt" if desc else "gt"
         # `a <= x AND (a < x OR b < y)`: the first term lets the (a, b) index do a range scan.
         qs = qs.filter(**{f"{f1}__{op}e": v1}).filter(Q(**{f"{f1}__{op}": v1}) | Q(**{f"{f2}__{op}": v2}))

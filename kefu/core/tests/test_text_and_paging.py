@@ -5,7 +5,7 @@ import pytest
 from kefu.core.errors import DomainError
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.core.pagination import decode_cursor, encode_cursor
-from kefu.core.text import index_tokens, query_tokens
+from kefu.core.text import index_tokens, is_single_cjk, query_tokens
 
 
 def test_index_tokens_segment_chinese_and_keep_subwords():
@@ -37,7 +37,10 @@ def test_every_substring_of_two_or_more_chars_is_found(text):
                 j < len(text) and text[j - 1 : j + 1].isascii() and text[j - 1 : j + 1].isalnum()
             ):
                 continue
-            assert set(query_tokens(text[i:j])) <= indexed, text[i:j]
+            tokens = query_tokens(text[i:j])
+            if tokens and all(is_single_cjk(t) for t in tokens):
+                continue  # lone characters are matched as substrings by the selector, not the index
+            assert set(tokens) <= indexed, text[i:j]
 
 
 @pytest.mark.parametrize(

@@ -196,28 +196,36 @@ def _array(name: str, value: ArrayLike) -> FloatArray:
 # Goal checks on the busy intervals (1-d), shared by the search, the certification and meets_goals.
 
 
+Metric = Callable[[NDArray[np.intp]], FloatArray]
+
+
 def _met(
     goals: StaffingGoals,
+    size: int,
     *,
-    sl: Callable[[], FloatArray] | None,
-    asa: Callable[[], FloatArray],
-    abandonment: Callable[[], FloatArray] | None,
-    occupancy: Callable[[], FloatArray],
-) -> BoolArray | None:
-    """AND of the goals present; each metric is computed only if its goal is present. None means "no goal"."""
-    ok: BoolArray | None = None
-
-    def both(cur: BoolArray | None, new: BoolArray) -> BoolArray:
-        return new if cur is None else cur & new
-
-    if goals.service_level is not None and sl is not None:
-        ok = both(ok, sl() >= goals.service_level - GOAL_TOLERANCE)
-    if goals.asa is not None:
-        ok = both(ok, asa() <= goals.asa * (1 + GOAL_TOLERANCE))
-    if goals.abandonment is not None and abandonment is not None:
-        ok = both(ok, abandonment() <= goals.abandonment + GOAL_TOLERANCE)
+    occupancy: Metric,
+    abandonment: Metric | None,
+    sl: Metric | None,
+    asa: Metric,
+) -> BoolArray:
+    """AND of the goals present, cheapest first; each later metric is computed only for the rows still passing."""
+    checks: list[tuple[Metric, float, bool]] = []  # (metric, bound, is_lower_bound)
     if goals.occupancy is not None:
-        ok = both(ok, occupancy() <= goals.occupancy + GOAL_TOLERANCE)
+        checks.append((occupancy, goals.occupancy + GOAL_TOLERANCE, False))
+    if goals.abandonment is not None and abandonment is not None:
+        checks.append((abandonment, goals.abandonment + GOAL_TOLERANCE, False))
+    if goals.service_level is not None and sl is not None:
+        checks.append((sl, goals.service_level - GOAL_TOLERANCE, True))
+    if goals.asa is not None:
+        checks.append((asa, goals.asa * (1 + GOAL_TOLERANCE), False))
+    alive = np.arange(size)
+    for metric, bound, at_least in checks:
+        if not alive.size:
+            break
+        values = metric(alive)
+        alive = alive[values >= bound] if at_least else alive[values <= bound]
+    ok = np.zeros(size, dtype=bool)
+    ok[alive] = True
     return ok
 
 
@@ -225,15 +233,19 @@ def _erlang_c_met(goals: StaffingGoals, n: FloatArray, load: FloatArray, aht: Fl
     """Goals for Erlang C with n > A, given the Erlang B value b = B(n, A)."""
     pw = b / (b + (1.0 - load / n) * (1.0 - b))
     target = goals.service_time
-    ok = _met(
+
+    def sl(i: NDArray[np.intp]) -> FloatArray:
+        assert target is not None
+        return 1.0 - pw[i] * np.exp(-(n[i] - load[i]) * target / aht[i])
+
+    return _met(
         goals,
-        sl=None if target is None else (lambda: 1.0 - pw * np.exp(-(n - load) * target / aht)),
-        asa=lambda: pw * aht / (n - load),
+        n.size,
+        occupancy=lambda i: load[i] / n[i],
         abandonment=None,
-        occupancy=lambda: load / n,
+        sl=sl,
+        asa=lambda i: pw[i] * aht[i] / (n[i] - load[i]),
     )
-    assert ok is not None
-    return ok
 
 
 def _erlang_a_met(
@@ -242,27 +254,28 @@ def _erlang_a_met(
     """Goals for Erlang A with n >= 1."""
     core = erlang._erlang_a_core(n, load, aht, patience)
     target = goals.service_time
+    short = goals.short_abandon
 
-    def sl() -> FloatArray:
+    def sl(i: NDArray[np.intp]) -> FloatArray:
         assert target is not None
-        short = None if goals.short_abandon is None else np.full_like(n, goals.short_abandon)
         return erlang._erlang_a_sl_kernel(
-            n, load, aht, patience, np.full_like(n, target), goals.sl_definition, short, core=core
+            n[i], load[i], aht[i], patience[i], np.full(i.size, target), goals.sl_definition,
+            None if short is None else np.full(i.size, short), core=core.take(i),
         )
 
-    def asa() -> FloatArray:
-        answered = 1.0 - core.p_abandon
-        return core.p_wait * patience * (core.a / core.x) * erlang._erlang_a_answered_wait_sum(core) / answered
+    def asa(i: NDArray[np.intp]) -> FloatArray:
+        c = core.take(i)
+        wait_sum = erlang._erlang_a_answered_wait_sum(c)
+        return c.p_wait * patience[i] * (c.a / c.x) * wait_sum / (1.0 - c.p_abandon)
 
-    ok = _met(
+    return _met(
         goals,
+        n.size,
+        occupancy=lambda i: load[i] * (1.0 - core.p_abandon[i]) / n[i],
+        abandonment=lambda i: core.p_abandon[i],
         sl=sl,
         asa=asa,
-        abandonment=lambda: core.p_abandon,
-        occupancy=lambda: load * (1.0 - core.p_abandon) / n,
     )
-    assert ok is not None
-    return ok
 
 
 def _feasible(problem: _Problem, idx: IntArray, n: FloatArray) -> BoolArray:
