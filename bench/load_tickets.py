@@ -142,7 +142,8 @@ def main() -> None:
     print(
         f"imported {result.tickets} tickets, {result.messages} messages, {result.events} events, "
         f"{result.customers_created} new customers in {elapsed:.1f}s "
-        f"({result.tickets / elapsed:.0f} tickets/s); jieba ran on {result.segmented} distinct texts; "
+        f"({result.tickets / elapsed:.0f} tickets/s); jieba ran on {result.segmented} distinct texts "
+        f"({result.seconds_segmenting:.1f}s), writing {result.seconds_writing:.1f}s; "
         f"numbers {result.first_number} .. {result.last_number}"
     )
     if connection.vendor == "postgresql":

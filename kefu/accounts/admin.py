@@ -14,7 +14,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "display_name", "email")
     filter_horizontal = ("skills", "groups", "user_permissions")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Service desk"), {"fields": ("display_name", "role", "team", "skills", "capacity", "presence", "can_see_contacts")}),
     )
     add_fieldsets = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,21 +39,26 @@ def decode_cursor(cursor: str, n: int) -> list[Any]:
 
 def _cursor_value(field: str, value: Any) -> Any:
     """Check a decoded cursor value against the field it pages on, so a forged cursor is a 400, not a
-    database error: datetimes for *_at fields, 64-bit integers for ids, plain strings otherwise."""
+    database error: aware datetimes for *_at fields, 64-bit integers, strings without NUL."""
     try:
         if field.endswith("_at"):
             if not isinstance(value, str):
                 raise ValueError
             parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        if field == "id" or field.endswith("_id") or field.endswith("rank"):
-            if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        if field in ("id", "pk") or field.endswith("_id"):
+            if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError
-            return value
-        if not isinstance(value, str) or "\x00" in value:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError
+        if isinstance(value, str) and "\x00" in value:
             raise ValueError
         return value
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise DomainError(code="invalid_cursor", message=_("Invalid cursor.")) from exc
 
 

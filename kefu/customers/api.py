@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from kefu.accounts.models import User
@@ -215,7 +215,7 @@ def _get(viewer: User, customer_id: int) -> Customer:
 
 
 @router.post("/", response={201: CustomerDetailOut}, summary="Create a customer")
-def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> Status:
     customer = customer_create(
         actor=request.auth,
         name=payload.name,
@@ -229,7 +229,7 @@ def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> tuple
         tags=payload.tags,
         notes=payload.notes,
     )
-    return 201, customer_out(_get(request.auth, customer.pk), request.auth, detail=True)
+    return Status(201, customer_out(_get(request.auth, customer.pk), request.auth, detail=True))
 
 
 @router.get("/", response=CustomerList, summary="Search customers by phone, email, external ID or name")

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router
+from ninja import Header, Query, Router, Status
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
@@ -112,7 +112,7 @@ def _customer(actor: User, ref: CustomerRefIn | None) -> Customer | None:
         raise DomainError(
             code=exc.code,
             message=exc.message,
-            fields={f"customer.{k}": v for k, v in exc.fields.items()},
+            fields={k if k == "customer" else f"customer.{k}": v for k, v in exc.fields.items()},
             status=exc.status,
         ) from exc
     return customer
@@ -149,7 +149,7 @@ def ticket_create_endpoint(
     response: HttpResponse,
     payload: TicketIn,
     idempotency_key: Header[Text200 | None] = None,  # type: ignore[type-arg]
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     actor: User = request.auth
     # One transaction: a refused create (409, 403) leaves no inline customer behind.
     with transaction.atomic():
@@ -162,7 +162,7 @@ def ticket_create_endpoint(
                 response["Idempotent-Replayed"] = "true"
         else:
             ticket = ticket_create(actor=actor, data=data)
-    return 201, ticket_out(ticket, actor)
+    return Status(201, ticket_out(ticket, actor))
 
 
 @router.get("/", response=TicketPage, summary="List tickets (filters, keyset pagination)")
@@ -212,13 +212,13 @@ def ticket_update_endpoint(request: HttpRequest, number: Text200, payload: Ticke
 
 
 @router.post("/{number}/messages", response={201: MessageOut}, summary="Add a public reply or an internal note")
-def ticket_message_endpoint(request: HttpRequest, number: Text200, payload: MessageIn) -> tuple[int, dict[str, Any]]:
+def ticket_message_endpoint(request: HttpRequest, number: Text200, payload: MessageIn) -> Status:
     # Reply and status change commit together or not at all.
     with transaction.atomic():
         message = ticket_add_message(
             actor=request.auth, number=number, kind=payload.kind, body=payload.body, status=payload.status
         )
-    return 201, message_out(message)
+    return Status(201, message_out(message))
 
 
 @router.post("/{number}/assign", response=TicketOut, summary="Assign to a user, or return to the team queue")

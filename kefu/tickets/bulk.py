@@ -2,7 +2,7 @@
 
 `ticket_create` is one ticket per transaction with a row lock on the day's number sequence; that is
 right for intake and far too slow for a migration of millions of rows. This service builds the rows
-in memory and writes each batch with bulk_create, but computes everything the way `ticket_create`
+in memory and writes each batch with COPY on PostgreSQL (bulk_create elsewhere), but computes everything the way `ticket_create`
 does: numbers GD<yyyymmdd>-<seq> from TicketNumberSequence, `search_text` from
 kefu.core.text (title and description as one text, message bodies merged in as
 `ticket_add_message` does), a `created` event per ticket and a timeline event per message.
@@ -12,7 +12,9 @@ Customers are matched by phone (the import's identity) and created, with the pho
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import JSONField, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,6 +91,8 @@ class BulkImportResult:
     first_number: str = ""
     last_number: str = ""
     segmented: int = 0  # texts run through jieba (the rest came from the cache)
+    seconds_segmenting: float = 0.0
+    seconds_writing: float = 0.0
 
 
 # --- segmentation ------------------------------------------------------------------------------------
@@ -209,7 +214,7 @@ def tickets_bulk_import(
 
     Each batch is one transaction: numbers reserved from TicketNumberSequence (row lock per day,
     held to commit), customers matched by phone or created, tickets, messages and events written
-    with bulk_create. A failing batch rolls back alone; earlier batches stay (the result says how
+    with COPY (PostgreSQL) or bulk_create. A failing batch rolls back alone; earlier batches stay (the result says how
     many went in). Within a batch numbers follow created_at. `processes` > 1 segments Chinese text
     in a process pool. No notifications are sent and no side effects are scheduled: this is history.
     Validation errors raise DomainError(code="import_invalid_row") before the batch writes anything.
@@ -226,14 +231,18 @@ def tickets_bulk_import(
                 _validate(row, offset + i)
             offset += len(batch)
             batch.sort(key=lambda r: r.created_at)
+            started = time.perf_counter()
             cache = segmenter.tokens(
                 [_main_text(r) for r in batch] + [m.body for r in batch for m in r.messages]
             )
+            result.seconds_segmenting += time.perf_counter() - started
+            started = time.perf_counter()
             with transaction.atomic():
                 _write_batch(
                     batch=batch, actor=actor, cache=cache, teams=teams, usernames=usernames, tier_id=tier and tier.pk,
                     result=result,
                 )
+            result.seconds_writing += time.perf_counter() - started
     finally:
         segmenter.close()
         result.segmented = segmenter.segmented
@@ -255,15 +264,65 @@ def _customers_for(batch: list[ImportTicket], tier_id: int | None, result: BulkI
         found[number] = customer_id  # ordered by -id: the oldest customer wins, as customer_find does
     missing = [n for n in names if n not in found]
     if missing:
-        created = Customer.objects.bulk_create(
-            [Customer(name=(names[n].strip() or n)[:100], tier_id=tier_id) for n in missing]
+        ids = _insert(Customer, [{"name": (names[n].strip() or n)[:100], "tier_id": tier_id} for n in missing])
+        _insert(
+            CustomerPhone,
+            [{"customer_id": c, "number": n, "is_primary": True} for n, c in zip(missing, ids, strict=True)],
+            returning=False,
         )
-        CustomerPhone.objects.bulk_create(
-            [CustomerPhone(customer_id=c.pk, number=n, is_primary=True) for n, c in zip(missing, created, strict=True)]
-        )
-        found.update((n, c.pk) for n, c in zip(missing, created, strict=True))
+        found.update(zip(missing, ids, strict=True))
         result.customers_created += len(missing)
     return found
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def _complete(model: type[Model], row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Fill the fields a row leaves out the way Model() + save() would: defaults, auto_now(_add), NULL."""
+    for f in model._meta.concrete_fields:
+        if f.attname in row or f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            row[f.attname] = now
+        else:
+            row[f.attname] = f.get_default()  # the default, "" for text, else None
+    return row
+
+
+def _insert(model: type[Model], rows: list[dict[str, Any]], *, returning: bool = True) -> list[int]:
+    """Insert rows (dicts of attname -> value); returns their ids in order.
+
+    PostgreSQL: ids are drawn from the table's identity sequence first, then the rows go in with
+    COPY (psycopg), several times faster than INSERT and without building model instances.
+    Elsewhere (SQLite): bulk_create, which returns the ids."""
+    if not rows:
+        return []
+    now = timezone.now()
+    rows = [_complete(model, r, now) for r in rows]
+    if connection.vendor != "postgresql":
+        objs = model._default_manager.bulk_create([model(**r) for r in rows])
+        return [o.pk for o in objs]
+    table = model._meta.db_table
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    pk = model._meta.pk
+    json_cols = {f.attname for f in fields if isinstance(f, JSONField)}
+    with connection.cursor() as cur:
+        ids: list[int] = []
+        if returning:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk.column, len(rows)],
+            )
+            ids = [r[0] for r in cur.fetchall()]
+        columns = ([pk.column] if returning else []) + [f.column for f in fields]
+        sql = f"COPY {connection.ops.quote_name(table)} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
+        attnames = [f.attname for f in fields]
+        with cur.cursor.copy(sql) as copy:
+            for i, r in enumerate(rows):
+                values = [json.dumps(r[a], ensure_ascii=False) if a in json_cols else r[a] for a in attnames]
+                copy.write_row(([ids[i]] if returning else []) + values)
+    return ids
 
 
 def _write_batch(
@@ -285,85 +344,90 @@ def _write_batch(
         for seq, row in enumerate(day_rows, start=first):
             numbers[id(row)] = f"{NUMBER_PREFIX}{day:%Y%m%d}-{seq:06d}"
     customers = _customers_for(batch, tier_id, result)
+    actor_id = actor.pk if actor else None
 
-    tickets: list[Ticket] = []
+    tickets: list[dict[str, Any]] = []
     for row in batch:
         phone = normalize_phone(row.customer_phone) if row.customer_phone else ""
+        updated_at = row.updated_at or row.created_at
         tickets.append(
-            Ticket(
-                number=numbers[id(row)],
-                title=row.title.strip()[:200],
-                description=row.description,
-                kind=row.kind,
-                channel=row.channel,
-                priority=row.priority,
-                priority_rank=PRIORITY_RANK[Priority(row.priority)],
-                status=row.status,
-                customer_id=customers.get(phone),
-                contact_phone=phone,
-                owner_id=row.owner_id,
-                assignee_id=row.assignee_id,
-                team_id=row.team_id,
-                created_by_id=actor.pk if actor else None,
-                search_text=_search_text(cache[_main_text(row)], [cache[m.body] for m in row.messages]),
-                created_at=row.created_at,
-                updated_at=row.updated_at or row.created_at,
-                first_response_at=row.first_response_at,
-                resolved_at=row.resolved_at,
-                closed_at=row.closed_at,
+            {
+                "number": numbers[id(row)],
+                "title": row.title.strip()[:200],
+                "description": row.description,
+                "kind": str(row.kind),
+                "channel": str(row.channel),
+                "priority": str(row.priority),
+                "priority_rank": PRIORITY_RANK[Priority(row.priority)],
+                "status": str(row.status),
+                "customer_id": customers.get(phone),
+                "contact_phone": phone,
+                "owner_id": row.owner_id,
+                "assignee_id": row.assignee_id,
+                "team_id": row.team_id,
+                "created_by_id": actor_id,
+                "search_text": _search_text(cache[_main_text(row)], [cache[m.body] for m in row.messages]),
+                "created_at": row.created_at,
+                "updated_at": updated_at,
+                "first_response_at": row.first_response_at,
+                "resolved_at": row.resolved_at,
+                "closed_at": row.closed_at,
                 # As _apply_status: a resolved ticket closes itself later (the clock picks it up).
-                auto_close_due_at=(
-                    (row.resolved_at or row.updated_at or row.created_at) + timedelta(days=settings.KEFU_AUTO_CLOSE_DAYS)
+                "auto_close_due_at": (
+                    (row.resolved_at or updated_at) + timedelta(days=settings.KEFU_AUTO_CLOSE_DAYS)
                     if row.status == TicketStatus.RESOLVED
                     else None
                 ),
-            )
+            }
         )
-    Ticket.objects.bulk_create(tickets)
+    ticket_ids = _insert(Ticket, tickets)
 
-    messages: list[TicketMessage] = []
-    for row, ticket in zip(batch, tickets, strict=True):
+    messages: list[dict[str, Any]] = []
+    for row, ticket_id in zip(batch, ticket_ids, strict=True):
         messages.extend(
-            TicketMessage(
-                ticket_id=ticket.pk, kind=m.kind, author_id=m.author_id, from_customer=m.from_customer,
-                body=m.body, created_at=m.created_at,
-            )
+            {
+                "ticket_id": ticket_id, "kind": str(m.kind), "author_id": m.author_id,
+                "from_customer": m.from_customer, "body": m.body, "created_at": m.created_at,
+            }
             for m in row.messages
         )
-    TicketMessage.objects.bulk_create(messages)
+    message_ids = iter(_insert(TicketMessage, messages))
 
-    events: list[TicketEvent] = []
-    by_ticket: dict[int, list[TicketMessage]] = defaultdict(list)
-    for msg in messages:
-        by_ticket[msg.ticket_id].append(msg)
-    actor_id = actor.pk if actor else None
-    for row, ticket in zip(batch, tickets, strict=True):
+    events: list[dict[str, Any]] = []
+    for row, ticket_id in zip(batch, ticket_ids, strict=True):
         events.append(
-            _event(ticket, EventKind.CREATED, actor_id, row.created_at, channel=row.channel, priority=row.priority,
-                   team=teams.get(row.team_id) if row.team_id else None, imported=True)
+            _event(ticket_id, EventKind.CREATED, actor_id, row.created_at, channel=str(row.channel),
+                   priority=str(row.priority), team=teams.get(row.team_id) if row.team_id else None, imported=True)
         )
         if row.assignee_id:
-            events.append(_event(ticket, EventKind.ASSIGNED, actor_id, row.created_at, to=usernames.get(row.assignee_id)))
-        for msg in by_ticket.get(ticket.pk, []):
+            events.append(_event(ticket_id, EventKind.ASSIGNED, actor_id, row.created_at, to=usernames.get(row.assignee_id)))
+        for m in row.messages:
             kind = (
-                EventKind.CUSTOMER_REPLIED if msg.from_customer
-                else EventKind.REPLIED if msg.kind == MessageKind.REPLY else EventKind.NOTED
+                EventKind.CUSTOMER_REPLIED if m.from_customer
+                else EventKind.REPLIED if m.kind == MessageKind.REPLY else EventKind.NOTED
             )
             events.append(
-                _event(ticket, kind, None if msg.from_customer else msg.author_id, msg.created_at,
-                       by_customer=msg.from_customer, message_id=msg.pk)
+                _event(ticket_id, kind, None if m.from_customer else m.author_id, m.created_at,
+                       by_customer=m.from_customer, message_id=next(message_ids))
             )
         if row.status in DONE_STATUSES:
-            done_at = (row.closed_at if row.status == TicketStatus.CLOSED else row.resolved_at) or ticket.updated_at
-            events.append(_event(ticket, EventKind.STATUS_CHANGED, actor_id, done_at, to=row.status, imported=True))
-    TicketEvent.objects.bulk_create(events)
+            done_at = (row.closed_at if row.status == TicketStatus.CLOSED else row.resolved_at) or row.updated_at
+            events.append(
+                _event(ticket_id, EventKind.STATUS_CHANGED, actor_id, done_at or row.created_at, to=str(row.status),
+                       imported=True)
+            )
+    _insert(TicketEvent, events, returning=False)
 
     result.tickets += len(tickets)
     result.messages += len(messages)
     result.events += len(events)
-    result.first_number = result.first_number or tickets[0].number
-    result.last_number = tickets[-1].number
+    result.first_number = result.first_number or tickets[0]["number"]
+    result.last_number = tickets[-1]["number"]
 
 
-def _event(ticket: Ticket, kind: str, actor_id: int | None, at: datetime, by_customer: bool = False, **data: Any) -> TicketEvent:
-    return TicketEvent(ticket_id=ticket.pk, kind=kind, actor_id=actor_id, by_customer=by_customer, data=data, created_at=at)
+def _event(ticket_id: int, kind: EventKind, actor_id: int | None, at: datetime, by_customer: bool = False,
+           **data: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id, "kind": kind.value, "actor_id": actor_id, "by_customer": by_customer, "data": data,
+        "created_at": at,
+    }

@@ -17,8 +17,12 @@ def event_write(
     actor: User | None,
     at: datetime,
     by_customer: bool = False,
-    **data: Any,
+    data: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> TicketEvent:
+    """`data` and `fields` together make the event's JSON payload (`data` is for keys such as
+    "from" that are not valid Python names)."""
+    payload = {**(data or {}), **fields}
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, by_customer=by_customer, data=data, created_at=at
+        ticket=ticket, kind=kind, actor=actor, by_customer=by_customer, data=payload, created_at=at
     )

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,14 +52,14 @@ CUSTOMER_STATUS = {
     TicketStatus.CLOSED: gettext_lazy("Closed"),
 }
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def private(view: View) -> View:
     """The URL is the key: no caching, no indexing, no Referer to other sites."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
         response["Referrer-Policy"] = "no-referrer"
@@ -232,7 +232,7 @@ def reopen(request: HttpRequest, token: str) -> HttpResponse:
 
 @private
 @require_GET
-def attachment(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, token: str, attachment_id: int) -> HttpResponseBase:
     """A public attachment of the ticket the token names; anything else is 404."""
     try:
         ticket = access_ticket_by_portal_token(token)

@@ -136,7 +136,7 @@ class SubmitForm(AttachmentMixin, forms.Form):
             raise forms.ValidationError(_("Enter a valid phone number (digits only)."), code=exc.code) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         # Only complain when both fields are empty and neither already has its own error.
         if not data.get("phone") and not data.get("email") and "phone" not in self.errors and "email" not in self.errors:
             raise forms.ValidationError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -194,13 +195,15 @@ def customer_ticket_history(*, user: User, customer_id: int, exclude_id: int | N
     return list(qs.order_by("-created_at", "-id")[:limit])
 
 
-def overview_counts(*, user: User) -> dict[str, list[dict[str, object]]]:
+def overview_counts(*, user: User) -> dict[str, list[dict[str, Any]]]:
     """Open tickets by status, team and priority, within what `user` may see."""
     qs = tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
     return {
-        "by_status": list(qs.values("status").annotate(n=Count("id")).order_by("status")),
-        "by_team": list(qs.values("team__name").annotate(n=Count("id")).order_by("-n")),
-        "by_priority": list(qs.values("priority", "priority_rank").annotate(n=Count("id")).order_by("-priority_rank")),
+        "by_status": [dict(r) for r in qs.values("status").annotate(n=Count("id")).order_by("status")],
+        "by_team": [dict(r) for r in qs.values("team__name").annotate(n=Count("id")).order_by("-n")],
+        "by_priority": [
+            dict(r) for r in qs.values("priority", "priority_rank").annotate(n=Count("id")).order_by("-priority_rank")
+        ],
     }
 
 

@@ -300,7 +300,7 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
             fields.append("status")
         _save(ticket, now, *fields)
         if assignee is None:
-            event_write(ticket=ticket, kind=EventKind.UNASSIGNED, actor=actor, at=now, **{"from": _uname(before)})
+            event_write(ticket=ticket, kind=EventKind.UNASSIGNED, actor=actor, at=now, data={"from": _uname(before)})
         else:
             event_write(
                 ticket=ticket,
@@ -310,7 +310,7 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
                 to=assignee.username,
                 to_name=assignee.name,
                 team=new_team.name if new_team else None,
-                **{"from": _uname(before)},
+                data={"from": _uname(before)},
             )
     return ticket
 
@@ -438,7 +438,7 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
                 fields.append("owner")
         _save(ticket, now, *fields)
         kind = EventKind.REOPENED if before in workflow.DONE and status not in workflow.DONE else EventKind.STATUS_CHANGED
-        event_write(ticket=ticket, kind=kind, actor=actor, at=now, **{"from": before, "to": status}, comment=comment[:500])
+        event_write(ticket=ticket, kind=kind, actor=actor, at=now, data={"from": before, "to": status}, comment=comment[:500])
     return ticket
 
 
@@ -456,7 +456,7 @@ def ticket_change_priority(*, actor: User, number: str, priority: str, reason: s
         ticket.priority_rank = PRIORITY_RANK[Priority(priority)]
         _save(ticket, now, "priority", "priority_rank")
         event_write(
-            ticket=ticket, kind=EventKind.PRIORITY_CHANGED, actor=actor, at=now, **{"from": before, "to": priority},
+            ticket=ticket, kind=EventKind.PRIORITY_CHANGED, actor=actor, at=now, data={"from": before, "to": priority},
             reason=reason[:500],
         )
     return ticket
@@ -619,7 +619,7 @@ def ticket_customer_reply(*, token: str, body: str, uploads: list[Upload] | None
         _save(ticket, now, *dict.fromkeys(fields))
         event_write(ticket=ticket, kind=EventKind.CUSTOMER_REPLIED, actor=None, at=now, by_customer=True, message_id=message.pk)
         if before in workflow.DONE:
-            event_write(ticket=ticket, kind=EventKind.REOPENED, actor=None, at=now, by_customer=True, **{"from": before, "to": target})
+            event_write(ticket=ticket, kind=EventKind.REOPENED, actor=None, at=now, by_customer=True, data={"from": before, "to": target})
         _attach(ticket=ticket, actor=None, uploads=uploads or [], documents=[], message=message, at=now)
     return message
 
@@ -705,5 +705,5 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
         if claimed != 1:
             return False
         ticket = Ticket.objects.get(pk=ticket_id)
-        event_write(ticket=ticket, kind=EventKind.AUTO_CLOSED, actor=None, at=now, **{"from": TicketStatus.RESOLVED, "to": TicketStatus.CLOSED})
+        event_write(ticket=ticket, kind=EventKind.AUTO_CLOSED, actor=None, at=now, data={"from": TicketStatus.RESOLVED, "to": TicketStatus.CLOSED})
     return True

@@ -17,16 +17,19 @@ def ticket_reply_notify_task(*, message_id: int) -> None:
     """Email the customer that a reply is waiting, with the tracking link (idempotent enough: a
     retried run sends the same mail again, never a wrong one)."""
     message = TicketMessage.objects.select_related("ticket__customer").filter(pk=message_id).first()
-    if message is None or not message.ticket.customer or not message.ticket.customer.email:
+    if message is None:
         return
     ticket = message.ticket
+    customer = ticket.customer
+    if customer is None or not customer.email:
+        return
     link = f"{settings.SITE_ROOT.rstrip('/')}/portal/t/{portal_token(ticket)}/"
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("[%(number)s] New reply to your request") % {"number": ticket.number}
         body = _("Hello %(name)s,\n\nThere is a new reply to your request “%(title)s”:\n\n%(body)s\n\nSee and answer it here: %(link)s\n") % {
-            "name": ticket.customer.name,
+            "name": customer.name,
             "title": ticket.title,
             "body": message.body,
             "link": link,
         }
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [ticket.customer.email])
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email])

@@ -84,3 +84,13 @@ def presence_choices() -> list[tuple[str, str]]:
     from kefu.accounts.choices import Presence
 
     return [(value, str(label)) for value, label in Presence.choices]
+
+
+@register.filter
+def phone_for(value: str, viewer: Any) -> str:
+    """A phone number as `viewer` may see it: in full, or masked (138****1234)."""
+    from kefu.core.masking import mask_phone
+
+    if not value:
+        return ""
+    return value if getattr(viewer, "may_see_contacts", False) else mask_phone(value)
