@@ -74,3 +74,26 @@ def summary(ms: list[float]) -> str:
         f"n={len(ms)} p50={percentile(ms, 50):.1f}ms p95={percentile(ms, 95):.1f}ms "
         f"p99={percentile(ms, 99):.1f}ms max={max(ms) if ms else float('nan'):.1f}ms"
     )
+
+
+def machine_line() -> str:
+    """Cores and load average: the box is shared, so every figure carries the load it ran under."""
+    import datetime
+
+    la = os.getloadavg()
+    return (
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores, "
+        f"load average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}"
+    )
+
+
+class QueryCounter:
+    """Counts the queries run inside `with connection.execute_wrapper(counter)` (works with DEBUG off,
+    unlike connection.queries, which request_started resets)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.count += 1
+        return execute(sql, params, many, context)

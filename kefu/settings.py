@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.sla",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    # Serves /api/v1/docs from its own static files (otherwise it loads Swagger UI from a CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +157,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# kefu/static holds the project-wide assets (vendored htmx, app.css, app.js); apps keep their own.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

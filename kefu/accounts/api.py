@@ -15,6 +15,12 @@ from kefu.accounts.services import user_set_presence
 router = Router(tags=["me"])
 
 
+class ApiRequest(HttpRequest):
+    """What every endpoint receives: BearerAuth put the token's user on request.auth."""
+
+    auth: User
+
+
 class TeamRef(Schema):
     id: int
     name: str
@@ -53,11 +59,11 @@ def me_out(user: User) -> dict[str, object]:
 
 
 @router.get("", response=MeOut, summary="The user the token belongs to")
-def me_get(request: HttpRequest) -> dict[str, object]:
+def me_get(request: ApiRequest) -> dict[str, object]:
     return me_out(request.auth)
 
 
 @router.put("/presence", response=MeOut, summary="Set my presence (online, busy, away, offline)")
-def me_presence_set(request: HttpRequest, payload: PresenceIn) -> dict[str, object]:
+def me_presence_set(request: ApiRequest, payload: PresenceIn) -> dict[str, object]:
     user = user_set_presence(actor=request.auth, user=request.auth, presence=payload.presence)
     return me_out(user)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from kefu.accounts.api import ApiRequest
 from kefu.accounts.models import User
 from kefu.core.errors import DomainError, NotFound
 from kefu.customers.errors import CustomerErrorCode
@@ -215,7 +215,7 @@ def _get(viewer: User, customer_id: int) -> Customer:
 
 
 @router.post("/", response={201: CustomerDetailOut}, summary="Create a customer")
-def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> Status:
+def customer_create_endpoint(request: ApiRequest, payload: CustomerIn) -> Status:
     customer = customer_create(
         actor=request.auth,
         name=payload.name,
@@ -233,11 +233,11 @@ def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> Statu
 
 
 @router.get("/", response=CustomerList, summary="Search customers by phone, email, external ID or name")
-def customer_search_endpoint(request: HttpRequest, params: Query[CustomerSearch]) -> dict[str, Any]:
+def customer_search_endpoint(request: ApiRequest, params: Query[CustomerSearch]) -> dict[str, Any]:
     found = customer_search(viewer=request.auth, q=params.q, limit=params.limit)
     return {"items": [customer_out(c, request.auth) for c in found]}
 
 
 @router.get("/{customer_id}", response=CustomerDetailOut, summary="Get a customer")
-def customer_get_endpoint(request: HttpRequest, customer_id: DbId) -> dict[str, Any]:
+def customer_get_endpoint(request: ApiRequest, customer_id: DbId) -> dict[str, Any]:
     return customer_out(_get(request.auth, customer_id), request.auth, detail=True)

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class CustomerErrorCode(StrEnum):
     NOT_FOUND = "customer_not_found"
+    FORBIDDEN = "customer_forbidden"
     IDENTITY_REQUIRED = "customer_identity_required"
     INVALID_PHONE = "invalid_phone"
     UPLOAD_TOO_LARGE = "upload_too_large"

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from kefu.accounts.models import User
 from kefu.core.masking import mask_email, mask_id_number, mask_phone
-from kefu.customers.models import Customer, CustomerAsset, CustomerPhone
+from kefu.customers.models import Customer, CustomerAsset, CustomerDocument, CustomerPhone
 
 _DIGITS = re.compile(r"^\+?[\d\s\-]{5,24}$")
 
@@ -65,7 +65,7 @@ def customer_get(*, viewer: User, customer_id: int) -> Customer | None:
         return None
     return (
         customer_base_qs()
-        .prefetch_related(Prefetch("assets", queryset=CustomerAsset.objects.order_by("-created_at")), "documents")
+        .prefetch_related(Prefetch("assets", queryset=CustomerAsset.objects.order_by("-created_at")))
         .filter(pk=customer_id)
         .first()
     )
@@ -87,3 +87,16 @@ def customer_search(*, viewer: User, q: str, limit: int = 20) -> list[Customer]:
     else:
         qs = qs.filter(Q(name__startswith=q) | Q(external_id=q) | Q(assets__identifier=q.upper()))
     return list(qs.distinct().order_by("id")[: max(1, min(limit, 100))])
+
+
+def customer_documents_visible(*, viewer: User, customer: Customer) -> list[CustomerDocument]:
+    """Archived documents may be ID scans: managers and users who may see contacts get all of them,
+    others only those attached to tickets they can see, or that they uploaded themselves."""
+    qs = CustomerDocument.objects.filter(customer=customer).order_by("-created_at")
+    if viewer.may_see_contacts:
+        return list(qs)
+    from kefu.tickets.access import visible_tickets_q
+    from kefu.tickets.models import Ticket
+
+    visible = Ticket.objects.filter(visible_tickets_q(viewer), customer=customer).values("pk")
+    return list(qs.filter(Q(ticket_links__ticket__in=visible) | Q(uploaded_by=viewer)).distinct())

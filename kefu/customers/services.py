@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.core.errors import DomainError
+from kefu.accounts.choices import Role
+from kefu.core.errors import DomainError, Forbidden
 from kefu.customers.errors import CustomerErrorCode
 from kefu.customers.models import Customer, CustomerDocument, CustomerPhone, CustomerTier, Tag
 from kefu.customers.uploads import check_upload
@@ -66,6 +67,16 @@ def customer_create(
     notes: str = "",
 ) -> Customer:
     """Create a customer with its phones (the first is primary) and tags."""
+    if actor is not None and actor.role == Role.QA and not actor.is_superuser:
+        raise Forbidden(code=CustomerErrorCode.FORBIDDEN, message=_("Your role may read customers but not change them."))
+    too_long = {
+        key: [_("At most %(n)s characters.") % {"n": n}]
+        for key, value, n in (("name", name, 100), ("email", email, 254), ("wechat_id", wechat_id, 64),
+                              ("id_number", id_number, 32), ("external_id", external_id, 64))
+        if len(value.strip()) > n
+    }
+    if too_long:
+        raise DomainError(code="value_too_long", message=_("Some values are too long."), fields=too_long)
     numbers = list(dict.fromkeys(normalize_phone(p) for p in (phones or []) if p.strip()))
     with transaction.atomic():
         customer = Customer(

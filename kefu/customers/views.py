@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from kefu.core.htmx import AuthedHtmxRequest, render_region
-from kefu.customers.selectors import contact_view, customer_get, customer_search
+from kefu.customers.models import Customer
+from kefu.customers.selectors import contact_view, customer_documents_visible, customer_get, customer_search
 from kefu.tickets.selectors import customer_ticket_history
 
 
@@ -27,7 +28,7 @@ def customer_search_view(request: AuthedHtmxRequest) -> HttpResponse:
     return render_region(request, "customers/customer_search.html", context, regions=("customer-results",))
 
 
-def _customer_or_404(request: AuthedHtmxRequest, customer_id: int):  # type: ignore[no-untyped-def]
+def _customer_or_404(request: AuthedHtmxRequest, customer_id: int) -> Customer:
     customer = customer_get(viewer=request.user, customer_id=customer_id)
     if customer is None:
         raise Http404(_("Customer not found."))
@@ -37,24 +38,21 @@ def _customer_or_404(request: AuthedHtmxRequest, customer_id: int):  # type: ign
 @login_required
 def customer_detail(request: AuthedHtmxRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request, customer_id)
-    contacts = contact_view(customer=customer, viewer=request.user)
-    numbers = [p.number for p in customer.phones.all()]
     context = {
         "customer": customer,
-        "contacts": contacts,
-        # The intake form looks the number up again itself; only pass it when the viewer may see it.
-        "phone_for_intake": numbers[0] if numbers and not contacts.masked else "",
+        "contacts": contact_view(customer=customer, viewer=request.user),
         "tickets": customer_ticket_history(user=request.user, customer_id=customer.pk, limit=50),
+        "documents": customer_documents_visible(viewer=request.user, customer=customer),
         "nav": "customers",
     }
     return render(request, "customers/customer_detail.html", context)
 
 
 @login_required
-def document_download(request: AuthedHtmxRequest, customer_id: int, document_id: int) -> HttpResponse:
+def document_download(request: AuthedHtmxRequest, customer_id: int, document_id: int) -> FileResponse:
     """Archived documents are served only through here, to signed-in staff; never from a public URL."""
     customer = _customer_or_404(request, customer_id)
-    doc = next((d for d in customer.documents.all() if d.pk == document_id), None)
+    doc = next((d for d in customer_documents_visible(viewer=request.user, customer=customer) if d.pk == document_id), None)
     if doc is None:
         raise Http404(_("Document not found."))
     try:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
+    """The `kefu demo` command and its data. No models: nothing of it shows in the UI."""
+
     name = "kefu.demo"
     label = "demo"
-    verbose_name = _("Demo data")

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 
+from kefu.accounts.api import ApiRequest
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
 from kefu.customers.api import Text200
@@ -145,7 +146,7 @@ def _ticket_input(actor: User, payload: TicketIn) -> TicketInput:
     "`Idempotent-Replayed: true`) instead of creating a second; the same key with a different body is a 409.",
 )
 def ticket_create_endpoint(
-    request: HttpRequest,
+    request: ApiRequest,
     response: HttpResponse,
     payload: TicketIn,
     idempotency_key: Header[Text200 | None] = None,  # type: ignore[type-arg]
@@ -166,7 +167,7 @@ def ticket_create_endpoint(
 
 
 @router.get("/", response=TicketPage, summary="List tickets (filters, keyset pagination)")
-def ticket_list_endpoint(request: HttpRequest, params: Query[TicketListQuery]) -> dict[str, Any]:  # type: ignore[type-arg]
+def ticket_list_endpoint(request: ApiRequest, params: Query[TicketListQuery]) -> dict[str, Any]:  # type: ignore[type-arg]
     viewer: User = request.auth
     f = TicketFilter(
         scope=params.scope,
@@ -191,12 +192,12 @@ def ticket_list_endpoint(request: HttpRequest, params: Query[TicketListQuery]) -
 
 
 @router.get("/{number}", response=TicketOut, summary="Get a ticket by number")
-def ticket_get_endpoint(request: HttpRequest, number: Text200) -> dict[str, Any]:
+def ticket_get_endpoint(request: ApiRequest, number: Text200) -> dict[str, Any]:
     return ticket_out(access_ticket(user=request.auth, number=number), request.auth)
 
 
 @router.patch("/{number}", response=TicketOut, summary="Change fields, tags or priority")
-def ticket_update_endpoint(request: HttpRequest, number: Text200, payload: TicketPatch) -> dict[str, Any]:
+def ticket_update_endpoint(request: ApiRequest, number: Text200, payload: TicketPatch) -> dict[str, Any]:
     actor: User = request.auth
     sent = payload.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {k: sent[k] for k in ("title", "description", "kind", "channel") if k in sent}
@@ -212,7 +213,7 @@ def ticket_update_endpoint(request: HttpRequest, number: Text200, payload: Ticke
 
 
 @router.post("/{number}/messages", response={201: MessageOut}, summary="Add a public reply or an internal note")
-def ticket_message_endpoint(request: HttpRequest, number: Text200, payload: MessageIn) -> Status:
+def ticket_message_endpoint(request: ApiRequest, number: Text200, payload: MessageIn) -> Status:
     # Reply and status change commit together or not at all.
     with transaction.atomic():
         message = ticket_add_message(
@@ -222,7 +223,7 @@ def ticket_message_endpoint(request: HttpRequest, number: Text200, payload: Mess
 
 
 @router.post("/{number}/assign", response=TicketOut, summary="Assign to a user, or return to the team queue")
-def ticket_assign_endpoint(request: HttpRequest, number: Text200, payload: AssignIn) -> dict[str, Any]:
+def ticket_assign_endpoint(request: ApiRequest, number: Text200, payload: AssignIn) -> dict[str, Any]:
     ticket = ticket_assign(
         actor=request.auth, number=number, assignee=_user(payload.assignee, "assignee"), team=_team(payload.team_id)
     )
@@ -230,7 +231,7 @@ def ticket_assign_endpoint(request: HttpRequest, number: Text200, payload: Assig
 
 
 @router.post("/{number}/transfer", response=TicketOut, summary="Transfer to another team and/or person")
-def ticket_transfer_endpoint(request: HttpRequest, number: Text200, payload: TransferIn) -> dict[str, Any]:
+def ticket_transfer_endpoint(request: ApiRequest, number: Text200, payload: TransferIn) -> dict[str, Any]:
     ticket = ticket_transfer(
         actor=request.auth,
         number=number,
@@ -242,12 +243,12 @@ def ticket_transfer_endpoint(request: HttpRequest, number: Text200, payload: Tra
 
 
 @router.post("/{number}/status", response=TicketOut, summary="Change the status (resolve, close, reopen ...)")
-def ticket_status_endpoint(request: HttpRequest, number: Text200, payload: StatusIn) -> dict[str, Any]:
+def ticket_status_endpoint(request: ApiRequest, number: Text200, payload: StatusIn) -> dict[str, Any]:
     ticket = ticket_change_status(actor=request.auth, number=number, status=payload.status, comment=payload.comment)
     return ticket_out(ticket, request.auth)
 
 
 @router.get("/{number}/timeline", response=list[TimelineEntryOut], summary="Events and messages, oldest first")
-def ticket_timeline_endpoint(request: HttpRequest, number: Text200) -> list[dict[str, Any]]:
+def ticket_timeline_endpoint(request: ApiRequest, number: Text200) -> list[dict[str, Any]]:
     ticket = access_ticket(user=request.auth, number=number)
     return timeline_out(ticket_timeline(ticket=ticket), request.auth)

@@ -46,6 +46,9 @@ from kefu.tickets.models import Ticket, TicketEvent, TicketMessage, TicketNumber
 from kefu.tickets.services import NUMBER_PREFIX
 
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+# Choices' .values builds a new list on every access; validation runs per row.
+_KINDS, _CHANNELS = frozenset(TicketKind.values), frozenset(Channel.values)
+_PRIORITIES, _STATUSES, _MESSAGE_KINDS = frozenset(Priority.values), frozenset(TicketStatus.values), frozenset(MessageKind.values)
 
 
 @dataclass
@@ -91,7 +94,7 @@ class BulkImportResult:
     first_number: str = ""
     last_number: str = ""
     segmented: int = 0  # texts run through jieba (the rest came from the cache)
-    seconds_segmenting: float = 0.0
+    seconds_segmenting: float = 0.0  # waiting for jieba (the pool overlaps it with writing)
     seconds_writing: float = 0.0
 
 
@@ -107,22 +110,33 @@ class _Segmenter:
         self.cache_size = cache_size
         self.pool = None
         self.segmented = 0
+        self.pending: set[str] = set()
         if processes > 1:
             index_text("")  # load the dictionary once, before the fork, so workers share it
             self.pool = multiprocessing.get_context("fork").Pool(processes)
 
+    def start(self, texts: list[str]) -> tuple[list[str], list[str], Any]:
+        """Submit the texts not cached yet (nor already submitted) to the pool; returns a handle for
+        finish(). With a pool this runs while the caller writes the previous batch."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache and t not in self.pending))
+        self.pending.update(todo)
+        if self.pool is not None and len(todo) > 200:
+            return texts, todo, self.pool.map_async(_tokens_of, todo, chunksize=max(1, len(todo) // 64))
+        return texts, todo, [_tokens_of(t) for t in todo]
+
+    def finish(self, handle: tuple[list[str], list[str], Any]) -> dict[str, tuple[str, ...]]:
+        texts, todo, results = handle
+        results = results if isinstance(results, list) else results.get()
+        self.segmented += len(todo)
+        self.pending.difference_update(todo)
+        if len(self.cache) + len(todo) > self.cache_size:
+            self.cache.clear()
+        self.cache.update(zip(todo, results, strict=True))
+        # A text skipped at start() because it was cached may have been evicted since: redo it here.
+        return {t: self.cache[t] if t in self.cache else _tokens_of(t) for t in texts}
+
     def tokens(self, texts: list[str]) -> dict[str, tuple[str, ...]]:
-        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        if todo:
-            if self.pool is not None and len(todo) > 200:
-                results = self.pool.map(_tokens_of, todo, chunksize=max(1, len(todo) // 64))
-            else:
-                results = [_tokens_of(t) for t in todo]
-            self.segmented += len(todo)
-            if len(self.cache) + len(todo) > self.cache_size:
-                self.cache.clear()
-            self.cache.update(zip(todo, results, strict=True))
-        return {t: self.cache[t] for t in texts}
+        return self.finish(self.start(texts))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -183,17 +197,17 @@ def _validate(row: ImportTicket, index: int) -> None:
     problems = []
     if not row.title.strip():
         problems.append("title")
-    if row.kind not in TicketKind.values:
+    if row.kind not in _KINDS:
         problems.append("kind")
-    if row.channel not in Channel.values:
+    if row.channel not in _CHANNELS:
         problems.append("channel")
-    if row.priority not in Priority.values:
+    if row.priority not in _PRIORITIES:
         problems.append("priority")
-    if row.status not in TicketStatus.values:
+    if row.status not in _STATUSES:
         problems.append("status")
     if timezone.is_naive(row.created_at):
         problems.append("created_at")
-    if any(m.kind not in MessageKind.values or not m.body.strip() for m in row.messages):
+    if any(m.kind not in _MESSAGE_KINDS or not m.body.strip() for m in row.messages):
         problems.append("messages")
     if problems:
         raise DomainError(
@@ -224,25 +238,39 @@ def tickets_bulk_import(
     usernames = dict(User.objects.values_list("id", "username"))
     tier = default_tier()
     segmenter = _Segmenter(processes)
+
+    def write(batch: list[ImportTicket], handle: tuple[list[str], list[str], Any]) -> None:
+        started = time.perf_counter()
+        cache = segmenter.finish(handle)  # waits only if the pool is behind the writer
+        result.seconds_segmenting += time.perf_counter() - started
+        started = time.perf_counter()
+        with transaction.atomic():
+            _write_batch(
+                batch=batch, actor=actor, cache=cache, teams=teams, usernames=usernames, tier_id=tier.pk if tier else None,
+                result=result,
+            )
+        result.seconds_writing += time.perf_counter() - started
+
+    # A pipeline of two: batch n+1 is segmented in the pool while batch n is written.
+    pending: tuple[list[ImportTicket], tuple[list[str], list[str], Any]] | None = None
     offset = 0
     try:
         for batch in _batches(rows, batch_size):
-            for i, row in enumerate(batch):
-                _validate(row, offset + i)
+            try:
+                for i, row in enumerate(batch):
+                    _validate(row, offset + i)
+            except DomainError:
+                if pending is not None:
+                    write(*pending)  # the batches before the bad one go in, as documented
+                raise
             offset += len(batch)
             batch.sort(key=lambda r: r.created_at)
-            started = time.perf_counter()
-            cache = segmenter.tokens(
-                [_main_text(r) for r in batch] + [m.body for r in batch for m in r.messages]
-            )
-            result.seconds_segmenting += time.perf_counter() - started
-            started = time.perf_counter()
-            with transaction.atomic():
-                _write_batch(
-                    batch=batch, actor=actor, cache=cache, teams=teams, usernames=usernames, tier_id=tier and tier.pk,
-                    result=result,
-                )
-            result.seconds_writing += time.perf_counter() - started
+            handle = segmenter.start([_main_text(r) for r in batch] + [m.body for r in batch for m in r.messages])
+            if pending is not None:
+                write(*pending)
+            pending = (batch, handle)
+        if pending is not None:
+            write(*pending)
     finally:
         segmenter.close()
         result.segmented = segmenter.segmented
@@ -254,7 +282,9 @@ def _customers_for(batch: list[ImportTicket], tier_id: int | None, result: BulkI
     names: dict[str, str] = {}
     for row in batch:
         if row.customer_phone:
-            names.setdefault(normalize_phone(row.customer_phone), row.customer_name)
+            number = normalize_phone(row.customer_phone)
+            if not names.get(number):  # the first row that has a name names the customer
+                names[number] = row.customer_name
     if not names:
         return {}
     found: dict[str, int] = {}
@@ -315,7 +345,7 @@ def _insert(model: type[Model], rows: list[dict[str, Any]], *, returning: bool =
                 [table, pk.column, len(rows)],
             )
             ids = [r[0] for r in cur.fetchall()]
-        columns = ([pk.column] if returning else []) + [f.column for f in fields]
+        columns = ([str(pk.column)] if returning else []) + [str(f.column) for f in fields]
         sql = f"COPY {connection.ops.quote_name(table)} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
         attnames = [f.attname for f in fields]
         with cur.cursor.copy(sql) as copy:

@@ -199,6 +199,7 @@ class IntakeForm(forms.Form):
     ASSIGN_ME = "me"
     ASSIGN_TEAM = "team"
 
+    customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     phone = forms.CharField(label=_("Customer phone"), max_length=32, required=False)
     customer_name = forms.CharField(label=_("Customer name (new customer)"), max_length=100, required=False)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -224,6 +225,6 @@ class IntakeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("attachments") and not data.get("phone"):
+        if data.get("attachments") and not (data.get("phone") or data.get("customer_id")):
             self.add_error("attachments", _("Attachments are archived on the customer: give their phone number."))
         return data

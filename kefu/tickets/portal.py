@@ -56,13 +56,14 @@ View = Callable[..., HttpResponseBase]
 
 
 def private(view: View) -> View:
-    """The URL is the key: no caching, no indexing, no Referer to other sites."""
+    """The URL is the key: no caching, no indexing, no Referer to other sites (see portal/base.html
+    for why the policy is same-origin rather than no-referrer)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -51,8 +51,11 @@ class TicketFilter:
 def _list_base() -> QuerySet[Ticket]:
     return Ticket.objects.select_related("customer", "customer__tier", "assignee", "owner", "team", "category").only(
         "id", "number", "title", "kind", "channel", "priority", "priority_rank", "status", "created_at", "updated_at",
-        "transfer_count", "first_response_at", "resolved_at", "closed_at", "description", "contact_phone", "team_id", "assignee_id", "owner_id", "customer_id", "category_id",
-        "customer__name", "customer__is_vip", "customer__tier__name", "customer__tier__rank",
+        "transfer_count", "first_response_at", "resolved_at", "closed_at", "description", "contact_phone",
+        "team_id", "assignee_id", "owner_id", "customer_id", "category_id",
+        # contact_view() reads these to mask the customer's contacts per viewer.
+        "customer__name", "customer__is_vip", "customer__email", "customer__id_number", "customer__wechat_id",
+        "customer__tier__name", "customer__tier__rank",
         "assignee__username", "assignee__display_name", "assignee__first_name", "assignee__last_name",
         "owner__username", "owner__display_name", "owner__first_name", "owner__last_name",
         "team__name", "category__name",
@@ -146,7 +149,7 @@ def search_q(text: str) -> Q:
     if PHONE_RE.match(text) and sum(c.isdigit() for c in text) >= 5:
         digits = re.sub(r"\D", "", text)
         return Q(contact_phone=digits) | Q(customer_id__in=CustomerPhone.objects.filter(number=digits).values("customer_id"))
-    return fulltext_q(text) | Q(customer__name=text)
+    return fulltext_q(text) | Q(customer__name__startswith=text)
 
 
 # --- one ticket ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
-from kefu.customers.services import document_archive, tags_get_or_create
+from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
 from kefu.tickets import workflow
 from kefu.tickets.access import (
     access_ticket,
@@ -143,6 +143,18 @@ def ticket_create(
     """
     if actor is not None:
         require_write(actor)
+        if data.assignee is not None and data.assignee.pk != actor.pk and not may_assign_others(actor):
+            raise Forbidden(code=TicketErrorCode.MAY_ONLY_CLAIM, message=_("You may only assign tickets to yourself."))
+    if data.assignee is not None and not data.assignee.is_active:
+        raise DomainError(code=TicketErrorCode.ASSIGNEE_INACTIVE, message=_("This user is not active."))
+    if data.team is not None and not data.team.is_active:
+        raise DomainError(code="team_inactive", message=_("This team is no longer active."))
+    if data.team is not None and data.assignee is not None and data.assignee.team_id not in (None, data.team.pk):
+        raise DomainError(
+            code=TicketErrorCode.ASSIGNEE_NOT_IN_TEAM,
+            message=_("%(user)s is not in team %(team)s.") % {"user": data.assignee.name, "team": data.team.name},
+        )
+    contact_phone = normalize_phone(data.contact_phone) if data.contact_phone.strip() else ""
     if not data.title.strip():
         raise DomainError(code="title_required", message=_("A title is required."), fields={"title": [_("Required.")]})
     if data.category is not None and not data.category.is_active:
@@ -164,7 +176,7 @@ def ticket_create(
             priority_rank=PRIORITY_RANK[Priority(data.priority)],
             status=status,
             customer=data.customer,
-            contact_phone=data.contact_phone,
+            contact_phone=contact_phone,
             owner=actor if actor is not None else data.assignee,
             assignee=data.assignee,
             team=team,
@@ -471,7 +483,10 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise DomainError(code="unknown_fields", message=_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    if "title" in changes and not str(changes["title"]).strip():
+    if "contact_phone" in changes:
+        raw = changes["contact_phone"] or ""
+        changes = {**changes, "contact_phone": normalize_phone(raw) if str(raw).strip() else ""}
+    if "title" in changes and (not isinstance(changes["title"], str) or not changes["title"].strip()):
         raise DomainError(code="title_required", message=_("A title is required."), fields={"title": [_("Required.")]})
     if "kind" in changes and changes["kind"] not in TicketKind.values:
         raise DomainError(code="invalid_kind", message=_("Unknown kind."))
@@ -550,7 +565,9 @@ def ticket_add_message(
             target = workflow.status_after_staff_reply(ticket.status)
             if target != ticket.status:
                 fields += _apply_status(ticket, target, now)
-            if ticket.assignee_id is None:
+            # Replying to an unassigned ticket of one's own team takes it; a reply from elsewhere
+            # (e.g. the owner answering after a transfer) must not pull it back out of that team.
+            if ticket.assignee_id is None and ticket.team_id in (None, actor.team_id):
                 ticket.assignee = actor
                 fields.append("assignee")
             if ticket.owner_id is None:
@@ -575,8 +592,9 @@ def ticket_add_message(
         )
         if kind == MessageKind.REPLY:
             _notify_customer_on_commit(ticket, message)
-    if status and status != ticket.status:
-        ticket_change_status(actor=actor, number=number, status=status)
+        # In the same transaction: a refused status change takes the message back with it.
+        if status and status != ticket.status:
+            ticket_change_status(actor=actor, number=number, status=status)
     return message
 
 

@@ -20,22 +20,22 @@ def _label(choices: Any, value: Any) -> str:
 
 
 @register.filter
-def status_label(value: str) -> str:
+def status_label(value: str | None) -> str:
     return _label(TicketStatus, value)
 
 
 @register.filter
-def priority_label(value: str) -> str:
+def priority_label(value: str | None) -> str:
     return _label(Priority, value)
 
 
 @register.filter
-def kind_label(value: str) -> str:
+def kind_label(value: str | None) -> str:
     return _label(TicketKind, value)
 
 
 @register.filter
-def channel_label(value: str) -> str:
+def channel_label(value: str | None) -> str:
     return _label(Channel, value)
 
 

@@ -120,3 +120,22 @@ def test_document_archived_once(customer_wang):
     d2 = document_archive(actor=None, customer=customer_wang, name="b.png", content=PNG)
     assert d1 == d2 and CustomerDocument.objects.count() == 1
     assert d1.file.read() == PNG
+
+
+def test_create_refuses_qa_and_too_long_values(qa_quinn):
+    with pytest.raises(DomainError):
+        customer_create(actor=qa_quinn, name="x")
+    with pytest.raises(DomainError) as exc:
+        customer_create(actor=None, name="王" * 101)
+    assert exc.value.code == "value_too_long" and "name" in exc.value.fields
+
+
+def test_documents_visible_only_through_visible_tickets(customer_wang, agent_alice, outsider_charlie, manager_mike):
+    from kefu.customers.selectors import customer_documents_visible
+    from kefu.tests.factories import TicketFactory
+    from kefu.tickets.services import Upload
+
+    TicketFactory(actor=agent_alice, customer=customer_wang, uploads=[Upload("身份证.png", PNG)])
+    assert len(customer_documents_visible(viewer=agent_alice, customer=customer_wang)) == 1
+    assert len(customer_documents_visible(viewer=manager_mike, customer=customer_wang)) == 1
+    assert customer_documents_visible(viewer=outsider_charlie, customer=customer_wang) == []

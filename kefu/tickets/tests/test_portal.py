@@ -59,7 +59,7 @@ def test_submit_page_renders_in_chinese_by_default(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="zh-hans">' in html
-    assert '<meta name="referrer" content="no-referrer">' in html
+    assert '<meta name="referrer" content="same-origin">' in html
     assert 'enctype="multipart/form-data"' in html
     for field in ("name", "phone", "email", "kind", "title", "description", "attachment"):
         assert f'name="{field}"' in html
@@ -78,6 +78,7 @@ def test_submit_creates_web_ticket_and_shows_tracking_link(en, front_team, mailo
     assert ticket.status == TicketStatus.NEW
     assert ticket.team == front_team
     assert ticket.created_by is None
+    assert ticket.customer is not None
     assert ticket.customer.name == "王小明"
     assert ticket.customer.email == "wang@example.com"
     assert ticket.contact_phone == "13812341234"
@@ -210,8 +211,8 @@ def test_tracking_page_shows_public_replies_not_internal_notes(en, web_ticket, a
     assert local in html
     assert "保修卡.png" in html
     # The token must not leak through Referer, caches or search engines.
-    assert '<meta name="referrer" content="no-referrer">' in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert '<meta name="referrer" content="same-origin">' in html
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
@@ -388,7 +389,7 @@ def test_attachment_download_only_with_a_valid_token(en, web_ticket, agent_alice
     assert b"".join(response.streaming_content) == PNG
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
     forged = token[:-2] + "zz"
     assert en.get(reverse("portal:attachment", args=[forged, att.pk])).status_code == 404
@@ -429,3 +430,10 @@ def test_merged_ticket_takes_no_replies(en, front_team, lead_linda):
     assert "This request was merged" in html
     assert "data-portal-reply" not in html
     assert target.number not in html
+
+
+def test_reopen_of_an_open_ticket_says_why(en, web_ticket):
+    _ticket, token = web_ticket
+    response = en.post(reverse("portal:reopen", args=[token]), {"reason": "再看看"})
+    assert response.status_code == 422
+    assert "The ticket is still open." in response.content.decode()

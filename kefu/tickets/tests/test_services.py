@@ -382,3 +382,37 @@ def test_search_text_covers_messages(agent_alice):
     t.refresh_from_db()
     assert "赔偿" in t.search_text.split()
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_create_enforces_assignment_rules(agent_alice, teammate_bob, lead_linda, outsider_charlie, aftersales_team, front_team):
+    with pytest.raises(Forbidden):
+        TicketFactory(actor=agent_alice, assignee=teammate_bob)
+    assert TicketFactory(actor=agent_alice, assignee=agent_alice).assignee == agent_alice
+    with pytest.raises(DomainError) as exc:
+        TicketFactory(actor=lead_linda, assignee=outsider_charlie, team=front_team)
+    assert exc.value.code == "assignee_not_in_team"
+    teammate_bob.is_active = False
+    teammate_bob.save()
+    with pytest.raises(DomainError):
+        TicketFactory(actor=lead_linda, assignee=teammate_bob)
+    aftersales_team.is_active = False
+    aftersales_team.save()
+    with pytest.raises(DomainError) as exc:
+        TicketFactory(actor=lead_linda, team=aftersales_team)
+    assert exc.value.code == "team_inactive"
+
+
+def test_contact_phone_normalised(agent_alice):
+    t = TicketFactory(actor=agent_alice, contact_phone="+86 138-1234-1234")
+    assert t.contact_phone == "13812341234"
+    t = ticket_update(actor=agent_alice, number=t.number, changes={"contact_phone": "139 0000 0000"})
+    assert t.contact_phone == "13900000000"
+    with pytest.raises(DomainError):
+        ticket_update(actor=agent_alice, number=t.number, changes={"title": None})
+
+
+def test_reply_with_refused_status_keeps_nothing(agent_alice):
+    t = TicketFactory(actor=agent_alice)
+    with pytest.raises(DomainError):
+        ticket_add_message(actor=agent_alice, number=t.number, kind=MessageKind.REPLY, body="好的", status="closedish")
+    assert t.messages.count() == 0

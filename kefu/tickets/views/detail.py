@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -26,7 +27,14 @@ from django_htmx.http import HttpResponseClientRedirect
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.core.errors import DomainError, NotFound
-from kefu.core.htmx import FORM_ERROR_STATUS, AuthedHtmxRequest, add_domain_error, render_region, toast, with_events
+from kefu.core.htmx import (
+    FORM_ERROR_STATUS,
+    AuthedHtmxRequest,
+    add_domain_error,
+    render_region,
+    toast,
+    with_events,
+)
 from kefu.customers.selectors import contact_view
 from kefu.tickets.access import access_ticket, may_assign_others, may_merge, may_write
 from kefu.tickets.forms import (
@@ -127,7 +135,10 @@ def _act(
     form = make_form(ticket)
     if form.is_valid():
         try:
-            result = run(ticket, form.cleaned_data)
+            # One transaction: "reply and set status" is two services, and a refused status change
+            # must not leave the reply (and its customer email) behind.
+            with transaction.atomic():
+                result = run(ticket, form.cleaned_data)
         except DomainError as exc:
             # This ticket passed the access check above, so a NotFound here names the other ticket of a
             # link or merge: it is shown on the form like any refusal.
@@ -256,7 +267,7 @@ def ticket_merge_view(request: AuthedHtmxRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: AuthedHtmxRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment_download(request: AuthedHtmxRequest, number: str, attachment_id: int) -> FileResponse:
     """Files are served only through here, after the ticket access check; never from a public media URL."""
     ticket = ticket_or_404(request, number)
     attachment = get_object_or_404(TicketAttachment.objects.select_related("document"), pk=attachment_id, ticket=ticket)

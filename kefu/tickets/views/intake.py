@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.core.errors import DomainError
 from kefu.core.htmx import FORM_ERROR_STATUS, AuthedHtmxRequest, add_domain_error
+from kefu.customers.errors import CustomerErrorCode
+from kefu.customers.selectors import contact_view, customer_get
 from kefu.customers.services import CustomerIdentity, customer_match_or_create, normalize_phone
 from kefu.tickets.forms import IntakeForm, uploads_from
 from kefu.tickets.models import Ticket
@@ -24,7 +26,12 @@ def _intake(user: User, d: dict[str, Any]) -> Ticket:
     # Customer and ticket commit together: a refused ticket leaves no half-made customer behind.
     with transaction.atomic():
         customer, phone = None, ""
-        if d["phone"]:
+        if d["customer_id"]:
+            customer = customer_get(viewer=user, customer_id=d["customer_id"])
+            if customer is None:
+                raise DomainError(code=CustomerErrorCode.NOT_FOUND, message=_("Customer not found."))
+            phone = normalize_phone(d["phone"]) if d["phone"] else ""
+        elif d["phone"]:
             phone = normalize_phone(d["phone"])
             customer, _created = customer_match_or_create(
                 actor=user, identity=CustomerIdentity(name=d["customer_name"], phone=phone)
@@ -63,5 +70,20 @@ def ticket_new(request: AuthedHtmxRequest) -> HttpResponse:
                 return redirect("tickets:detail", number=ticket.number)
         status = FORM_ERROR_STATUS
     else:
-        form = IntakeForm(initial={"phone": request.GET.get("phone", "")[:32]})
-    return render(request, "tickets/ticket_new.html", {"form": form, "nav": "new"}, status=status)
+        form = IntakeForm(initial={"phone": request.GET.get("phone", "")[:32], "customer_id": request.GET.get("customer")})
+    preset = _preset_customer(request, form)
+    context = {"form": form, "nav": "new", "preset": preset}
+    return render(request, "tickets/ticket_new.html", context, status=status)
+
+
+def _preset_customer(request: AuthedHtmxRequest, form: IntakeForm) -> dict[str, Any] | None:
+    """The customer the intake was opened for (from their page), shown instead of the phone lookup."""
+    raw = form.data.get("customer_id") if form.is_bound else form.initial.get("customer_id")
+    try:
+        customer_id = int(raw or 0)
+    except (TypeError, ValueError):
+        return None
+    customer = customer_get(viewer=request.user, customer_id=customer_id) if customer_id else None
+    if customer is None:
+        return None
+    return {"customer": customer, "contacts": contact_view(customer=customer, viewer=request.user)}

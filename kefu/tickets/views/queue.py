@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.errors import DomainError
@@ -116,11 +117,18 @@ def search(request: AuthedHtmxRequest) -> HttpResponse:
 def overview(request: AuthedHtmxRequest) -> HttpResponse:
     """Open tickets by status, team and priority: what the supervisor checks first thing."""
     counts = overview_counts(user=request.user)
-    by_status = [{"label": TicketStatus(r["status"]).label, "code": r["status"], "n": r["n"]} for r in counts["by_status"]]
+    queue = reverse("tickets:queue")
+    by_status = [
+        {"label": TicketStatus(r["status"]).label, "code": r["status"], "n": r["n"], "href": f"{queue}?scope=all&status={r['status']}"}
+        for r in counts["by_status"]
+    ]
     order = list(TicketStatus.values)
     by_status.sort(key=lambda r: order.index(r["code"]))
     by_team = [{"label": r["team__name"] or _("(no team)"), "n": r["n"]} for r in counts["by_team"]]
-    by_priority = [{"label": Priority(r["priority"]).label, "code": r["priority"], "n": r["n"]} for r in counts["by_priority"]]
+    by_priority = [
+        {"label": Priority(r["priority"]).label, "code": r["priority"], "n": r["n"], "href": f"{queue}?scope=all&priority={r['priority']}"}
+        for r in counts["by_priority"]
+    ]
     total = sum(r["n"] for r in by_status)
     context = {
         "nav": "overview",

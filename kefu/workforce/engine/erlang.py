@@ -48,8 +48,8 @@ _TINY = 1e-280
 _SERIES_EPS = 1e-17
 _MAX_SERIES_TERMS = 10_000_000
 # Half-width, in standard deviations, of the Poisson window summed for the Erlang A answered-ASA series.
-# The neglected tail is below exp(-_WINDOW_SD**2 / 2) ≈ 2.6e-18 of the sum.
-_WINDOW_SD = 9.0
+# The neglected tail is below exp(-_WINDOW_SD**2 / 2) ≈ 1.3e-14 of the sum.
+_WINDOW_SD = 8.0
 _MAX_CELLS = 1 << 21
 
 
@@ -111,8 +111,8 @@ def _check_agents(n: FloatArray) -> None:
         raise ValueError("n (agents) must be whole numbers >= 0")
 
 
-def _check(name: str, arr: FloatArray, *, positive: bool, allow_inf: bool = False) -> None:
-    if not allow_inf and not np.isfinite(arr).all():
+def _check(name: str, arr: FloatArray, *, positive: bool) -> None:
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite")
     if positive and (arr <= 0).any():
         raise ValueError(f"{name} must be > 0")
@@ -128,7 +128,8 @@ def _broadcast(*arrays: FloatArray) -> tuple[tuple[int, ...], list[FloatArray]]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Kernels: 1-d float64 arrays in, 1-d arrays out; callers guarantee the preconditions.
+# Kernels: 1-d float64 arrays in, 1-d arrays out; callers guarantee the preconditions. staffing.py calls them
+# directly so that its search evaluates exactly the numbers the public functions report.
 
 
 _STIRLING_MIN = 16.0
@@ -143,7 +144,8 @@ def _log_poisson_weight(s: FloatArray, y: FloatArray) -> FloatArray:
     −½·log(2πs) − stirlerr(s) − y·φ((s − y)/y), with φ(u) = (1+u)·log1p(u) − u summed as a series near 0.
     """
     out = special.xlogy(s, y) - y - special.gammaln(s + 1.0)
-    big = s >= _STIRLING_MIN
+    # The cancellation only bites near the peak, y ≈ s; elsewhere the naive form is as good.
+    big = (s >= _STIRLING_MIN) & (y > 0.25 * s) & (y < 4.0 * s)
     if big.any():
         sb, yb = s[big], y[big]
         inv = 1.0 / sb
@@ -240,12 +242,21 @@ class _ErlangACore:
 
     def take(self, idx: NDArray[np.intp]) -> _ErlangACore:
         return _ErlangACore(
-            a=self.a[idx], x=self.x[idx], log_pax=self.log_pax[idx], p_wait=self.p_wait[idx],
+            a=self.a[idx],
+            x=self.x[idx],
+            log_pax=self.log_pax[idx],
+            p_wait=self.p_wait[idx],
             p_abandon=self.p_abandon[idx],
         )
 
 
+# Loads below this are evaluated at this value: every metric is then at its no-traffic limit to double
+# precision, and ratios such as a/x stay finite instead of turning into inf·0.
+_MIN_LOAD = 1e-250
+
+
 def _erlang_a_core(n: FloatArray, load: FloatArray, aht: FloatArray, patience: FloatArray) -> _ErlangACore:
+    load = np.maximum(load, _MIN_LOAD)
     ratio = patience / aht
     x = load * ratio
     a = n * ratio
@@ -259,7 +270,9 @@ def _erlang_a_core(n: FloatArray, load: FloatArray, aht: FloatArray, patience: F
         p_wait = 1.0 / (1.0 + np.exp(log_idle - log_j))
     # P(Ab | W > 0) = 1 − (a/x)(1 − 1/J): flow balance λ·P(Ab) = θ·E[queue].
     p_ab_waiting = 1.0 - (a / x) * -np.expm1(-log_j)
-    return _ErlangACore(a=a, x=x, log_pax=log_pax, p_wait=p_wait, p_abandon=p_wait * np.clip(p_ab_waiting, 0, 1))
+    return _ErlangACore(
+        a=a, x=x, log_pax=log_pax, p_wait=p_wait, p_abandon=p_wait * np.clip(p_ab_waiting, 0, 1)
+    )
 
 
 def _erlang_a_answered_after(core: _ErlangACore, z: FloatArray) -> FloatArray:
@@ -277,17 +290,19 @@ def _erlang_a_still_waiting(core: _ErlangACore, z: FloatArray) -> FloatArray:
 def _erlang_a_answered_wait_sum(core: _ErlangACore) -> FloatArray:
     """S = Σ_{k≥1} P(a+k, x) / ((a+k) · P(a, x)), so that E[W; answered] = p_wait · patience · (a/x) · S.
 
-    Terms with P(a+k, x) = 1 to double precision (a+k more than _WINDOW_SD·√x below x) are summed with the
-    digamma function; the window around x is summed explicitly with P(b, x) = Σ_{i≥0} g(b+i, x), a sum of
-    positive terms (stable), and the tail beyond the window is negligible. Inside the window
-    log g(b+1, x) = log g(b, x) + log(x/(b+1)), one logarithm per term.
+    Terms with P(a+k, x) = 1 (a+k more than _WINDOW_SD·√x below x, error below 1e-14) are summed with the
+    digamma function. For the rest, P(a+k, x) = Σ_{i≥k} g(a+i, x) turns the sum into Σ_i g(a+i, x)·H_i with
+    H_i = Σ_{k≤i} 1/(a+k): positive terms only, g by the ratio g(b+1, x) = g(b, x)·x/(b+1) (no logarithms), over
+    a window of 2·_WINDOW_SD·√x + 40 terms around x beyond which the Poisson-shaped g is negligible.
     """
     a, x, log_pax = core.a, core.x, core.log_pax
     sd = np.sqrt(x)
     k0 = np.floor(np.maximum(0.0, x - a - _WINDOW_SD * sd))
     out = np.zeros_like(a)
-    far = k0 > 0  # implies x − a > 9√x, so P(a, x) = 1 to double precision
-    out[far] = (special.digamma(a[far] + k0[far] + 1.0) - special.digamma(a[far] + 1.0)) * np.exp(-log_pax[far])
+    far = k0 > 0  # implies x − a > 8√x, so P(a, x) = 1 within ~1e-14
+    out[far] = (special.digamma(a[far] + k0[far] + 1.0) - special.digamma(a[far] + 1.0)) * np.exp(
+        -log_pax[far]
+    )
     # Rows sorted by x share a chunk with rows of similar window width.
     order = np.argsort(x, kind="stable")
     start = 0
@@ -299,14 +314,15 @@ def _erlang_a_answered_wait_sum(core: _ErlangACore) -> FloatArray:
         start += sel.size
         b0 = a[sel] + k0[sel] + 1.0
         xs = x[sel]
-        b = b0[:, None] + np.arange(width, dtype=np.float64)[None, :]
-        steps = np.log(xs)[:, None] - np.log(b[:, 1:])
-        log_g = np.empty_like(b)
-        log_g[:, 0] = _log_g(b0, xs) - log_pax[sel]
-        log_g[:, 1:] = log_g[:, :1] + np.cumsum(steps, axis=1)
-        g = np.exp(log_g)
-        p_rel = np.cumsum(g[:, ::-1], axis=1)[:, ::-1]  # P(b, x) / P(a, x)
-        out[sel] += (p_rel / b).sum(axis=1)
+        inv = 1.0 / (b0[:, None] + np.arange(width, dtype=np.float64)[None, :])
+        # g relative to its first term: at most e^{_WINDOW_SD²/2} ≈ 1e14, far from overflow.
+        g = np.empty_like(inv)
+        g[:, 0] = 1.0
+        np.multiply(xs[:, None], inv[:, 1:], out=g[:, 1:])
+        np.cumprod(g, axis=1, out=g)
+        harmonic = np.cumsum(inv, axis=1)
+        g_first = np.exp(_log_g(b0, xs) - log_pax[sel])  # g(a+k0+1, x) / P(a, x) <= 1
+        out[sel] += g_first * np.einsum("ij,ij->i", g, harmonic)
     return out
 
 
@@ -416,11 +432,13 @@ def erlang_a_metrics(
     wait_sum = _erlang_a_answered_wait_sum(core)
     p_wait[staffed] = core.p_wait
     p_ab[staffed] = core.p_abandon
-    sl[staffed] = answered - late
-    sl_answered[staffed] = 1.0 - late / answered
+    # Differences of probabilities: clip the last-bit rounding (−4e-17 when nearly everybody abandons).
+    sl[staffed] = np.clip(answered - late, 0.0, 1.0)
+    sl_answered[staffed] = np.clip(1.0 - late / answered, 0.0, 1.0)
     asa[staffed] = core.p_wait * pf[staffed] * (core.a / core.x) * wait_sum / answered
     mean_wait[staffed] = core.p_abandon * pf[staffed]
-    occ[staffed] = af[staffed] * answered / nf[staffed]
+    # Carried load A·(1 − P(Ab)) never exceeds n; clip the last-bit rounding of saturated queues.
+    occ[staffed] = np.minimum(af[staffed] * answered / nf[staffed], 1.0)
     return QueueMetrics(
         p_wait=p_wait.reshape(shape),
         p_abandon=p_ab.reshape(shape),
@@ -456,7 +474,9 @@ def erlang_a_service_level(
     ]
     if definition is ServiceLevelDefinition.EXCLUDING_SHORT_ABANDONS:
         if short_abandon is None:
-            raise ValueError("short_abandon (seconds) is required for the excluding_short_abandons definition")
+            raise ValueError(
+                "short_abandon (seconds) is required for the excluding_short_abandons definition"
+            )
         arrays.append(_floats("short_abandon", short_abandon))
         _check("short_abandon", arrays[5], positive=False)
     _check_agents(arrays[0])
@@ -470,7 +490,12 @@ def erlang_a_service_level(
     out = np.where(af > 0, 0.0, 1.0)
     staffed = (af > 0) & (nf > 0)
     out[staffed] = _erlang_a_sl_kernel(
-        nf[staffed], af[staffed], hf[staffed], pf[staffed], tf[staffed], definition,
+        nf[staffed],
+        af[staffed],
+        hf[staffed],
+        pf[staffed],
+        tf[staffed],
+        definition,
         None if sf is None else sf[staffed],
     )
     return out.reshape(shape)
@@ -498,13 +523,13 @@ def _erlang_a_sl_kernel(
     if core is None:
         core = _erlang_a_core(n, load, aht, patience)
     answered = 1.0 - core.p_abandon
-    on_time = answered - _erlang_a_answered_after(core, np.exp(-target / patience))
+    on_time = np.clip(answered - _erlang_a_answered_after(core, np.exp(-target / patience)), 0.0, 1.0)
     if definition is ServiceLevelDefinition.ALL_ARRIVALS:
         return on_time
     if definition is ServiceLevelDefinition.ANSWERED:
-        return on_time / answered
+        return np.minimum(on_time / answered, 1.0)
     assert short_abandon is not None
     zs = np.exp(-short_abandon / patience)
     abandoned_late = np.maximum(_erlang_a_still_waiting(core, zs) - _erlang_a_answered_after(core, zs), 0.0)
     abandoned_early = np.clip(core.p_abandon - abandoned_late, 0.0, core.p_abandon)
-    return on_time / (1.0 - abandoned_early)
+    return np.minimum(on_time / (1.0 - abandoned_early), 1.0)

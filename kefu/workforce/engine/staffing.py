@@ -75,7 +75,9 @@ class StaffingGoals:
     def __post_init__(self) -> None:
         object.__setattr__(self, "sl_definition", erlang._definition(self.sl_definition))
         if (self.service_level is None) != (self.service_time is None):
-            raise ValueError("service_level and service_time must be given together (e.g. 0.8 and 20 for 80/20)")
+            raise ValueError(
+                "service_level and service_time must be given together (e.g. 0.8 and 20 for 80/20)"
+            )
         if self.service_level is not None:
             if not 0 < _finite("service_level", self.service_level) < 1:
                 raise ValueError(
@@ -85,20 +87,26 @@ class StaffingGoals:
         if self.service_time is not None and _finite("service_time", self.service_time) < 0:
             raise ValueError(f"service_time must be >= 0 seconds, got {self.service_time!r}")
         if self.asa is not None and _finite("asa", self.asa) <= 0:
-            raise ValueError(f"asa must be > 0 seconds (a zero average wait is unattainable), got {self.asa!r}")
+            raise ValueError(
+                f"asa must be > 0 seconds (a zero average wait is unattainable), got {self.asa!r}"
+            )
         if self.abandonment is not None and not 0 < _finite("abandonment", self.abandonment) < 1:
             raise ValueError(
                 f"abandonment must be a fraction strictly between 0 and 1 (0.05 means 5%), got {self.abandonment!r}"
             )
         if self.occupancy is not None and not 0 < _finite("occupancy", self.occupancy) <= 1:
-            raise ValueError(f"occupancy must be a fraction in (0, 1] (0.85 means 85%), got {self.occupancy!r}")
+            raise ValueError(
+                f"occupancy must be a fraction in (0, 1] (0.85 means 85%), got {self.occupancy!r}"
+            )
         if self.sl_definition is ServiceLevelDefinition.EXCLUDING_SHORT_ABANDONS:
             if self.short_abandon is None or _finite("short_abandon", self.short_abandon) < 0:
                 raise ValueError("the excluding_short_abandons definition needs short_abandon >= 0 seconds")
         elif self.short_abandon is not None:
             raise ValueError("short_abandon only applies to sl_definition='excluding_short_abandons'")
         if all(g is None for g in (self.service_level, self.asa, self.abandonment, self.occupancy)):
-            raise ValueError("give at least one goal: service_level+service_time, asa, abandonment or occupancy")
+            raise ValueError(
+                "give at least one goal: service_level+service_time, asa, abandonment or occupancy"
+            )
 
 
 def _finite(name: str, value: float) -> float:
@@ -143,7 +151,9 @@ def _problem(
     if not isinstance(goals, StaffingGoals):
         raise ValueError("goals must be a StaffingGoals instance")
     if model is Model.ERLANG_C and goals.abandonment is not None:
-        raise ValueError("Erlang C has no abandonment; use model='erlang_a' with a patience for an abandonment goal")
+        raise ValueError(
+            "Erlang C has no abandonment; use model='erlang_a' with a patience for an abandonment goal"
+        )
     if model is Model.ERLANG_A and patience is None:
         raise ValueError("model='erlang_a' needs patience (mean seconds a caller waits before hanging up)")
     if model is Model.ERLANG_C and patience is not None:
@@ -229,7 +239,9 @@ def _met(
     return ok
 
 
-def _erlang_c_met(goals: StaffingGoals, n: FloatArray, load: FloatArray, aht: FloatArray, b: FloatArray) -> BoolArray:
+def _erlang_c_met(
+    goals: StaffingGoals, n: FloatArray, load: FloatArray, aht: FloatArray, b: FloatArray
+) -> BoolArray:
     """Goals for Erlang C with n > A, given the Erlang B value b = B(n, A)."""
     pw = b / (b + (1.0 - load / n) * (1.0 - b))
     target = goals.service_time
@@ -259,19 +271,54 @@ def _erlang_a_met(
     def sl(i: NDArray[np.intp]) -> FloatArray:
         assert target is not None
         return erlang._erlang_a_sl_kernel(
-            n[i], load[i], aht[i], patience[i], np.full(i.size, target), goals.sl_definition,
-            None if short is None else np.full(i.size, short), core=core.take(i),
+            n[i],
+            load[i],
+            aht[i],
+            patience[i],
+            np.full(i.size, target),
+            goals.sl_definition,
+            None if short is None else np.full(i.size, short),
+            core=core.take(i),
         )
 
     def asa(i: NDArray[np.intp]) -> FloatArray:
+        """ASA of answered calls where it is close to the goal; elsewhere a bound on the same side of the goal.
+
+        The exact series costs ~16·√x terms per row, so rows are first settled by closed-form bounds:
+        ASA ≤ E[W] / P(answered) = p_abandon·patience / (1 − p_abandon), because answered calls' waits are part
+        of E[W]; and ASA ≥ t·P(answered, W > t) / P(answered) for every t, because P(answered, W > s) falls in s.
+        """
+        assert goals.asa is not None
+        bound = goals.asa * (1 + GOAL_TOLERANCE)
         c = core.take(i)
-        wait_sum = erlang._erlang_a_answered_wait_sum(c)
-        return c.p_wait * patience[i] * (c.a / c.x) * wait_sum / (1.0 - c.p_abandon)
+        answered = 1.0 - c.p_abandon
+        out = c.p_abandon * patience[i] / answered  # upper bound
+        open_rows = np.flatnonzero(out > bound)
+        for factor in (2.0, 4.0, 8.0):
+            if not open_rows.size:
+                return out
+            t = factor * goals.asa
+            c_open = c.take(open_rows)
+            late = erlang._erlang_a_answered_after(c_open, np.exp(-t / patience[i][open_rows]))
+            lower = t * late / answered[open_rows]
+            out[open_rows] = lower
+            open_rows = open_rows[lower <= bound]
+        if open_rows.size:
+            c_open = c.take(open_rows)
+            wait_sum = erlang._erlang_a_answered_wait_sum(c_open)
+            out[open_rows] = (
+                c_open.p_wait
+                * patience[i][open_rows]
+                * (c_open.a / c_open.x)
+                * wait_sum
+                / answered[open_rows]
+            )
+        return out
 
     return _met(
         goals,
         n.size,
-        occupancy=lambda i: load[i] * (1.0 - core.p_abandon[i]) / n[i],
+        occupancy=lambda i: np.minimum(load[i] * (1.0 - core.p_abandon[i]) / n[i], 1.0),
         abandonment=lambda i: core.p_abandon[i],
         sl=sl,
         asa=asa,

@@ -89,6 +89,8 @@ class Command(BaseCommand):
         failed: Child | None = None
         try:
             for child in children:
+                if stop.is_set():
+                    break
                 child.proc = subprocess.Popen(
                     child.argv,
                     stdout=subprocess.PIPE,

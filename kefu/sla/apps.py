@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SlaConfig(AppConfig):
+    name = "kefu.sla"
+    label = "sla"
+    verbose_name = _("Time limits (SLA)")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,520 @@
+"""Writes to SLA state: recompute a ticket's targets, fire warnings, breaches and escalations, and
+keep calendars in step with the published Chinese holidays.
+
+`sla_recompute(ticket_id)` is what ticket services call at the end of every write. The fire
+services are called by the clock (kefu/sla/clock.py); each claims its row with a conditional UPDATE
+(`num_updated == 1`), so several clocks at once never fire twice, and SlaEvent's unique constraint
+backs that up in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from kefu.accounts.choices import Role
+from kefu.accounts.models import User
+from kefu.core.calendar import chinese_holiday_years, chinese_holidays
+from kefu.core.errors import DomainError
+from kefu.sla import engine
+from kefu.sla.choices import DayKind, DaySource, SlaEventKind, SlaStateChoice, SlaTarget
+from kefu.sla.config import SlaConfig, get_config, sla_config_changed
+from kefu.sla.history import history_from_events
+from kefu.sla.models import BusinessCalendar, CalendarDay, EscalationLevel, Notification, SlaEvent, TicketSla
+from kefu.sla.policy import TicketAttrs
+from kefu.tickets.choices import Priority
+from kefu.tickets.models import Ticket, TicketEvent
+
+logger = logging.getLogger("kefu.sla")
+
+# A warning, breach or escalation fired more than this after its moment is marked late (the clock
+# was down or far behind).
+LATE_AFTER = timedelta(minutes=2)
+SYSTEM_USERNAME = "sla-bot"
+
+_STATE_FIELDS = (
+    "policy_id",
+    "state",
+    "paused",
+    "cycle",
+    "cycles_breached",
+    "target_minutes",
+    "started_at",
+    "due_at",
+    "achieved_at",
+    "elapsed",
+    "moments",
+    "warnings_fired",
+    "warn_due_at",
+    "breach_due_at",
+    "breach_fired_at",
+    "escalation_level",
+    "escalation_due_at",
+)
+
+
+# --- recompute -------------------------------------------------------------------------------------
+
+
+def ticket_attrs(ticket: Ticket, category_path: str | None, tier_id: int | None) -> TicketAttrs:
+    return TicketAttrs(
+        kind=ticket.kind,
+        priority=ticket.priority,
+        channel=ticket.channel,
+        category_path=category_path,
+        tier_id=tier_id,
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _parse(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _at(values: Sequence[Any], index: int) -> datetime | None:
+    return _parse(values[index]) if 0 <= index < len(values) else None
+
+
+@dataclass
+class _Plan:
+    create: list[TicketSla]
+    update: list[tuple[TicketSla, list[str]]]
+    delete: list[int]
+
+
+def _plan(
+    *,
+    ticket: Ticket,
+    attrs: TicketAttrs,
+    rows: Iterable[tuple[str, dict[str, Any], datetime]],
+    existing: dict[str, TicketSla],
+    config: SlaConfig,
+    now: datetime,
+) -> _Plan:
+    """Run the engine on one ticket and work out the rows to create, update and delete."""
+    rule = config.policy_for(attrs)
+    calendar = config.calendars[rule.calendar_id]
+    history = history_from_events(rows, final_status=ticket.status)
+    if not history:  # a ticket without its creation event: time it from created_at
+        history = [engine.Ev(ticket.created_at, engine.EvKind.CREATED)]
+    results = engine.compute(history, rule.specs(), calendar, now=now, pause_statuses=rule.pause_statuses)
+    levels = [e.level for e in sorted(rule.escalations, key=lambda e: e.level)]
+    plan = _Plan([], [], [])
+    for target, result in results.items():
+        row = existing.get(target.value)
+        is_new = row is None
+        if row is None:
+            row = TicketSla(ticket_id=ticket.pk, target=target.value)
+        old = {f: getattr(row, f, None) for f in _STATE_FIELDS} if not is_new else {}
+        if is_new or row.cycle != result.cycle:
+            row.warnings_fired = 0
+            row.breach_fired_at = None
+            row.escalation_level = 0
+        row.policy_id = rule.id
+        row.state = result.state.value
+        row.paused = result.paused
+        row.cycle = result.cycle
+        row.cycles_breached = result.cycles_breached
+        row.target_minutes = dict(rule.minutes)[target]
+        row.started_at = result.started_at
+        row.due_at = result.due_at
+        row.achieved_at = result.achieved_at
+        row.elapsed = result.elapsed
+        warn = [_iso(w) for w in result.warn_at]
+        escalate = [_iso(e) for e in result.escalate_at]
+        row.moments = {"warn": warn, "shares": list(rule.shares()),
+                       "escalate": escalate, "levels": levels}
+        open_ = result.achieved_at is None
+        row.warn_due_at = _at(warn, row.warnings_fired) if open_ else None
+        row.breach_due_at = result.due_at if open_ and row.breach_fired_at is None else None
+        if open_ and row.breach_fired_at is not None:
+            row.escalation_due_at = _at(escalate, row.escalation_level)
+            # A breach the clock already announced stays breached while the target is open, even if
+            # a longer target now applies (the warning and breach were real when they fired).
+        else:
+            row.escalation_due_at = None
+        row.computed_at = now
+        if is_new:
+            plan.create.append(row)
+        else:
+            changed = [f for f in _STATE_FIELDS if getattr(row, f) != old[f]]
+            if changed:
+                plan.update.append((row, [*changed, "computed_at"]))
+    plan.delete = [row.pk for target, row in existing.items() if engine.Target(target) not in results]
+    return plan
+
+
+def _timeline(ticket_ids: Sequence[int]) -> dict[int, list[tuple[str, dict[str, Any], datetime]]]:
+    out: dict[int, list[tuple[str, dict[str, Any], datetime]]] = {pk: [] for pk in ticket_ids}
+    qs = (
+        TicketEvent.objects.filter(ticket_id__in=ticket_ids)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "kind", "data", "created_at")
+    )
+    for ticket_id, kind, data, at in qs:
+        out[ticket_id].append((kind, data or {}, at))
+    return out
+
+
+def _apply(plan: _Plan) -> None:
+    if plan.delete:
+        TicketSla.objects.filter(pk__in=plan.delete).delete()
+    if plan.create:
+        TicketSla.objects.bulk_create(plan.create)
+    for row, fields in plan.update:
+        row.save(update_fields=fields)
+
+
+def sla_recompute(ticket_id: int, *, now: datetime | None = None) -> list[TicketSla]:
+    """Recompute every SLA target of one ticket from its whole timeline and save what changed.
+
+    Call it at the end of every ticket service, inside its transaction (it joins it). Locks the
+    ticket row and its TicketSla rows, so it serialises with other writers and with the clock's
+    claims; a clock claim that lost the race finds the due column changed and skips. Never fires
+    anything itself: moments already past are left to the clock, which marks them late.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "customer").get(
+            pk=ticket_id
+        )
+        existing = {r.target: r for r in TicketSla.objects.select_for_update().filter(ticket_id=ticket_id)}
+        attrs = ticket_attrs(
+            ticket,
+            ticket.category.path if ticket.category else None,
+            ticket.customer.tier_id if ticket.customer else None,
+        )
+        plan = _plan(
+            ticket=ticket,
+            attrs=attrs,
+            rows=_timeline([ticket_id])[ticket_id],
+            existing=existing,
+            config=get_config(),
+            now=now,
+        )
+        _apply(plan)
+    order = list(SlaTarget.values)
+    return sorted(TicketSla.objects.filter(ticket_id=ticket_id), key=lambda r: order.index(r.target))
+
+
+def sla_recompute_many(ticket_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Recompute a batch of tickets with a handful of queries (backfills, policy edits, the
+    benchmark). Does not lock ticket rows: run it where no ticket service races it, or per ticket
+    through sla_recompute. Returns the number of rows written."""
+    now = now or timezone.now()
+    config = get_config()
+    written = 0
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.filter(pk__in=ticket_ids)
+            .select_related("category", "customer")
+            .only("id", "kind", "priority", "channel", "status", "created_at", "category__path", "customer__tier_id")
+        )
+        timelines = _timeline([t.pk for t in tickets])
+        existing: dict[int, dict[str, TicketSla]] = {}
+        for row in TicketSla.objects.filter(ticket_id__in=[t.pk for t in tickets]):
+            existing.setdefault(row.ticket_id, {})[row.target] = row
+        create: list[TicketSla] = []
+        update: list[TicketSla] = []
+        delete: list[int] = []
+        for ticket in tickets:
+            attrs = ticket_attrs(
+                ticket,
+                ticket.category.path if ticket.category else None,
+                ticket.customer.tier_id if ticket.customer else None,
+            )
+            plan = _plan(
+                ticket=ticket, attrs=attrs, rows=timelines[ticket.pk], existing=existing.get(ticket.pk, {}),
+                config=config, now=now,
+            )
+            create += plan.create
+            update += [r for r, _f in plan.update]
+            delete += plan.delete
+        if delete:
+            TicketSla.objects.filter(pk__in=delete).delete()
+        TicketSla.objects.bulk_create(create, batch_size=500)
+        if update:
+            TicketSla.objects.bulk_update(update, [*_STATE_FIELDS, "computed_at"], batch_size=500)
+        written = len(create) + len(update) + len(delete)
+    return written
+
+
+# --- firing ----------------------------------------------------------------------------------------
+
+
+def _recipients(ticket: Ticket, *, team_lead: bool, managers: bool, users: Iterable[int] = ()) -> list[User]:
+    ids: dict[int, None] = dict.fromkeys(users)
+    if team_lead and ticket.team_id:
+        ids.update(
+            dict.fromkeys(
+                User.objects.filter(team_id=ticket.team_id, role=Role.TEAM_LEAD, is_active=True).values_list(
+                    "pk", flat=True
+                )
+            )
+        )
+    if managers:
+        ids.update(dict.fromkeys(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("pk", flat=True)))
+    return list(User.objects.filter(pk__in=list(ids), is_active=True).order_by("pk"))
+
+
+def _owner_recipients(ticket: Ticket) -> list[User]:
+    """Who hears warnings and breaches: the assignee, or the team lead while nobody has it."""
+    if ticket.assignee_id:
+        return list(User.objects.filter(pk=ticket.assignee_id, is_active=True))
+    return _recipients(ticket, team_lead=True, managers=False)
+
+
+def _title(ticket: Ticket, kind: str, target: str, level: int, share: int | None) -> str:
+    label = SlaTarget(target).label
+    if kind == SlaEventKind.WARNING:
+        return _("%(number)s: %(target)s is %(share)s%% used") % {
+            "number": ticket.number, "target": label, "share": share
+        }
+    if kind == SlaEventKind.BREACH:
+        return _("%(number)s: %(target)s time limit breached") % {"number": ticket.number, "target": label}
+    return _("%(number)s: %(target)s escalated to level %(level)s") % {
+        "number": ticket.number, "target": label, "level": level
+    }
+
+
+def _fire(
+    *,
+    row: TicketSla,
+    kind: SlaEventKind,
+    level: int,
+    moment: datetime,
+    now: datetime,
+    recipients: list[User],
+    data: dict[str, Any],
+) -> SlaEvent | None:
+    """Write the SlaEvent and in-app notifications; send the other channels after commit. Returns
+    None when the event already exists (only possible after manual tampering with the rows)."""
+    late = now - moment > LATE_AFTER
+    try:
+        with transaction.atomic():
+            event = SlaEvent.objects.create(
+                ticket_id=row.ticket_id, target=row.target, kind=kind, cycle=row.cycle, level=level,
+                moment=moment, fired_at=now, late=late, data=data,
+            )
+    except IntegrityError:
+        logger.warning("sla: %s L%s of ticket %s/%s fired already", kind, level, row.ticket_id, row.target)
+        return None
+    ticket = row.ticket
+    title = _title(ticket, kind, row.target, level, data.get("share"))
+    if late:
+        title += " " + _("(late)")
+    body = ticket.title
+    Notification.objects.bulk_create(
+        [Notification(user=u, ticket_id=row.ticket_id, event=event, title=title[:200], body=body, created_at=now)
+         for u in recipients]
+    )
+    event_id = event.pk
+
+    def _send() -> None:
+        from kefu.sla.tasks import sla_event_notify_task
+
+        sla_event_notify_task.enqueue(event_id=event_id)
+
+    transaction.on_commit(_send)
+    return event
+
+
+def sla_fire_warning(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
+    """Fire the next warning of a target whose `warn_due_at` is `due_at`. Returns whether this call
+    claimed it. Notifies the assignee (or the team lead while unassigned)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, warn_due_at=due_at).first()
+        if row is None:
+            return False
+        k = row.warnings_fired
+        warn = row.moments.get("warn", [])
+        shares = row.moments.get("shares", [])
+        claimed = TicketSla.objects.filter(pk=sla_id, warn_due_at=due_at, warnings_fired=k).update(
+            warnings_fired=k + 1, warn_due_at=_at(warn, k + 1)
+        )
+        if claimed != 1:
+            return False
+        share = shares[k] if k < len(shares) else None
+        _fire(row=row, kind=SlaEventKind.WARNING, level=k + 1, moment=due_at, now=now,
+              recipients=_owner_recipients(row.ticket), data={"share": share})
+    return True
+
+
+def sla_fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
+    """Mark a target breached at its due time and schedule its first escalation level."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, breach_due_at=due_at).first()
+        if row is None:
+            return False
+        claimed = TicketSla.objects.filter(pk=sla_id, breach_due_at=due_at, breach_fired_at__isnull=True).update(
+            breach_due_at=None,
+            breach_fired_at=now,
+            state=SlaStateChoice.BREACHED,
+            escalation_level=0,
+            escalation_due_at=_at(row.moments.get("escalate", []), 0),
+        )
+        if claimed != 1:
+            return False
+        _fire(row=row, kind=SlaEventKind.BREACH, level=0, moment=due_at, now=now,
+              recipients=_owner_recipients(row.ticket), data={})
+    return True
+
+
+def sla_fire_escalation(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
+    """Escalate a breached target one level: notify whom the level names and run its actions
+    (raise priority, transfer to a team, add a tag) through the ticket services as the SLA robot."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, escalation_due_at=due_at).first()
+        if row is None:
+            return False
+        index = row.escalation_level
+        levels: list[int] = row.moments.get("levels", [])
+        claimed = TicketSla.objects.filter(pk=sla_id, escalation_due_at=due_at, escalation_level=index).update(
+            escalation_level=index + 1, escalation_due_at=_at(row.moments.get("escalate", []), index + 1)
+        )
+        if claimed != 1:
+            return False
+        number = levels[index] if index < len(levels) else index + 1
+        level = (
+            EscalationLevel.objects.filter(policy_id=row.policy_id, level=number)
+            .select_related("reassign_team")
+            .first()
+        )
+        ticket = row.ticket
+        if level is None:
+            recipients = _recipients(ticket, team_lead=True, managers=False)
+        else:
+            recipients = _recipients(
+                ticket,
+                team_lead=level.notify_team_lead,
+                managers=level.notify_managers,
+                users=level.notify_users.values_list("pk", flat=True),
+            )
+        actions = _escalation_actions(ticket, level, number) if level is not None else []
+        _fire(row=row, kind=SlaEventKind.ESCALATION, level=number, moment=due_at, now=now,
+              recipients=recipients, data={"actions": actions})
+    return True
+
+
+def sla_system_user() -> User:
+    """The robot actor of escalation actions (a manager account nobody can log in with)."""
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"display_name": _("SLA robot"), "role": Role.MANAGER}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+_RAISE = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
+
+
+def _escalation_actions(ticket: Ticket, level: EscalationLevel, number: int) -> list[str]:
+    from kefu.tickets.services import ticket_change_priority, ticket_transfer, ticket_update
+
+    done: list[str] = []
+    if not ticket.is_open:
+        return done
+    reason = _("SLA escalation level %(level)s") % {"level": number}
+    robot = sla_system_user()
+
+    def attempt(name: str, action: Callable[[], object]) -> None:
+        # A refused action (the ticket moved on meanwhile) is recorded, not retried: the
+        # notification of this level must still go out exactly once.
+        try:
+            with transaction.atomic():
+                action()
+        except DomainError as exc:
+            done.append(f"{name}_failed:{exc.code}")
+        else:
+            done.append(name)
+
+    if level.raise_priority and ticket.priority in _RAISE:
+        new = _RAISE[Priority(ticket.priority)]
+        attempt("raise_priority", lambda: ticket_change_priority(actor=robot, number=ticket.number, priority=new, reason=reason))
+    if level.reassign_team is not None and level.reassign_team_id != ticket.team_id:
+        team = level.reassign_team
+        attempt("reassign_team", lambda: ticket_transfer(actor=robot, number=ticket.number, to_team=team, reason=reason))
+    if level.add_tag:
+        tags = list(ticket.tags.values_list("name", flat=True))
+        if level.add_tag not in tags:
+            new_tags = [*tags, level.add_tag]
+            attempt("add_tag", lambda: ticket_update(actor=robot, number=ticket.number, changes={}, tags=new_tags))
+    if done:
+        # The ticket services do not call sla_recompute yet; a raised priority may change the policy.
+        sla_recompute(ticket.pk)
+    return done
+
+
+# --- calendars -------------------------------------------------------------------------------------
+
+
+def calendar_sync_holidays(*, calendar: BusinessCalendar, years: Iterable[int] | None = None) -> dict[str, int]:
+    """Seed holidays and make-up days of `years` (default: every year the package knows) from
+    chinese-calendar. Manual rows win: they are never changed or deleted. Package rows the package
+    no longer lists are deleted (the State Council corrected a date). Returns counts."""
+    wanted = sorted(set(years) if years is not None else set(chinese_holiday_years()))
+    holidays, workdays = chinese_holidays(wanted)
+    seeded: dict[date, str] = {d: DayKind.HOLIDAY for d in holidays}
+    seeded.update({d: DayKind.WORKDAY for d in workdays})
+    counts = {"created": 0, "updated": 0, "deleted": 0, "kept_manual": 0}
+    with transaction.atomic():
+        rows = {
+            r.date: r
+            for r in CalendarDay.objects.select_for_update().filter(calendar=calendar, date__year__in=wanted)
+        }
+        create = []
+        for day, kind in sorted(seeded.items()):
+            row = rows.get(day)
+            if row is None:
+                create.append(CalendarDay(calendar=calendar, date=day, kind=kind, source=DaySource.PACKAGE))
+            elif row.source == DaySource.MANUAL:
+                counts["kept_manual"] += 1
+            elif row.kind != kind:
+                row.kind = kind
+                row.save(update_fields=["kind"])
+                counts["updated"] += 1
+        CalendarDay.objects.bulk_create(create)
+        counts["created"] = len(create)
+        stale = [r.pk for d, r in rows.items() if r.source == DaySource.PACKAGE and d not in seeded]
+        counts["deleted"] = CalendarDay.objects.filter(pk__in=stale).delete()[0]
+        if counts["created"] or counts["updated"] or counts["deleted"]:
+            sla_config_changed()
+    return counts
+
+
+# --- configuration edits ---------------------------------------------------------------------------
+
+
+def sla_config_save(*, obj: Any) -> None:
+    """Save a calendar, working period, calendar day, policy or escalation level edited by hand and
+    make every process reload the configuration. A calendar day saved here becomes manual, so the
+    holiday sync never overwrites it."""
+    with transaction.atomic():
+        if isinstance(obj, CalendarDay):
+            obj.source = DaySource.MANUAL
+        obj.save()
+        sla_config_changed()
+
+
+def sla_config_delete(*, obj: Any) -> None:
+    """Delete a configuration row (the default policy and calendars in use are protected by the
+    admin and by PROTECT foreign keys)."""
+    with transaction.atomic():
+        obj.delete()
+        sla_config_changed()
