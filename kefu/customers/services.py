@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import User
 from kefu.accounts.choices import Role
+from kefu.accounts.models import User
 from kefu.core.errors import DomainError, Forbidden
 from kefu.customers.errors import CustomerErrorCode
 from kefu.customers.models import Customer, CustomerDocument, CustomerPhone, CustomerTier, Tag
@@ -136,6 +136,11 @@ def customer_match_or_create(*, actor: User | None, identity: CustomerIdentity) 
         )
     found = customer_find(identity)
     if found:
+        # Fill in an email the profile lacks, so later reply notices reach the customer; never
+        # overwrite what is on file from an unverified intake.
+        if identity.email.strip() and not found.email:
+            found.email = identity.email.strip()[:254]
+            found.save(update_fields=["email", "updated_at"])
         return found, False
     customer = customer_create(
         actor=actor,

@@ -136,8 +136,11 @@ class _Clock:
         return spans
 
 
-def _reach(spans: Sequence[_Span], amount: timedelta, cal: BusinessCalendar) -> datetime | None:
-    """The instant the running time over `spans` reaches `amount`; None if it does not (yet)."""
+def _reach(spans: Sequence[_Span], amount: timedelta, cal: BusinessCalendar, origin: datetime) -> datetime | None:
+    """The instant the running time over `spans` reaches `amount`; None if it does not (yet).
+    A zero amount is reached at `origin` (the target's start), running or not."""
+    if amount <= _ZERO:
+        return origin
     done = _ZERO
     for start, end in spans:
         if end is None:
@@ -169,7 +172,7 @@ def _result(
 ) -> TargetResult:
     limit = timedelta(minutes=spec.minutes)
     spans = clock.closed_spans()
-    due = _reach(spans, limit, cal)
+    due = _reach(spans, limit, cal, clock.started_at)
     if clock.achieved_at is not None:
         elapsed = _elapsed(spans, clock.achieved_at, cal)
         state = SlaState.MET if elapsed <= limit else SlaState.BREACHED
@@ -183,8 +186,8 @@ def _result(
         state = SlaState.PAUSED
     else:
         state = SlaState.RUNNING
-    warn_at = tuple(_reach(spans, limit * share / 100, cal) for share in spec.warn_shares)
-    escalate_at = tuple(_reach(spans, limit + timedelta(minutes=m), cal) for m in spec.escalate_after)
+    warn_at = tuple(_reach(spans, limit * share / 100, cal, clock.started_at) for share in spec.warn_shares)
+    escalate_at = tuple(_reach(spans, limit + timedelta(minutes=m), cal, clock.started_at) for m in spec.escalate_after)
     return TargetResult(
         spec.target,
         cycle,

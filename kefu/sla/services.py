@@ -359,6 +359,12 @@ def sla_fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None = Non
         row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, breach_due_at=due_at).first()
         if row is None:
             return False
+        # After an outage, warnings still owed fire first, so the timeline reads in order.
+        while row.warn_due_at is not None and row.warn_due_at <= now:
+            sla_fire_warning(sla_id=sla_id, due_at=row.warn_due_at, now=now)
+            row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, breach_due_at=due_at).first()
+            if row is None:
+                return False
         claimed = TicketSla.objects.filter(pk=sla_id, breach_due_at=due_at, breach_fired_at__isnull=True).update(
             breach_due_at=None,
             breach_fired_at=now,

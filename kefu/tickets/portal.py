@@ -10,7 +10,7 @@ Referer headers, because the URL is the key.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -40,6 +40,7 @@ from kefu.tickets.services import (
     ticket_create,
     ticket_customer_reopen,
     ticket_customer_reply,
+    ticket_reopen_deadline,
 )
 
 # What the customer reads: their situation, not our internal workflow.
@@ -132,10 +133,7 @@ def submitted(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def reopen_deadline(ticket: Ticket) -> datetime | None:
-    """When the reopen window of a resolved or closed ticket ends. For display only: the services
-    decide (ticket_customer_reply counts KEFU_REOPEN_DAYS from resolved_at, else closed_at)."""
-    done_at = ticket.resolved_at or ticket.closed_at
-    return done_at + timedelta(days=settings.KEFU_REOPEN_DAYS) if done_at else None
+    return ticket_reopen_deadline(ticket)
 
 
 def _render_track(

@@ -52,6 +52,7 @@ from kefu.tickets.models import (
     TicketMessage,
     TicketNumberSequence,
     TicketTransfer,
+    new_portal_key,
 )
 
 NUMBER_PREFIX = "GD"
@@ -250,8 +251,10 @@ def _attach(
     for doc in docs:
         if ticket.customer_id is None or doc.customer_id != ticket.customer_id:
             raise DomainError(code="document_not_customers", message=_("This document belongs to another customer."))
+    if uploads and ticket.customer is None:
+        raise DomainError(code="customer_required", message=_("Attachments need a customer to archive them on."))
     for up in uploads:
-        assert ticket.customer is not None
+        assert ticket.customer is not None  # checked above; narrows the type
         docs.append(document_archive(actor=actor, customer=ticket.customer, name=up.name, content=up.content))
     for doc in docs:
         _link, created = TicketAttachment.objects.get_or_create(
@@ -652,9 +655,30 @@ def ticket_customer_reopen(*, token: str, reason: str) -> Ticket:
     return ticket
 
 
+def ticket_reopen_deadline(ticket: Ticket) -> datetime | None:
+    """Until when the customer may reopen a resolved or closed ticket: KEFU_REOPEN_DAYS after it was
+    closed (or resolved, while not yet closed). None for open tickets."""
+    if ticket.is_open:
+        return None
+    done_at = ticket.closed_at or ticket.resolved_at
+    return done_at + timedelta(days=settings.KEFU_REOPEN_DAYS) if done_at else None
+
+
 def _within_reopen_window(ticket: Ticket, now: datetime) -> bool:
-    done_at = ticket.resolved_at or ticket.closed_at
-    return done_at is not None and now - done_at <= timedelta(days=settings.KEFU_REOPEN_DAYS)
+    deadline = ticket_reopen_deadline(ticket)
+    return deadline is not None and now <= deadline
+
+
+def ticket_portal_link_revoke(*, actor: User, number: str) -> Ticket:
+    """Rotate the ticket's portal key: every tracking link handed out so far stops working."""
+    require_write(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket.portal_key = new_portal_key()
+        _save(ticket, now, "portal_key")
+        event_write(ticket=ticket, kind=EventKind.FIELDS_CHANGED, actor=actor, at=now, changes={"portal_link": ["…", "…"]})
+    return ticket
 
 
 # --- links and merge -------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kefu.core.calendar import BusinessCalendar, chinese_holidays
+from kefu.core.calendar import BusinessCalendar, add_business_time, business_time_between, chinese_holidays
 from kefu.sla.engine import DONE_STATUSES, Ev, EvKind, SlaState, Target, TargetSpec, compute
 
 _hol, _work = chinese_holidays([2026])
@@ -56,6 +56,7 @@ def oracle(history: list[Ev], minutes: int, target: Target):
     i = 0
     m = created
     last = history[-1].at
+    at_last = None
     while True:
         while i < len(events) and events[i].at <= m:
             e = events[i]
@@ -71,8 +72,10 @@ def oracle(history: list[Ev], minutes: int, target: Target):
             i += 1
         if minutes == 0 and due is None:
             due = created
+        if m >= last and at_last is None:
+            at_last = elapsed
         if m >= last and (due is not None or achieved is not None or status in PAUSE or status in DONE_STATUSES):
-            return due, achieved, elapsed
+            return due, achieved, at_last
         if achieved is None and status not in PAUSE and status not in DONE_STATUSES and CN.is_open(m):
             elapsed += 1
             if elapsed == minutes and due is None:
@@ -108,39 +111,28 @@ def test_due_never_inside_closed_hours(history, minutes):
 
 
 @settings(max_examples=80, deadline=None)
-@given(histories(), st.integers(1, 900), st.integers(0, 8), st.integers(0, 2000))
-def test_pause_time_never_counts(history, minutes, where, length):
-    """Inserting a pause of any length while running moves the due time by exactly the business
-    time of the pause and leaves the elapsed business time unchanged."""
+@given(histories(), st.integers(1, 900), st.integers(0, 3000), st.integers(0, 3000))
+def test_pause_time_never_counts(history, minutes, offset, length):
+    """A pause [p, p + L) before the due time moves the due time by exactly the pause's business
+    time, and takes exactly that much off the elapsed business time."""
     specs = [TargetSpec(Target.RESOLUTION, minutes)]
-    base = compute(history, specs, CN, now=history[-1].at, pause_statuses=PAUSE)[Target.RESOLUTION]
-    # Only when the ticket never pauses or resolves otherwise: the statuses stay "new".
-    plain = [history[0]] + [e for e in history[1:] if e.kind != EvKind.STATUS]
-    k = min(where, len(plain) - 1)
-    at = plain[k].at
-    paused_at, resumed_at = at, at + length * MIN
-    shifted = [plain[0]] + [e if e.at <= at else Ev(e.at + length * MIN, e.kind, e.status) for e in plain[1:]]
+    plain = [history[0]] + [e for e in history[1:] if e.kind != EvKind.STATUS]  # always running
+    p = history[0].at + offset * MIN
+    q = p + length * MIN
     with_pause = sorted(
-        [*shifted, Ev(paused_at, EvKind.STATUS, "pending_customer"), Ev(resumed_at, EvKind.STATUS, "new")],
+        [*plain, Ev(p, EvKind.STATUS, "pending_customer"), Ev(q, EvKind.STATUS, "new")],
         key=lambda e: (e.at, e.kind != EvKind.CREATED),
     )
-    base = compute(plain, specs, CN, now=plain[-1].at + timedelta(days=60), pause_statuses=PAUSE)[Target.RESOLUTION]
-    moved = compute(
-        with_pause, specs, CN, now=shifted[-1].at + timedelta(days=60), pause_statuses=PAUSE
-    )[Target.RESOLUTION]
-    assert moved.elapsed == base.elapsed
-    if base.due_at is not None and base.due_at > paused_at:
-        assert moved.due_at is not None
-        # The due time moves by the wall-clock shift plus nothing else: the paused stretch's business
-        # time is excluded, and the rest of the running time is the same business time.
-        from kefu.core.calendar import business_time_between
-
-        def running(h):
-            return business_time_between(h[0].at, h[-1].at, CN)
-
-        assert business_time_between(base.due_at, moved.due_at, CN) == business_time_between(
-            paused_at, resumed_at, CN
-        ) or running(plain) >= timedelta(0)
+    now = max(q, plain[-1].at) + timedelta(days=30)
+    base = compute(plain, specs, CN, now=now, pause_statuses=PAUSE)[Target.RESOLUTION]
+    moved = compute(with_pause, specs, CN, now=now, pause_statuses=PAUSE)[Target.RESOLUTION]
+    paused_bt = business_time_between(p, q, CN)
+    assert moved.elapsed == base.elapsed - paused_bt
+    assert base.due_at is not None
+    if p < base.due_at:
+        assert moved.due_at == add_business_time(base.due_at, paused_bt, CN)
+    else:
+        assert moved.due_at == base.due_at
 
 
 @settings(max_examples=60, deadline=None)
@@ -149,14 +141,14 @@ def test_status_flapping_at_one_instant_changes_nothing(history, minutes, where)
     specs = [TargetSpec(t, minutes) for t in Target]
     k = min(where, len(history) - 1)
     at = history[k].at
-    flapped = [*history[: k + 1], Ev(at, EvKind.STATUS, "pending_customer"), Ev(at, EvKind.STATUS, "resolved"),
+    assume(_status_at(history, k) not in DONE_STATUSES)
+    # Through a working status only: passing through "resolved" would be a real resolve + reopen.
+    flapped = [*history[: k + 1], Ev(at, EvKind.STATUS, "pending_customer"), Ev(at, EvKind.STATUS, "in_progress"),
                Ev(at, EvKind.STATUS, _status_at(history, k)), *history[k + 1 :]]
     now = history[-1].at
     a = compute(history, specs, CN, now=now, pause_statuses=PAUSE)
     b = compute(flapped, specs, CN, now=now, pause_statuses=PAUSE)
-    # Resolving achieves first response and dispatch for good: compare resolution only when the
-    # flap resolved (it did), and everything when the ticket had achieved those already.
-    assert a[Target.RESOLUTION] == b[Target.RESOLUTION]
+    assert a == b
 
 
 def _status_at(history: list[Ev], k: int) -> str:

@@ -416,3 +416,32 @@ def test_reply_with_refused_status_keeps_nothing(agent_alice):
     with pytest.raises(DomainError):
         ticket_add_message(actor=agent_alice, number=t.number, kind=MessageKind.REPLY, body="好的", status="closedish")
     assert t.messages.count() == 0
+
+
+def test_customer_attachment_on_ticket_without_customer_is_a_domain_error(agent_alice):
+    t = TicketFactory(actor=agent_alice)
+    with pytest.raises(DomainError) as exc:
+        ticket_customer_reply(token=portal_token(t), body="附件", uploads=[Upload("a.png", PNG)])
+    assert exc.value.code == "customer_required"
+
+
+def test_portal_link_revoke(agent_alice, customer_wang):
+    from kefu.tickets.services import ticket_portal_link_revoke
+
+    t = TicketFactory(actor=agent_alice, customer=customer_wang)
+    old = portal_token(t)
+    t = ticket_portal_link_revoke(actor=agent_alice, number=t.number)
+    with pytest.raises(NotFound):
+        ticket_customer_reply(token=old, body="hi")
+    ticket_customer_reply(token=portal_token(t), body="hi")
+
+
+def test_reopen_window_counts_from_closing(agent_alice, customer_wang, settings):
+    from kefu.tickets.services import ticket_reopen_deadline
+
+    t = TicketFactory(actor=agent_alice, customer=customer_wang)
+    assert ticket_reopen_deadline(t) is None
+    ticket_change_status(actor=agent_alice, number=t.number, status=TicketStatus.RESOLVED)
+    with time_machine.travel(timezone.now() + timedelta(days=settings.KEFU_REOPEN_DAYS - 1)):
+        t = ticket_change_status(actor=agent_alice, number=t.number, status=TicketStatus.CLOSED)
+    assert ticket_reopen_deadline(t) == t.closed_at + timedelta(days=settings.KEFU_REOPEN_DAYS)
