@@ -19,51 +19,59 @@ MO = PO.with_suffix(".mo")
 
 
 def parse_po(path: Path) -> dict[str, tuple[str, bool]]:
-    """msgid -> (msgstr, fuzzy). Plural forms count as translated when msgstr[0] is."""
+    """msgid -> (msgstr, fuzzy). Plural forms count as translated when msgstr[0] is.
+
+    Keys of entries with a context are "context\x04msgid", as in a compiled catalogue. Continuation
+    lines of msgctxt, msgid and msgstr are joined; obsolete entries (#~) are skipped, and their flags
+    (e.g. a fuzzy flag over an obsolete entry) do not leak into the next entry.
+    """
     entries: dict[str, tuple[str, bool]] = {}
     msgid: list[str] = []
     msgstr: list[str] = []
+    context: list[str] | None = None
     fuzzy = False
+    obsolete = False
     target: list[str] | None = None
-    context = ""
 
     def flush() -> None:
-        nonlocal msgid, msgstr, fuzzy, context
-        key = context + "\x04" + "".join(msgid) if context else "".join(msgid)
-        if msgid and "".join(msgid):
+        nonlocal msgid, msgstr, fuzzy, context, obsolete, target
+        text = "".join(msgid)
+        if text and not obsolete:
+            key = "".join(context) + "\x04" + text if context is not None else text
             entries[key] = ("".join(msgstr), fuzzy)
-        msgid, msgstr, fuzzy, context = [], [], False, ""
+        msgid, msgstr, fuzzy, context, obsolete, target = [], [], False, None, False, None
 
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
-        if line.startswith("#,") and "fuzzy" in line:
-            if msgid:
+        if not line:
+            flush()  # an entry ends at a blank line, whether or not it had a msgid
+        elif line.startswith("#~"):
+            obsolete = True
+        elif line.startswith("#"):
+            if msgid:  # a comment starts the next entry (no blank line in between)
                 flush()
-            fuzzy = True
+            if line.startswith("#,") and "fuzzy" in line:
+                fuzzy = True
         elif line.startswith("msgctxt "):
             if msgid:
                 flush()
-            context = _unquote(line[8:])
-            target = None
+            context = [_unquote(line[8:])]
+            target = context
         elif line.startswith("msgid "):
             if msgid:
                 flush()
-            msgid, target = [_unquote(line[6:])], None
+            msgid = [_unquote(line[6:])]
             target = msgid
         elif line.startswith("msgid_plural "):
-            target = []
+            target = None
         elif line.startswith("msgstr ") or line.startswith("msgstr[0] "):
             msgstr = [_unquote(line.split(" ", 1)[1])]
             target = msgstr
         elif line.startswith("msgstr["):
-            target = []
+            target = None
         elif line.startswith('"') and target is not None:
             target.append(_unquote(line))
-        elif not line:
-            if msgid:
-                flush()
-    if msgid:
-        flush()
+    flush()
     return entries
 
 
