@@ -93,7 +93,14 @@ class QueryCounter:
 
     def __init__(self) -> None:
         self.count = 0
+        self.seconds = 0.0
 
     def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        import time
+
         self.count += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started

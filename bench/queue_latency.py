@@ -5,8 +5,8 @@ URL routing, middleware, auth, the view, the queries and the template; no networ
         .venv/bin/python bench/queue_latency.py --requests 200
 
 Prints, per case: p50/p95/p99 over --requests requests after --warmup, the query count of one
-request (captured separately, so capture does not skew timings), and the EXPLAIN ANALYZE of the
-main list query. Run it after each load step (10k, 100k, 1M) to see whether it stays flat.
+request, the time spent in the database per request (p50/p95, summed over its queries), and the
+EXPLAIN ANALYZE of the main list query. Run it after each load step (10k, 100k, 1M) to see whether it stays flat.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _setup import QueryCounter, bench_cast, django_setup, machine_line, summary
+from _setup import QueryCounter, bench_cast, django_setup, machine_line, percentile, summary
 
 
 def main() -> None:
@@ -76,17 +76,24 @@ def main() -> None:
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
             client.get(url)
-        times = []
+        times, db_times = [], []
         for _ in range(args.requests):
-            t = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t) * 1000)
-        print(f"{name:36} {summary(times)} queries={counter.count}  GET {url}")
+            db = QueryCounter()
+            with connection.execute_wrapper(db):
+                t = time.perf_counter()
+                client.get(url)
+                times.append((time.perf_counter() - t) * 1000)
+            db_times.append(db.seconds * 1000)
+        print(
+            f"{name:36} {summary(times)} queries={counter.count} "
+            f"db p50={percentile(db_times, 50):.1f}ms p95={percentile(db_times, 95):.1f}ms  GET {url}"
+        )
 
     if connection.vendor == "postgresql" and not args.no_explain:
         for label, user, f in [
             ("agent, mine, open", agent, TicketFilter(scope="mine", open_only=True)),
             ("agent, team, open", agent, TicketFilter(scope="team", open_only=True)),
+            ("manager, all, open", manager, TicketFilter(scope="all", open_only=True)),
             ("manager, all", manager, TicketFilter(scope="all")),
         ]:
             ordering = SORTS[f.sort]

@@ -57,7 +57,8 @@ def with_events(response: HttpResponse, **events: Any) -> HttpResponse:
         merged = json.loads(response["HX-Trigger"])
     for name, value in events.items():
         merged[name] = None if value is True else value
-    response["HX-Trigger"] = json.dumps(merged, ensure_ascii=False)
+    # ASCII-only JSON: a non-ASCII header value would be RFC 2047-encoded, which htmx cannot read.
+    response["HX-Trigger"] = json.dumps(merged)
     return response
 
 

@@ -33,6 +33,7 @@ from kefu.sla.services import (
     sla_recompute,
 )
 from kefu.tests.factories import TicketFactory, UserFactory
+from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Ticket
 from kefu.tickets.services import (
@@ -41,7 +42,6 @@ from kefu.tickets.services import (
     ticket_change_status,
     ticket_customer_reply,
 )
-from kefu.tickets.access import portal_token
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")

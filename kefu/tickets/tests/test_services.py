@@ -25,7 +25,6 @@ from kefu.tickets.services import (
     ticket_auto_close,
     ticket_change_priority,
     ticket_change_status,
-    ticket_create,
     ticket_create_idempotent,
     ticket_customer_reopen,
     ticket_customer_reply,

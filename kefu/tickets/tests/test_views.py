@@ -512,3 +512,17 @@ def test_reply_with_refused_status_saves_nothing(client, agent_alice, django_cap
     assert not TicketMessage.objects.exists() and not callbacks
     t.refresh_from_db()
     assert t.status == TicketStatus.NEW
+
+
+def test_hx_trigger_is_ascii_json_even_with_chinese_toasts(client, agent_alice, settings):
+    import json
+
+    from kefu.tests.factories import TicketFactory
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    t = TicketFactory(actor=agent_alice)
+    login(client, agent_alice)
+    response = client.post(reverse("tickets:reply", args=[t.number]), {"kind": "note", "body": "内部"}, HTTP_HX_REQUEST="true")
+    header = response["HX-Trigger"]
+    assert header.isascii()
+    assert "ticketUpdated" in json.loads(header)

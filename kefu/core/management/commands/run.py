@@ -105,6 +105,11 @@ class Command(BaseCommand):
                 child.pump.start()
             self._say(out_lock, f"kefu is running on http://{options['host']}:{options['port']}/  (data: "
                       f"{'DATABASE_URL' if os.getenv('DATABASE_URL') else settings.DATA_DIR}); Ctrl-C stops it")
+            from kefu.demo.seed import demo_present  # optional app: only for the banner
+
+            if demo_present():
+                self._say(out_lock, "demo logins: admin, manager, lead1-lead3, agent1-agent20, qa1 "
+                          "(password kefu123); the portal for customers is at /portal/")
             while not stop.is_set():
                 for child in children:
                     assert child.proc is not None
