@@ -6,7 +6,7 @@
         .venv/bin/python bench/search_latency.py --samples 50 --rounds 3
 
 Numbers and phones are sampled from the table (--samples distinct values, each searched --rounds
-times); each word is searched --samples x --rounds times. The manager sees every ticket; the agent's
+times); each word is searched --word-repeats x --rounds times. The manager sees every ticket; the agent's
 searches also carry the visibility filter (team, owner or assignee).
 """
 
@@ -32,6 +32,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=int, default=50)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--word-repeats", type=int, default=20, help="searches per word and round")
     p.add_argument("--no-explain", action="store_true")
     p.add_argument("--proposed", action="store_true", help="patch in bench/proposed.py's search_q first")
     args = p.parse_args()
@@ -64,7 +65,7 @@ def main() -> None:
     phones = list(CustomerPhone.objects.filter(id__in=pids).values_list("number", flat=True)[: args.samples])
 
     kinds: list[tuple[str, list[str]]] = [("number", numbers), ("phone", phones)]
-    kinds += [(f"word {w!r} ({why})", [w] * args.samples) for w, why in WORDS]
+    kinds += [(f"word {w!r} ({why})", [w] * args.word_repeats) for w, why in WORDS]
 
     _row, token = api_token_create(user=manager, name="bench")
     api = Client(headers={"authorization": f"Bearer {token}"})
@@ -99,7 +100,7 @@ def main() -> None:
             for who, user in (("manager", manager), ("agent", agent)):
                 qs = ticket_filter_qs(user=user, f=f).order_by(*SORTS[f.sort])[:26]
                 plan = qs.explain(analyze=True)
-                used = sorted({w.strip('"') for line in plan.splitlines() for w in line.split() if w.endswith(("_idx", "_gin", "_key", "_pkey"))})
+                used = sorted({w.strip('"') for line in plan.splitlines() for w in line.split() if w.endswith(("_idx", "_gin", "_key", "_pkey", "_like", "_uniq")) or "_customer_id_" in w})
                 exec_ms = next((line for line in plan.splitlines() if line.startswith("Execution Time")), "")
                 print(f"\n## EXPLAIN ANALYZE {label} as {who}: indexes {used}; {exec_ms}\n{plan}")
 

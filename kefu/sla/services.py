@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -330,12 +331,18 @@ def _fire(
     return event
 
 
+def _claimable() -> QuerySet[TicketSla]:
+    """Rows another clock is firing right now are skipped, not waited for (PostgreSQL
+    SKIP LOCKED; SQLite serialises writers anyway). The conditional UPDATE remains the claim."""
+    return TicketSla.objects.select_related("ticket").select_for_update(skip_locked=True, of=("self",))
+
+
 def sla_fire_warning(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
     """Fire the next warning of a target whose `warn_due_at` is `due_at`. Returns whether this call
     claimed it. Notifies the assignee (or the team lead while unassigned)."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, warn_due_at=due_at).first()
+        row = _claimable().filter(pk=sla_id, warn_due_at=due_at).first()
         if row is None:
             return False
         k = row.warnings_fired
@@ -356,13 +363,13 @@ def sla_fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None = Non
     """Mark a target breached at its due time and schedule its first escalation level."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, breach_due_at=due_at).first()
+        row = _claimable().filter(pk=sla_id, breach_due_at=due_at).first()
         if row is None:
             return False
         # After an outage, warnings still owed fire first, so the timeline reads in order.
         while row.warn_due_at is not None and row.warn_due_at <= now:
             sla_fire_warning(sla_id=sla_id, due_at=row.warn_due_at, now=now)
-            row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, breach_due_at=due_at).first()
+            row = _claimable().filter(pk=sla_id, breach_due_at=due_at).first()
             if row is None:
                 return False
         claimed = TicketSla.objects.filter(pk=sla_id, breach_due_at=due_at, breach_fired_at__isnull=True).update(
@@ -384,7 +391,7 @@ def sla_fire_escalation(*, sla_id: int, due_at: datetime, now: datetime | None =
     (raise priority, transfer to a team, add a tag) through the ticket services as the SLA robot."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = TicketSla.objects.select_related("ticket").filter(pk=sla_id, escalation_due_at=due_at).first()
+        row = _claimable().filter(pk=sla_id, escalation_due_at=due_at).first()
         if row is None:
             return False
         index = row.escalation_level

@@ -43,6 +43,7 @@ from kefu.tickets.choices import (
 )
 from kefu.tickets.errors import TicketErrorCode
 from kefu.tickets.events import event_write
+from kefu.sla.services import sla_recompute
 from kefu.tickets.models import (
     Category,
     IdempotencyKey,
@@ -201,6 +202,7 @@ def ticket_create(
         if data.tags:
             ticket.tags.set(tags_get_or_create(data.tags))
         _attach(ticket=ticket, actor=actor, uploads=data.uploads, documents=data.documents, message=None, at=now)
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -327,6 +329,7 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
                 team=new_team.name if new_team else None,
                 data={"from": _uname(before)},
             )
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -391,6 +394,7 @@ def ticket_transfer(
             to_user=_uname(to_user),
             reason=reason.strip()[:500],
         )
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -454,6 +458,7 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
         _save(ticket, now, *fields)
         kind = EventKind.REOPENED if before in workflow.DONE and status not in workflow.DONE else EventKind.STATUS_CHANGED
         event_write(ticket=ticket, kind=kind, actor=actor, at=now, data={"from": before, "to": status}, comment=comment[:500])
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -474,6 +479,7 @@ def ticket_change_priority(*, actor: User, number: str, priority: str, reason: s
             ticket=ticket, kind=EventKind.PRIORITY_CHANGED, actor=actor, at=now, data={"from": before, "to": priority},
             reason=reason[:500],
         )
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -522,6 +528,7 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
                 if not fields:
                     _save(ticket, now)
                 event_write(ticket=ticket, kind=EventKind.TAGS_CHANGED, actor=actor, at=now, before=before, after=after)
+        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -593,6 +600,7 @@ def ticket_add_message(
             at=now,
             is_public=kind == MessageKind.REPLY,
         )
+        sla_recompute(ticket.pk, now=now)
         if kind == MessageKind.REPLY:
             _notify_customer_on_commit(ticket, message)
         # In the same transaction: a refused status change takes the message back with it.
@@ -642,6 +650,7 @@ def ticket_customer_reply(*, token: str, body: str, uploads: list[Upload] | None
         if before in workflow.DONE:
             event_write(ticket=ticket, kind=EventKind.REOPENED, actor=None, at=now, by_customer=True, data={"from": before, "to": target})
         _attach(ticket=ticket, actor=None, uploads=uploads or [], documents=[], message=message, at=now)
+        sla_recompute(ticket.pk, now=now)
     return message
 
 
@@ -729,6 +738,7 @@ def ticket_merge(*, actor: User, source_number: str, target_number: str) -> Tick
         event_write(ticket=source, kind=EventKind.MERGED_INTO, actor=actor, at=now, to=target.number)
         event_write(ticket=target, kind=EventKind.MERGED, actor=actor, at=now, source=source.number, source_title=source.title)
         _save(target, now)
+        sla_recompute(source.pk, now=now)
     return target
 
 
@@ -748,4 +758,5 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
             return False
         ticket = Ticket.objects.get(pk=ticket_id)
         event_write(ticket=ticket, kind=EventKind.AUTO_CLOSED, actor=None, at=now, data={"from": TicketStatus.RESOLVED, "to": TicketStatus.CLOSED})
+        sla_recompute(ticket.pk, now=now)
     return True
