@@ -94,3 +94,14 @@ def phone_for(value: str, viewer: Any) -> str:
     if not value:
         return ""
     return value if getattr(viewer, "may_see_contacts", False) else mask_phone(value)
+
+
+@register.simple_tag(takes_context=True)
+def app_nav(context: Any) -> list[dict[str, Any]]:
+    """Main-menu entries contributed by apps: an AppConfig may define
+    `nav_items = [NavItem(url_name, label, key, visible=lambda user: ...)]` (kefu.core.nav)."""
+    from kefu.core.nav import nav_items_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return nav_items_for(user) if user is not None and user.is_authenticated else []
