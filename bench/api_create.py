@@ -84,6 +84,43 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the given processes (Linux /proc), in seconds; vanished ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def session_pids(sid: int) -> list[int]:
+    """The gunicorn master and its workers: everything in the session the script started."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getsid(int(entry)) == sid:
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def db_backend_pids() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
 def wait_ready(base: str, server: subprocess.Popen | None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -220,6 +257,11 @@ def main() -> None:
             raise SystemExit(f"warm-up answered {_codes}; is the API working?")
         print(f"# {machine_line()}")
         print(f"# tickets before: {before}; warm-up {len(warm)} creates, p50 {percentile(warm, 50):.1f}ms")
+        # CPU actually spent per create, by the app server and by PostgreSQL: on a shared box this
+        # is the figure that does not depend on the neighbours (the ceiling is cores / CPU per create).
+        app_pids = session_pids(server.pid) if server is not None else []
+        pg_pids = db_backend_pids() if server is not None else []
+        app_cpu0, pg_cpu0 = cpu_seconds(app_pids), cpu_seconds(pg_pids)
         if args.mode == "closed":
             lat, codes, elapsed = run_closed(target, args.clients, args.duration, args.max_requests)
             what = f"closed loop, {args.clients} clients"
@@ -227,6 +269,14 @@ def main() -> None:
             lat, codes, elapsed = run_open(target, args.rate, args.duration, args.max_requests, args.senders)
             what = f"open loop at {args.rate:g}/s"
         ok = codes.get(201, 0)
+        if server is not None and ok:
+            app_ms = (cpu_seconds(app_pids) - app_cpu0) * 1000 / ok
+            pg_ms = (cpu_seconds(pg_pids) - pg_cpu0) * 1000 / ok
+            print(
+                f"# CPU per create: gunicorn {app_ms:.1f}ms + PostgreSQL {pg_ms:.1f}ms "
+                f"-> ceiling on {os.cpu_count()} idle cores ~{os.cpu_count() * 1000 / (app_ms + pg_ms):.0f} creates/s "
+                f"(the client's own CPU not counted)"
+            )
         print(
             f"{what}, gunicorn {args.workers}w x {args.threads}t: {ok} created in {elapsed:.1f}s = "
             f"{ok / elapsed:.0f} creates/s; latency {summary(lat)}; status codes {dict(sorted(codes.items()))}"

@@ -18,7 +18,7 @@ from kefu.sla.models import (
     TicketSla,
     WorkingPeriod,
 )
-from kefu.sla.services import calendar_sync_holidays, sla_config_changed, sla_config_delete, sla_config_save
+from kefu.sla.services import calendar_sync_holidays, sla_config_delete, sla_config_edited, sla_config_save
 
 
 class ConfigAdmin(admin.ModelAdmin):
@@ -29,7 +29,7 @@ class ConfigAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        sla_config_changed()
+        sla_config_edited()
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         sla_config_delete(obj=obj)

@@ -32,6 +32,7 @@ from kefu.core.calendar import BusinessCalendar, add_business_time, business_tim
 
 __all__ = [
     "DONE_STATUSES",
+    "RISK_SHARE",
     "Ev",
     "EvKind",
     "SlaState",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 DONE_STATUSES = frozenset({"resolved", "closed"})
+# A target past this share of its time is "at risk" (red badge, supervisor board), whatever the
+# policy's warning shares are.
+RISK_SHARE = 80
 _ZERO = timedelta(0)
 
 
@@ -99,6 +103,9 @@ class TargetResult:
     paused: bool
     warn_at: tuple[datetime | None, ...] = field(default=())
     escalate_at: tuple[datetime | None, ...] = field(default=())
+    # The instant RISK_SHARE of the target is used (the "at risk" board and API filter); None when
+    # achieved or not yet knowable (paused before reaching it).
+    risk_at: datetime | None = None
 
 
 # A running span [start, end); end None = still running at the end of the history.
@@ -188,6 +195,7 @@ def _result(
         state = SlaState.RUNNING
     warn_at = tuple(_reach(spans, limit * share / 100, cal, clock.started_at) for share in spec.warn_shares)
     escalate_at = tuple(_reach(spans, limit + timedelta(minutes=m), cal, clock.started_at) for m in spec.escalate_after)
+    risk_at = _reach(spans, limit * RISK_SHARE / 100, cal, clock.started_at)
     return TargetResult(
         spec.target,
         cycle,
@@ -200,6 +208,7 @@ def _result(
         paused,
         warn_at,
         escalate_at,
+        risk_at,
     )
 
 

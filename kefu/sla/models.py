@@ -216,6 +216,8 @@ class TicketSla(models.Model):
     breach_fired_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalation_due_at = models.DateTimeField(null=True, blank=True)
+    # When 80 % of the target is used (engine.RISK_SHARE); null once achieved or while unknowable.
+    risk_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -233,6 +235,7 @@ class TicketSla(models.Model):
                 condition=models.Q(escalation_due_at__isnull=False),
             ),
             models.Index(fields=["state", "due_at"], name="sla_state_due_idx"),
+            models.Index(fields=["risk_at"], name="sla_risk_idx", condition=models.Q(risk_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

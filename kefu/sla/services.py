@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.core.calendar import chinese_holiday_years, chinese_holidays
-from kefu.core.errors import DomainError
+from kefu.core.errors import DomainError, NotFound
 from kefu.sla import engine
 from kefu.sla.choices import DayKind, DaySource, SlaEventKind, SlaStateChoice, SlaTarget
 from kefu.sla.config import SlaConfig, get_config, sla_config_changed
@@ -59,6 +59,7 @@ _STATE_FIELDS = (
     "breach_fired_at",
     "escalation_level",
     "escalation_due_at",
+    "risk_at",
 )
 
 
@@ -145,6 +146,7 @@ def _plan(
             # a longer target now applies (the warning and breach were real when they fired).
         else:
             row.escalation_due_at = None
+        row.risk_at = result.risk_at if open_ else None
         row.computed_at = now
         if is_new:
             plan.create.append(row)
@@ -327,8 +329,21 @@ def _fire(
 
         sla_event_notify_task.enqueue(event_id=event_id)
 
-    transaction.on_commit(_send)
+    if _tasks_in_this_database():
+        # The task row commits with the event (a transactional outbox): no second commit per fire,
+        # and a clock killed between commit and enqueue can no longer lose the notification.
+        # Workers only see the row after commit, so nothing is sent for a rolled-back fire.
+        _send()
+    else:
+        transaction.on_commit(_send)
     return event
+
+
+def _tasks_in_this_database() -> bool:
+    from django.conf import settings
+
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    return bool(backend == "django_tasks_db.DatabaseBackend")
 
 
 def _claimable() -> QuerySet[TicketSla]:
@@ -507,7 +522,7 @@ def calendar_sync_holidays(*, calendar: BusinessCalendar, years: Iterable[int] |
         stale = [r.pk for d, r in rows.items() if r.source == DaySource.PACKAGE and d not in seeded]
         counts["deleted"] = CalendarDay.objects.filter(pk__in=stale).delete()[0]
         if counts["created"] or counts["updated"] or counts["deleted"]:
-            sla_config_changed()
+            sla_config_edited()
     return counts
 
 
@@ -517,17 +532,113 @@ def calendar_sync_holidays(*, calendar: BusinessCalendar, years: Iterable[int] |
 def sla_config_save(*, obj: Any) -> None:
     """Save a calendar, working period, calendar day, policy or escalation level edited by hand and
     make every process reload the configuration. A calendar day saved here becomes manual, so the
-    holiday sync never overwrites it."""
+    holiday sync never overwrites it. Open tickets are recomputed by a task enqueued on commit."""
     with transaction.atomic():
         if isinstance(obj, CalendarDay):
             obj.source = DaySource.MANUAL
         obj.save()
-        sla_config_changed()
+        sla_config_edited()
 
 
 def sla_config_delete(*, obj: Any) -> None:
     """Delete a configuration row (the default policy and calendars in use are protected by the
-    admin and by PROTECT foreign keys)."""
+    admin and by PROTECT foreign keys). Open tickets are recomputed on commit."""
     with transaction.atomic():
         obj.delete()
-        sla_config_changed()
+        sla_config_edited()
+
+
+def sla_config_edited() -> None:
+    """A calendar or policy changed: new config token now (in the caller's transaction) and, after
+    commit, one task that recomputes every open ticket in batches. Several edits in one
+    transaction enqueue one task."""
+    sla_config_changed()
+    connection = transaction.get_connection()
+    # The admin saves a policy, then its inlines, in one transaction: one task is enough. Looking at
+    # the pending callbacks (not a flag) stays right when a savepoint rolls back.
+    if any(getattr(item[1], "kefu_sla_recompute", False) for item in connection.run_on_commit):
+        return
+
+    def _enqueue() -> None:
+        from kefu.sla.tasks import sla_recompute_open_task
+
+        sla_recompute_open_task.enqueue()
+
+    _enqueue.kefu_sla_recompute = True  # type: ignore[attr-defined]
+    transaction.on_commit(_enqueue)
+
+
+RECOMPUTE_BATCH = 500
+
+
+def sla_recompute_open(*, batch: int = RECOMPUTE_BATCH, now: datetime | None = None) -> int:
+    """Recompute the SLA rows of every open ticket, `batch` tickets per transaction (after a policy or
+    calendar edit, and after `kefu demo`). Returns the number of tickets seen. Closed tickets keep
+    the state they were closed with."""
+    from kefu.tickets.choices import OPEN_STATUSES
+
+    seen = 0
+    last = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return seen
+        sla_recompute_many(ids, now=now)
+        seen += len(ids)
+        last = ids[-1]
+
+
+def sla_recompute_all(*, batch: int = RECOMPUTE_BATCH, now: datetime | None = None) -> int:
+    """Recompute every ticket, open or not (backfill after `kefu demo` or an import)."""
+    seen = 0
+    last = 0
+    while True:
+        ids = list(Ticket.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return seen
+        sla_recompute_many(ids, now=now)
+        seen += len(ids)
+        last = ids[-1]
+
+
+def calendar_day_set(*, actor: User, calendar_id: int, day: date, kind: str, note: str = "") -> CalendarDay | None:
+    """Make `day` of a calendar a holiday, a make-up working day (调休) or an ordinary day, by hand.
+
+    The row becomes manual, so the holiday sync never changes it back. "Ordinary" on a day without a
+    row changes nothing (None); on a seeded day it keeps a manual ordinary row that cancels the
+    seeded one. Managers only. Bumps the config version; open tickets are recomputed on commit."""
+    from kefu.sla.access import require_config
+    from kefu.sla.errors import SlaErrorCode
+
+    require_config(actor)
+    if kind not in DayKind.values:
+        raise DomainError(
+            code=SlaErrorCode.BAD_DAY_KIND, message=_("Unknown kind of day."), fields={"kind": [_("Unknown kind of day.")]}
+        )
+    with transaction.atomic():
+        calendar = BusinessCalendar.objects.select_for_update().filter(pk=calendar_id).first()
+        if calendar is None:
+            raise NotFound(code=SlaErrorCode.CALENDAR_NOT_FOUND, message=_("No such calendar."))
+        if calendar.is_24x7:
+            raise DomainError(code=SlaErrorCode.CALENDAR_24X7, message=_("A 24×7 calendar has no holidays."))
+        row = CalendarDay.objects.filter(calendar=calendar, date=day).first()
+        if row is None and kind == DayKind.NORMAL:
+            return None
+        if row is None:
+            row = CalendarDay(calendar=calendar, date=day)
+        row.kind = kind
+        row.note = note[:64] if note else row.note
+        row.source = DaySource.MANUAL
+        row.save()
+        sla_config_edited()
+    return row
+
+
+def calendar_day_cycle(*, actor: User, calendar_id: int, day: date) -> CalendarDay | None:
+    """The year view's click: ordinary → holiday → make-up working day → ordinary."""
+    current = CalendarDay.objects.filter(calendar_id=calendar_id, date=day).values_list("kind", flat=True).first()
+    following = {DayKind.HOLIDAY: DayKind.WORKDAY, DayKind.WORKDAY: DayKind.NORMAL}
+    kind = following.get(DayKind(current), DayKind.HOLIDAY) if current else DayKind.HOLIDAY
+    return calendar_day_set(actor=actor, calendar_id=calendar_id, day=day, kind=kind)

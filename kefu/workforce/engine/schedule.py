@@ -1,0 +1,394 @@
+"""Weekly tour scheduling as an integer program (HiGHS through scipy.optimize.milp), then named agents to tours.
+
+A week is ``7 × slots_per_day`` intervals, cyclic: a shift starting Sunday 22:00 covers Monday 00:00–06:30 of the
+same week (a 24/7 centre's weeks repeat). A *tour* is a shift template's start slot combined with a days-off
+pattern: the agent starts at the same time on every working day. Breaks are placed implicitly (Bechtold & Jacobs):
+for every day and start slot, integer ``y[d, s, k]`` counts the working shifts that take their unpaid break at
+offset ``k`` of the template's break window, and the breaks of a (day, start) add up to the shifts working it.
+That keeps the program small (no tour × break-combination explosion) and exact for coverage.
+
+    minimise   Σ paid_hours(t) · x_t
+    subject to Σ_t on_shift(t, i) · x_t − Σ breaks covering i ≥ requirement_i      for every interval i
+               Σ_k y[d, s, k] = Σ_{tours starting s working d} x_t                  for every (day, start)
+               x, y ≥ 0 integer
+
+The LP relaxation (the same program without integrality) is the lower bound reported beside every schedule;
+gap = (objective − bound) / bound. ``solve_tours`` returns the chosen tours with counts and break offsets per day.
+
+Why scipy.optimize.milp and not highspy: scipy (already a dependency) ships HiGHS and milp exposes what we need
+(time limit, relative gap, the dual bound), so no new runtime dependency.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+
+__all__ = [
+    "AgentSpec",
+    "Assignment",
+    "ScheduleResult",
+    "ShiftTemplate",
+    "Tour",
+    "WorkRules",
+    "assign_agents",
+    "build_tours",
+    "coverage",
+    "solve_tours",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ShiftTemplate:
+    """A shift: it may start at slots ``earliest_start..latest_start`` (every ``start_step`` slots), lasts
+    ``length`` slots (span, break included) and has an unpaid break of ``break_length`` slots starting between
+    ``break_earliest`` and ``break_latest`` slots after the shift starts (0 = no break)."""
+
+    name: str
+    length: int
+    earliest_start: int = 0
+    latest_start: int | None = None
+    start_step: int = 1
+    break_length: int = 0
+    break_earliest: int = 0
+    break_latest: int = 0
+    cost_per_slot: float = 1.0
+
+    def starts(self, slots_per_day: int) -> list[int]:
+        last = slots_per_day - 1 if self.latest_start is None else self.latest_start
+        return list(range(self.earliest_start, last + 1, self.start_step))
+
+    def validate(self, slots_per_day: int) -> None:
+        if self.length <= 0 or self.length > slots_per_day:
+            raise ValueError(f"shift {self.name!r}: length must be 1..{slots_per_day} slots")
+        if not 0 <= self.earliest_start < slots_per_day:
+            raise ValueError(f"shift {self.name!r}: earliest_start must be within the day")
+        if self.latest_start is not None and not self.earliest_start <= self.latest_start < slots_per_day:
+            raise ValueError(f"shift {self.name!r}: latest_start must be between earliest_start and the day's end")
+        if self.break_length:
+            if not 0 < self.break_earliest <= self.break_latest or self.break_latest + self.break_length > self.length:
+                raise ValueError(f"shift {self.name!r}: the break window must lie inside the shift")
+
+    @property
+    def paid_slots(self) -> int:
+        return self.length - self.break_length
+
+
+@dataclass(frozen=True)
+class WorkRules:
+    """Days off per week, optionally consecutive (as a cyclic week: Sunday+Monday counts), at most
+    ``max_consecutive_days`` working days in a row (cyclic), weekly paid hours within [min, max]."""
+
+    days_off: int = 2
+    consecutive_days_off: bool = True
+    max_consecutive_days: int = 6
+    min_weekly_hours: float = 0.0
+    max_weekly_hours: float = 168.0
+
+    def patterns(self) -> list[tuple[int, ...]]:
+        """Working-day patterns (7 zeros/ones, Monday first) allowed by the rules."""
+        out = []
+        for off in itertools.combinations(range(7), self.days_off):
+            if self.consecutive_days_off and self.days_off > 1:
+                ok = any(all((s + k) % 7 in off for k in range(self.days_off)) for s in range(7))
+                if not ok:
+                    continue
+            pattern = tuple(0 if d in off else 1 for d in range(7))
+            if _max_run(pattern) > self.max_consecutive_days:
+                continue
+            out.append(pattern)
+        return out
+
+
+def _max_run(pattern: tuple[int, ...]) -> int:
+    if all(pattern):
+        return 7 * 52
+    best = run = 0
+    for v in pattern + pattern:
+        run = run + 1 if v else 0
+        best = max(best, run)
+    return best
+
+
+@dataclass(frozen=True)
+class Tour:
+    template: int  # index into the templates
+    start: int  # slot of the day
+    pattern: tuple[int, ...]  # 1 = works that day (Monday first)
+
+
+@dataclass
+class ScheduleResult:
+    tours: list[Tour]
+    counts: IntArray  # agents on each tour
+    breaks: dict[tuple[int, int, int], list[int]]  # (template, day, start) -> break offset of each shift, expanded
+    objective: float
+    lp_bound: float
+    gap: float
+    status: str
+    seconds: float
+    coverage: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def build_tours(templates: Sequence[ShiftTemplate], rules: WorkRules, slots_per_day: int) -> list[Tour]:
+    patterns = rules.patterns()
+    tours = []
+    for ti, tpl in enumerate(templates):
+        tpl.validate(slots_per_day)
+        hours = tpl.paid_slots * 24.0 / slots_per_day
+        for pattern in patterns:
+            weekly = hours * sum(pattern)
+            if not rules.min_weekly_hours - 1e-9 <= weekly <= rules.max_weekly_hours + 1e-9:
+                continue
+            tours.extend(Tour(ti, s, pattern) for s in tpl.starts(slots_per_day))
+    if not tours:
+        raise ValueError("no tour satisfies the work rules (check days off and weekly hours)")
+    return tours
+
+
+def solve_tours(
+    requirement: ArrayLike,
+    templates: Sequence[ShiftTemplate],
+    rules: WorkRules | None = None,
+    *,
+    time_limit: float = 10.0,
+    mip_rel_gap: float = 0.001,
+    cyclic: bool = True,
+) -> ScheduleResult:
+    """Cheapest set of tours covering ``requirement`` (7 × slots_per_day heads, or one day × slots for a single
+    day when ``rules`` is None: then every tour is a single shift and ``cyclic`` wraps the day around itself)."""
+    t0 = time.perf_counter()
+    req = np.asarray(requirement, dtype=float)
+    single_day = req.ndim == 1
+    if single_day:
+        req = req[None, :]
+        rules_ = WorkRules(days_off=0, consecutive_days_off=False, max_consecutive_days=7 * 52)
+        patterns_days = 1
+    else:
+        if req.ndim != 2 or req.shape[0] != 7:
+            raise ValueError("requirement must be 7 × slots_per_day (or one day of slots)")
+        rules_ = rules or WorkRules()
+        patterns_days = 7
+    if not np.all(np.isfinite(req)) or np.any(req < 0):
+        raise ValueError("requirement must be finite and non-negative")
+    n_days, spd = req.shape
+    total = n_days * spd
+    req_flat = np.ceil(req.reshape(-1) - 1e-9)
+
+    if single_day:
+        tours = []
+        for ti, tpl in enumerate(templates):
+            tpl.validate(spd)
+            tours.extend(Tour(ti, s, (1,)) for s in tpl.starts(spd))
+    else:
+        tours = build_tours(templates, rules_, spd)
+
+    def wrap(i: int) -> int | None:
+        if i < total:
+            return i
+        return i % total if cyclic else None
+
+    # x columns: tours; y columns: (template, day, start, break offset).
+    rows_c: list[int] = []
+    cols_c: list[int] = []
+    vals_c: list[float] = []
+    cost = []
+    for j, tour in enumerate(tours):
+        tpl = templates[tour.template]
+        cost.append(tpl.paid_slots * tpl.cost_per_slot * sum(tour.pattern))
+        for d in range(patterns_days):
+            if not tour.pattern[d]:
+                continue
+            for k in range(tpl.length):
+                i = wrap(d * spd + tour.start + k)
+                if i is not None:
+                    rows_c.append(i)
+                    cols_c.append(j)
+                    vals_c.append(1.0)
+    y_keys: list[tuple[int, int, int, int]] = []
+    link_keys: dict[tuple[int, int, int], int] = {}
+    for ti, tpl in enumerate(templates):
+        if not tpl.break_length:
+            continue
+        for d in range(patterns_days):
+            for s in tpl.starts(spd):
+                link_keys[(ti, d, s)] = len(link_keys)
+                for off in range(tpl.break_earliest, tpl.break_latest + 1):
+                    col = len(tours) + len(y_keys)
+                    y_keys.append((ti, d, s, off))
+                    for k in range(tpl.break_length):
+                        i = wrap(d * spd + s + off + k)
+                        if i is not None:
+                            rows_c.append(i)
+                            cols_c.append(col)
+                            vals_c.append(-1.0)
+    n_vars = len(tours) + len(y_keys)
+    a_cov = sparse.csr_array((vals_c, (rows_c, cols_c)), shape=(total, n_vars))
+    constraints = [LinearConstraint(a_cov, lb=req_flat, ub=np.inf)]
+    if y_keys:
+        rl: list[int] = []
+        cl: list[int] = []
+        vl: list[float] = []
+        for j, tour in enumerate(tours):
+            if not templates[tour.template].break_length:
+                continue
+            for d in range(patterns_days):
+                if tour.pattern[d]:
+                    rl.append(link_keys[(tour.template, d, tour.start)])
+                    cl.append(j)
+                    vl.append(1.0)
+        for c, (ti, d, s, _off) in enumerate(y_keys):
+            rl.append(link_keys[(ti, d, s)])
+            cl.append(len(tours) + c)
+            vl.append(-1.0)
+        a_link = sparse.csr_array((vl, (rl, cl)), shape=(len(link_keys), n_vars))
+        constraints.append(LinearConstraint(a_link, lb=0.0, ub=0.0))
+    c = np.concatenate([np.asarray(cost, dtype=float), np.zeros(len(y_keys))])
+    bounds = Bounds(0, np.inf)
+    lp = milp(c, constraints=constraints, bounds=bounds, integrality=np.zeros(n_vars))
+    if lp.status != 0:
+        raise ValueError("the requirement cannot be covered by these shifts (some interval is never worked)")
+    lp_bound = float(lp.fun)
+    res = milp(
+        c,
+        constraints=constraints,
+        bounds=bounds,
+        integrality=np.ones(n_vars),
+        options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "presolve": True},
+    )
+    if res.x is None:
+        raise ValueError("HiGHS found no integer schedule within the time limit")
+    x = np.rint(res.x).astype(np.int64)
+    counts = x[: len(tours)]
+    breaks: dict[tuple[int, int, int], list[int]] = {}
+    for cidx, (ti, d, s, off) in enumerate(y_keys):
+        breaks.setdefault((ti, d, s), []).extend([off] * int(x[len(tours) + cidx]))
+    objective = float(c @ x)
+    cov = np.rint(a_cov @ x).astype(np.int64)
+    gap = (objective - lp_bound) / lp_bound if lp_bound > 0 else 0.0
+    status = "optimal" if res.status == 0 and gap <= mip_rel_gap + 1e-9 else "time_limit" if res.status == 1 else "feasible"
+    if res.status == 0 and gap <= 1e-9:
+        status = "optimal"
+    result = ScheduleResult(
+        tours=tours,
+        counts=counts,
+        breaks=breaks,
+        objective=objective,
+        lp_bound=lp_bound,
+        gap=gap,
+        status=status,
+        seconds=time.perf_counter() - t0,
+        coverage=cov.reshape(n_days, spd) if not single_day else cov,
+    )
+    return result
+
+
+def coverage(result: ScheduleResult, templates: Sequence[ShiftTemplate], slots_per_day: int, *, cyclic: bool = True) -> IntArray:
+    """Heads on duty per interval (breaks excluded) of a solved week, recomputed from tours and breaks."""
+    days = len(result.tours[0].pattern) if result.tours else 7
+    cov = np.zeros(days * slots_per_day, dtype=np.int64)
+    total = cov.size
+    for tour, n in zip(result.tours, result.counts, strict=True):
+        if not n:
+            continue
+        tpl = templates[tour.template]
+        for d in range(days):
+            if tour.pattern[d]:
+                for k in range(tpl.length):
+                    i = d * slots_per_day + tour.start + k
+                    if i < total or cyclic:
+                        cov[i % total] += n
+    for (ti, d, s), offs in result.breaks.items():
+        tpl = templates[ti]
+        for off in offs:
+            for k in range(tpl.break_length):
+                i = d * slots_per_day + s + off + k
+                if i < total or cyclic:
+                    cov[i % total] -= 1
+    return cov.reshape(days, slots_per_day) if days > 1 else cov
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A named agent for assignment: ``skills`` they have, ``unavailable`` days (0..6, e.g. approved leave),
+    ``preferred_start`` slot range and ``preferred_days_off`` (soft)."""
+
+    key: int
+    skills: frozenset[str] = frozenset()
+    unavailable: frozenset[int] = frozenset()
+    preferred_start: tuple[int, int] | None = None
+    preferred_days_off: frozenset[int] = frozenset()
+    max_weekly_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    agent: int | None  # AgentSpec.key, None = open tour nobody could take
+    tour: Tour
+    break_offsets: tuple[int | None, ...]  # per day, None when not working or no break
+
+
+# Costs of the assignment problem: hard violations are never chosen while a feasible alternative exists.
+_FORBIDDEN = 1e6
+_PREF_START = 10.0
+_PREF_DAY_OFF = 5.0
+
+
+def assign_agents(
+    result: ScheduleResult,
+    templates: Sequence[ShiftTemplate],
+    agents: Sequence[AgentSpec],
+    *,
+    required_skills: frozenset[str] = frozenset(),
+    slots_per_day: int = 48,
+) -> list[Assignment]:
+    """Give each chosen tour to at most one agent with the skills, not on leave on its working days, preferring
+    their start times and days off (a linear assignment, Hungarian method). Tours left over stay open (agent None)."""
+    slots: list[Tour] = []
+    for tour, n in zip(result.tours, result.counts, strict=True):
+        slots.extend([tour] * int(n))
+    # Hand out the break offsets of each (template, day, start) in order.
+    pools = {k: list(v) for k, v in result.breaks.items()}
+    offsets: list[tuple[int | None, ...]] = []
+    for tour in slots:
+        per_day: list[int | None] = []
+        for d, works in enumerate(tour.pattern):
+            pool = pools.get((tour.template, d, tour.start))
+            per_day.append(pool.pop() if works and pool else None)
+        offsets.append(tuple(per_day))
+    if not slots:
+        return []
+    if not agents:
+        return [Assignment(None, t, o) for t, o in zip(slots, offsets, strict=True)]
+    cost = np.zeros((len(agents), len(slots)))
+    for a, agent in enumerate(agents):
+        for j, tour in enumerate(slots):
+            tpl = templates[tour.template]
+            c = 0.0
+            if not required_skills <= agent.skills:
+                c += _FORBIDDEN
+            if any(tour.pattern[d] for d in agent.unavailable if d < len(tour.pattern)):
+                c += _FORBIDDEN
+            hours = tpl.paid_slots * 24.0 / slots_per_day * sum(tour.pattern)
+            if agent.max_weekly_hours is not None and hours > agent.max_weekly_hours + 1e-9:
+                c += _FORBIDDEN
+            if agent.preferred_start and not agent.preferred_start[0] <= tour.start <= agent.preferred_start[1]:
+                c += _PREF_START
+            c += _PREF_DAY_OFF * sum(1 for d in agent.preferred_days_off if d < len(tour.pattern) and tour.pattern[d])
+            cost[a, j] = c
+    rows, cols = linear_sum_assignment(cost)
+    taken: dict[int, int] = {}
+    for r, col in zip(rows, cols, strict=True):
+        if cost[r, col] < _FORBIDDEN:
+            taken[int(col)] = agents[int(r)].key
+    return [Assignment(taken.get(j), t, o) for j, (t, o) in enumerate(zip(slots, offsets, strict=True))]
