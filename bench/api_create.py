@@ -84,17 +84,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of the given processes (Linux /proc), in seconds; vanished ones count 0."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """utime + stime per process (Linux /proc), in seconds; processes that are gone are left out."""
+    out = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             pass
-    return total / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples by the processes alive at the second one (new ones count from 0).
+    A process that exited in between is lost: the figure can only err low."""
+    return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in after.items())
 
 
 def session_pids(sid: int) -> list[int]:
@@ -259,9 +265,8 @@ def main() -> None:
         print(f"# tickets before: {before}; warm-up {len(warm)} creates, p50 {percentile(warm, 50):.1f}ms")
         # CPU actually spent per create, by the app server and by PostgreSQL: on a shared box this
         # is the figure that does not depend on the neighbours (the ceiling is cores / CPU per create).
-        app_pids = session_pids(server.pid) if server is not None else []
-        pg_pids = db_backend_pids() if server is not None else []
-        app_cpu0, pg_cpu0 = cpu_seconds(app_pids), cpu_seconds(pg_pids)
+        app_cpu0 = cpu_seconds(session_pids(server.pid)) if server is not None else {}
+        pg_cpu0 = cpu_seconds(db_backend_pids()) if server is not None else {}
         if args.mode == "closed":
             lat, codes, elapsed = run_closed(target, args.clients, args.duration, args.max_requests)
             what = f"closed loop, {args.clients} clients"
@@ -270,8 +275,8 @@ def main() -> None:
             what = f"open loop at {args.rate:g}/s"
         ok = codes.get(201, 0)
         if server is not None and ok:
-            app_ms = (cpu_seconds(app_pids) - app_cpu0) * 1000 / ok
-            pg_ms = (cpu_seconds(pg_pids) - pg_cpu0) * 1000 / ok
+            app_ms = cpu_delta(app_cpu0, cpu_seconds(session_pids(server.pid))) * 1000 / ok
+            pg_ms = cpu_delta(pg_cpu0, cpu_seconds(db_backend_pids())) * 1000 / ok
             print(
                 f"# CPU per create: gunicorn {app_ms:.1f}ms + PostgreSQL {pg_ms:.1f}ms "
                 f"-> ceiling on {os.cpu_count()} idle cores ~{os.cpu_count() * 1000 / (app_ms + pg_ms):.0f} creates/s "

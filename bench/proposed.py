@@ -11,7 +11,7 @@ indexable conditions:
 - phone: look up the customers with that phone first (one tiny query on customer_phone_number_idx),
   then `contact_phone = d OR customer_id IN (ids)`: BitmapOr of two btree indexes.
 - words: put the GIN expression itself in the WHERE clause instead of `pk IN (SELECT ...)`, and
-  resolve customer names to ids first: BitmapOr of the GIN index and ticket_customer_idx.
+  resolve customer-name prefixes to ids first: BitmapOr of the GIN index and ticket_customer_idx.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def _customer_ids_by_phone(digits: str) -> list[int]:
     return list(CustomerPhone.objects.filter(number=digits).values_list("customer_id", flat=True)[:MAX_CUSTOMERS])
 
 
-def _customer_ids_by_name(name: str) -> list[int]:
+def _customer_ids_by_name(prefix: str) -> list[int]:
     from kefu.customers.models import Customer
 
-    return list(Customer.objects.filter(name=name).values_list("id", flat=True)[:MAX_CUSTOMERS])
+    return list(Customer.objects.filter(name__startswith=prefix).values_list("id", flat=True)[:MAX_CUSTOMERS])
 
 
 def fulltext_q(text: str) -> Q:
@@ -44,8 +44,8 @@ def fulltext_q(text: str) -> Q:
     tokens = query_tokens(text)
     if not tokens:
         return Q(pk__in=[])
-    if connection.vendor != "postgresql":
-        return selectors.fulltext_q(text)
+    if connection.vendor != "postgresql" or all(selectors.is_single_cjk(t) for t in tokens):
+        return selectors.fulltext_q(text)  # unchanged: SQLite, and one-character queries (substring scan)
     tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
     # The exact expression of the ticket_search_gin index, so the planner can use it in a BitmapOr.
     return Q(

@@ -13,8 +13,12 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:queue", permanent=False)),
     path("accounts/", include("kefu.accounts.urls")),
     path("tickets/", include("kefu.tickets.urls")),
+    path("workforce/", include("kefu.workforce.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("sla/", include("kefu.sla.urls")),
+    path("surveys/", include("kefu.surveys.urls")),
     path("portal/", include("kefu.tickets.portal_urls")),
+    path("dispatch/", include("kefu.dispatch.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

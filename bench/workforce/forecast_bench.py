@@ -24,10 +24,29 @@ DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "callcenter"
 
 # The bank is in Israel: its business calendar is the Jewish one, published years ahead (hebcal.com, 1999).
 # Passed to the forecast as day kinds exactly as kefu passes Chinese holidays and 调休 days from the calendar.
-HOLIDAYS_1999 = ["1999-04-01", "1999-04-07", "1999-04-21", "1999-05-21", "1999-09-11", "1999-09-12",
-                 "1999-09-20", "1999-09-25", "1999-10-02", "1999-03-02", "1999-07-22"]
-HOLIDAY_EVES_1999 = ["1999-03-31", "1999-04-06", "1999-04-20", "1999-05-20", "1999-09-10", "1999-09-19",
-                     "1999-09-24", "1999-10-01"]
+HOLIDAYS_1999 = [
+    "1999-04-01",
+    "1999-04-07",
+    "1999-04-21",
+    "1999-05-21",
+    "1999-09-11",
+    "1999-09-12",
+    "1999-09-20",
+    "1999-09-25",
+    "1999-10-02",
+    "1999-03-02",
+    "1999-07-22",
+]
+HOLIDAY_EVES_1999 = [
+    "1999-03-31",
+    "1999-04-06",
+    "1999-04-20",
+    "1999-05-20",
+    "1999-09-10",
+    "1999-09-19",
+    "1999-09-24",
+    "1999-10-01",
+]
 
 
 def bank_kinds() -> dict[date, str]:
@@ -50,7 +69,9 @@ def load(data_dir: Path) -> tuple[list[date], np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--first", type=int, default=56, help="first forecast day (index); earlier days are history only")
+    parser.add_argument(
+        "--first", type=int, default=56, help="first forecast day (index); earlier days are history only"
+    )
     parser.add_argument("--no-calendar", action="store_true", help="forecast without the holiday calendar")
     args = parser.parse_args()
     dates, counts = load(args.data)
@@ -67,10 +88,14 @@ def main() -> None:
     print(f"days forecast: {len(a)} ({dates[args.first]}..{dates[-1]}), 30-min buckets, {a.sum():.0f} calls")
     print(f"8-week same-slot average  WAPE {fc.wape(a, b):.4f}")
     print(f"daily total x profile     WAPE {fc.wape(a, p):.4f}")
-    print(f"Poisson noise floor       WAPE {fc.poisson_floor_wape(p):.4f}  (best achievable with a perfect mean)")
+    print(
+        f"Poisson noise floor       WAPE {fc.poisson_floor_wape(p):.4f}  (best achievable with a perfect mean)"
+    )
     print(f"per-queue backtest (last 56 days) chooses: {chosen.method.value}  {chosen.wape}")
-    normal = np.array([kinds.get(d) is None for d in dates[args.first:]])
-    print(f"on normal days only: 8-week {fc.wape(a[normal], b[normal]):.4f}  profile {fc.wape(a[normal], p[normal]):.4f}")
+    normal = np.array([kinds.get(d) is None for d in dates[args.first :]])
+    print(
+        f"on normal days only: 8-week {fc.wape(a[normal], b[normal]):.4f}  profile {fc.wape(a[normal], p[normal]):.4f}"
+    )
     print(f"time: {elapsed:.2f} s for {2 * len(a)} day forecasts")
 
 

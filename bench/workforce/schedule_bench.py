@@ -20,32 +20,48 @@ from kefu.workforce.engine.schedule import ShiftTemplate, WorkRules, solve_tours
 
 def week_requirement(peak_erlangs: float = 130.0) -> np.ndarray:
     t = np.arange(48) / 2.0
-    curve = 0.08 + np.exp(-((t - 10.5) ** 2) / 6) + 0.85 * np.exp(-((t - 15.5) ** 2) / 8) + 0.3 * np.exp(-((t - 20.5) ** 2) / 4)
+    curve = (
+        0.08
+        + np.exp(-((t - 10.5) ** 2) / 6)
+        + 0.85 * np.exp(-((t - 15.5) ** 2) / 8)
+        + 0.3 * np.exp(-((t - 20.5) ** 2) / 4)
+    )
     curve = curve / curve.max()
     day_factor = np.array([1.0, 0.95, 0.92, 0.93, 0.97, 0.7, 0.6])
     load = peak_erlangs * day_factor[:, None] * curve[None, :]
     aht = 300.0
     calls = load * 1800 / aht
-    return required_agents(calls, aht=aht, interval=1800, goals=StaffingGoals(service_level=0.8, service_time=20))
+    return required_agents(
+        calls, aht=aht, interval=1800, goals=StaffingGoals(service_level=0.8, service_time=20)
+    )
 
 
 def main() -> None:
     req = week_requirement()
     tpl = ShiftTemplate("8.5h", length=17, start_step=1, break_length=1, break_earliest=6, break_latest=9)
     rules = WorkRules(days_off=2, consecutive_days_off=True)
-    res = solve_tours(req, [tpl], rules, time_limit=10, mip_rel_gap=0.004)
-    print(f"24/7 week: peak requirement {req.max()} agents, {len(res.tours)} tours, {res.counts.sum()} agents")
-    print(f"  paid slots {res.objective:.0f}  LP bound {res.lp_bound:.1f}  gap {res.gap:.3%}  status {res.status}  time {res.seconds:.2f} s")
+    res = solve_tours(req, [tpl], rules, time_limit=10, mip_rel_gap=0.003)
+    print(
+        f"24/7 week: peak requirement {req.max()} agents, {len(res.tours)} tours, {res.counts.sum()} agents"
+    )
+    print(
+        f"  paid slots {res.objective:.0f}  LP bound {res.lp_bound:.1f} (HiGHS bound {res.best_bound:.0f})  gap {res.gap:.3%}  status {res.status}  time {res.seconds:.2f} s"
+    )
     assert (res.coverage >= req).all()
     rng = np.random.default_rng(7)
     worst = 0.0
     for n in range(20):
         day = rng.integers(0, 40, size=24)
         t0 = time.perf_counter()
-        r = solve_tours(day, [ShiftTemplate("8h", length=8)], cyclic=False if n % 2 else True)
+        r = solve_tours(day, [ShiftTemplate("8h", length=8)], cyclic=bool(n % 2), mip_rel_gap=0.0)
         worst = max(worst, time.perf_counter() - t0)
-        assert r.status == "optimal" and r.gap < 1e-9 or abs(r.objective - np.ceil(r.lp_bound - 1e-9)) < 1e-9, (r.status, r.objective, r.lp_bound)
-    print(f"contiguous 8-hour shifts, 20 random single days of 24 hourly slots: all optimal, slowest {worst * 1000:.1f} ms")
+        assert r.status == "optimal" and r.objective <= np.ceil(r.lp_bound / 8 - 1e-9) * 8, (
+            r.objective,
+            r.lp_bound,
+        )
+    print(
+        f"contiguous 8-hour shifts, 20 random single days of 24 hourly slots: all optimal, slowest {worst * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def boards_of(user: User) -> list[Team]:
         return []
     if user.is_supervising:
         return list(Team.objects.filter(is_active=True).order_by("id"))
+    if user.team_id is None:
+        return []
     return list(Team.objects.filter(pk=user.team_id, is_active=True))
 
 

@@ -183,3 +183,11 @@ class DispatchDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.outcome}"
+
+    @property
+    def candidate_rows(self) -> list[dict[str, object]]:
+        """Candidates with their verdict translated, for templates."""
+        from kefu.dispatch.choices import PassReason
+
+        labels = dict(PassReason.choices)
+        return [{**c, "verdict_label": labels.get(c.get("verdict", ""), c.get("verdict", ""))} for c in self.candidates]

@@ -134,7 +134,7 @@ def query_terms(query: str) -> tuple[tuple[str, float], ...]:
     return tuple(weights.items())
 
 
-UNIGRAM_WEIGHT = 0.3
+UNIGRAM_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.8
 
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kefu.sla.forms import SlaPolicyForm
 from kefu.sla.models import (
     BusinessCalendar,
     CalendarDay,
@@ -78,6 +79,7 @@ class SlaPolicyAdmin(ConfigAdmin):
         "dispatch_minutes", "first_response_minutes", "next_response_minutes", "resolution_minutes",
     )
     list_editable = ("position", "is_active")
+    form = SlaPolicyForm
     filter_horizontal = ("match_categories", "match_tiers")
     inlines = [EscalationInline]
 

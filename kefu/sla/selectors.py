@@ -66,6 +66,10 @@ class TargetView:
         return int(self.remaining.total_seconds())
 
     @property
+    def used_text(self) -> str:
+        return format_business_time(self.used)
+
+    @property
     def state_label(self) -> str:
         return str(SlaStateChoice(self.state).label)
 
@@ -151,6 +155,11 @@ def ticket_sla_targets(*, ticket: Ticket, now: datetime | None = None) -> list[T
     """Every target of one (already access-checked) ticket, in the order dispatch → resolution."""
     now = now or timezone.now()
     return _views(TicketSla.objects.filter(ticket_id=ticket.pk), get_config(), now)
+
+
+def sla_panel(*, ticket: Ticket, now: datetime | None = None) -> dict[str, Any]:
+    """The ticket page's SLA panel: every target, and why its policy applied."""
+    return {"targets": ticket_sla_targets(ticket=ticket, now=now), "why": policy_explanation(ticket=ticket)}
 
 
 def attach_sla(tickets: Sequence[Ticket], *, now: datetime | None = None) -> None:

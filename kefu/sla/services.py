@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -304,15 +305,13 @@ def _fire(
     """Write the SlaEvent and in-app notifications; send the other channels after commit. Returns
     None when the event already exists (only possible after manual tampering with the rows)."""
     late = now - moment > LATE_AFTER
-    try:
-        with transaction.atomic():
-            event = SlaEvent.objects.create(
-                ticket_id=row.ticket_id, target=row.target, kind=kind, cycle=row.cycle, level=level,
-                moment=moment, fired_at=now, late=late, data=data,
-            )
-    except IntegrityError:
+    keys = {"ticket_id": row.ticket_id, "target": row.target, "kind": kind, "cycle": row.cycle, "level": level}
+    # No savepoint around the insert (two round trips per fire, the sweep's cost): a duplicate aborts
+    # the whole fire and `_once` runs it again with this check on, so the claim still goes through.
+    if _checking_duplicates.get() and SlaEvent.objects.filter(**keys).exists():
         logger.warning("sla: %s L%s of ticket %s/%s fired already", kind, level, row.ticket_id, row.target)
         return None
+    event = SlaEvent.objects.create(**keys, moment=moment, fired_at=now, late=late, data=data)
     ticket = row.ticket
     title = _title(ticket, kind, row.target, level, data.get("share"))
     if late:
@@ -346,6 +345,25 @@ def _tasks_in_this_database() -> bool:
     return bool(backend == "django_tasks_db.DatabaseBackend")
 
 
+_checking_duplicates: ContextVar[bool] = ContextVar("sla_checking_duplicates", default=False)
+
+
+def _once(fire: Callable[[], bool]) -> bool:
+    """Run a fire; if its SlaEvent already exists (only after tampering with the rows: the claim makes
+    a second fire impossible otherwise) run it again checking first, so the row is still claimed
+    and does not come back every few minutes."""
+    try:
+        return fire()
+    except IntegrityError:
+        if _checking_duplicates.get():
+            raise
+        token = _checking_duplicates.set(True)
+        try:
+            return fire()
+        finally:
+            _checking_duplicates.reset(token)
+
+
 def _claimable() -> QuerySet[TicketSla]:
     """Rows another clock is firing right now are skipped, not waited for (PostgreSQL
     SKIP LOCKED; SQLite serialises writers anyway). The conditional UPDATE remains the claim."""
@@ -355,6 +373,10 @@ def _claimable() -> QuerySet[TicketSla]:
 def sla_fire_warning(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
     """Fire the next warning of a target whose `warn_due_at` is `due_at`. Returns whether this call
     claimed it. Notifies the assignee (or the team lead while unassigned)."""
+    return _once(lambda: _fire_warning(sla_id=sla_id, due_at=due_at, now=now))
+
+
+def _fire_warning(*, sla_id: int, due_at: datetime, now: datetime | None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         row = _claimable().filter(pk=sla_id, warn_due_at=due_at).first()
@@ -376,6 +398,10 @@ def sla_fire_warning(*, sla_id: int, due_at: datetime, now: datetime | None = No
 
 def sla_fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
     """Mark a target breached at its due time and schedule its first escalation level."""
+    return _once(lambda: _fire_breach(sla_id=sla_id, due_at=due_at, now=now))
+
+
+def _fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         row = _claimable().filter(pk=sla_id, breach_due_at=due_at).first()
@@ -404,6 +430,10 @@ def sla_fire_breach(*, sla_id: int, due_at: datetime, now: datetime | None = Non
 def sla_fire_escalation(*, sla_id: int, due_at: datetime, now: datetime | None = None) -> bool:
     """Escalate a breached target one level: notify whom the level names and run its actions
     (raise priority, transfer to a team, add a tag) through the ticket services as the SLA robot."""
+    return _once(lambda: _fire_escalation(sla_id=sla_id, due_at=due_at, now=now))
+
+
+def _fire_escalation(*, sla_id: int, due_at: datetime, now: datetime | None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         row = _claimable().filter(pk=sla_id, escalation_due_at=due_at).first()

@@ -433,6 +433,7 @@ def _follow_up(survey: Survey, now: datetime) -> Callback | None:
             owner_team_id = User.objects.filter(pk=ticket.owner_id).values_list("team_id", flat=True).first()
         team_id = owner_team_id or ticket.team_id
         lead = _lead_of(team_id)
+        due = business_due(now, survey.template.callback_business_hours)
         callback = Callback.objects.create(
             source=CallbackSource.LOW_SCORE,
             customer_id=survey.customer_id,
@@ -442,8 +443,8 @@ def _follow_up(survey: Survey, now: datetime) -> Callback | None:
             team_id=team_id,
             agent_id=survey.agent_id,
             category_id=survey.category_id,
-            due_at=business_due(now, survey.template.callback_business_hours),
-            first_due_at=business_due(now, survey.template.callback_business_hours),
+            due_at=due,
+            first_due_at=due,
             max_attempts=max(survey.template.callback_max_attempts, 1),
             created_at=now,
         )
@@ -457,6 +458,7 @@ def _follow_up(survey: Survey, now: datetime) -> Callback | None:
             now=now,
         )
     Survey.objects.filter(pk=survey.pk).update(followup_due_at=None)
+    survey.followup_due_at = None
     return callback
 
 
@@ -632,7 +634,8 @@ def dissatisfied_enter(
     for _attempt in range(2):
         case = DissatisfiedCase.objects.select_for_update().filter(customer_id=customer_id, status=CaseStatus.OPEN).first()
         if case is not None:
-            if not CaseEntry.objects.filter(case=case, reason=reason, ticket_id=ticket_id).exists() and not (
+            same_ticket = Q(ticket_id=ticket_id) if ticket_id is not None else Q(ticket__isnull=True)
+            if not CaseEntry.objects.filter(same_ticket, case=case, reason=reason).exists() and not (
                 case.reason == reason and case.ticket_id == ticket_id
             ):
                 CaseEntry.objects.create(case=case, reason=reason, ticket_id=ticket_id, note=note[:2000], created_at=now)

@@ -182,6 +182,7 @@ def ticket_list_endpoint(request: ApiRequest, params: Query[TicketListQuery]) ->
         category_id=params.category_id,
         q=params.q,
         sort=params.sort,
+        sla=params.sla,
     )
     page = ticket_list_visible_to(user=viewer, f=f, cursor=params.cursor, limit=params.limit)
     # Two more queries for the whole page, however many tickets it has.

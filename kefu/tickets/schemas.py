@@ -131,6 +131,9 @@ class TicketListQuery(Schema):
     category_id: DbId | None = None
     q: Text200 = Field("", description="Ticket number, phone number, customer name or words (Chinese too).")
     sort: Sort = "-updated_at"
+    sla: Literal["", "at_risk", "breached"] = Field(
+        "", description="at_risk: an open target past 80 % of its time (breached included); breached: a target breached."
+    )
     cursor: Text500 | None = Field(None, description="next_cursor of the previous page.")
     limit: int = Field(25, ge=1, le=100)
 
@@ -141,6 +144,18 @@ class TicketListQuery(Schema):
 class Ref(Schema):
     id: int
     name: str
+
+
+class SlaTargetOut(Schema):
+    target: Literal["dispatch", "first_response", "next_response", "resolution"]
+    state: Literal["running", "paused", "met", "breached"]
+    paused: bool
+    due_at: datetime | None = Field(description="Null while paused before the due time (it cannot be known).")
+    achieved_at: datetime | None
+    target_minutes: int = Field(description="The limit in business minutes of the policy's calendar.")
+    remaining_business_seconds: int = Field(description="Business time left now; negative once overdue.")
+    breached: bool
+    cycle: int = Field(description="Next response: the number of the current wait.")
 
 
 class TicketOut(Schema):
@@ -164,6 +179,7 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla: list[SlaTargetOut] = Field(description="Time limits of the ticket, dispatch → resolution.")
     url: str = Field(description="The agent page of the ticket.")
 
 
@@ -223,8 +239,32 @@ def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
         "first_response_at": ticket.first_response_at,
         "resolved_at": ticket.resolved_at,
         "closed_at": ticket.closed_at,
+        "sla": sla_out(ticket),
         "url": f"/tickets/{ticket.number}/",
     }
+
+
+def sla_out(ticket: Ticket) -> list[dict[str, Any]]:
+    """Uses the targets a list selector attached (kefu.sla.selectors.attach_sla), else loads them."""
+    from kefu.sla.selectors import ticket_sla_targets
+
+    views = getattr(ticket, "sla_targets_view", None)
+    if views is None:
+        views = ticket_sla_targets(ticket=ticket)
+    return [
+        {
+            "target": v.target,
+            "state": v.state,
+            "paused": v.paused,
+            "due_at": v.due_at,
+            "achieved_at": v.achieved_at,
+            "target_minutes": v.target_minutes,
+            "remaining_business_seconds": v.remaining_seconds,
+            "breached": v.breached,
+            "cycle": v.cycle,
+        }
+        for v in views
+    ]
 
 
 def message_out(message: TicketMessage) -> dict[str, Any]:
@@ -246,7 +286,20 @@ def timeline_out(entries: list[TimelineEntry], viewer: User) -> list[dict[str, A
     out = []
     for entry in entries:
         ev, msg = entry.event, entry.message
-        if msg is not None:
+        if entry.sla_event is not None:
+            sla = entry.sla_event
+            out.append({
+                "type": "event",
+                "kind": f"sla_{sla.kind}",
+                "created_at": sla.fired_at,
+                "actor": None,
+                "by_customer": False,
+                "data": {"target": sla.target, "level": sla.level, "cycle": sla.cycle, "late": sla.late,
+                         "moment": sla.moment.isoformat(), **sla.data},
+                "event_kind": None,
+                "message": None,
+            })
+        elif msg is not None:
             out.append({
                 "type": "message",
                 "kind": msg.kind,

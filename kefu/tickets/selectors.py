@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from kefu.accounts.models import User
 from kefu.core.pagination import Page, keyset_page
 from kefu.core.text import is_single_cjk, query_tokens
-from kefu.customers.models import CustomerPhone
+from kefu.customers.models import Customer, CustomerPhone
 from kefu.tickets.access import tickets_visible_to, visible_tickets_q
 from kefu.tickets.choices import OPEN_STATUSES, MessageKind
 from kefu.tickets.models import Category, Ticket, TicketAttachment, TicketEvent, TicketMessage, TicketTransfer
@@ -46,6 +46,7 @@ class TicketFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     sort: str = "-updated_at"
+    sla: str = ""  # "" | at_risk | breached (kefu.sla.selectors.sla_filter_q)
 
 
 def _list_base() -> QuerySet[Ticket]:
@@ -99,17 +100,29 @@ def ticket_filter_qs(*, user: User, f: TicketFilter) -> QuerySet[Ticket]:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.q.strip():
         qs = qs.filter(search_q(f.q))
+    if f.sla:
+        from kefu.sla.selectors import sla_filter_q
+
+        qs = qs.filter(sla_filter_q(f.sla))
     return qs
 
 
 def ticket_list_visible_to(*, user: User, f: TicketFilter, cursor: str | None = None, limit: int = 25) -> Page:
-    """One page of the tickets `user` may see, filtered and keyset-paginated. Two queries at most
-    (the page, plus tags are not loaded here), whatever the page depth."""
+    """One page of the tickets `user` may see, filtered and keyset-paginated, each ticket carrying its
+    SLA targets (`sla_badge`, `sla_targets_view`). Three queries whatever the page depth: the page,
+    the page's SLA rows, the SLA configuration token."""
+    from kefu.sla.selectors import attach_sla
+
     ordering = SORTS.get(f.sort, SORTS["-updated_at"])
-    return keyset_page(ticket_filter_qs(user=user, f=f), ordering=ordering, cursor=cursor, limit=max(1, min(limit, 100)))
+    page = keyset_page(ticket_filter_qs(user=user, f=f), ordering=ordering, cursor=cursor, limit=max(1, min(limit, 100)))
+    attach_sla(page.items)
+    return page
 
 
 # --- search ----------------------------------------------------------------------------------------
+
+
+MAX_SEARCH_CUSTOMERS = 50  # a name or phone shared by more customers than this is no useful search
 
 
 def fulltext_q(text: str) -> Q:
@@ -126,10 +139,14 @@ def fulltext_q(text: str) -> Q:
         return q
     if connection.vendor == "postgresql":
         tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
+        # The exact expression of the ticket_search_gin index (migration 0002), written in the WHERE
+        # clause itself rather than as `pk IN (subquery)`, so the planner can combine it with other
+        # indexes in a BitmapOr instead of testing every row against a subplan.
         return Q(
-            pk__in=RawSQL(
-                "SELECT id FROM tickets_ticket WHERE array_to_tsvector(string_to_array(search_text, ' ')) @@ %s::tsquery",
+            RawSQL(
+                "(array_to_tsvector(string_to_array(\"tickets_ticket\".\"search_text\", ' ')) @@ %s::tsquery)",
                 [tsquery],
+                output_field=BooleanField(),
             )
         )
     if connection.vendor == "sqlite":
@@ -142,14 +159,19 @@ def fulltext_q(text: str) -> Q:
 
 
 def search_q(text: str) -> Q:
-    """What the global search box means: a ticket number, a phone number, a customer name, or words."""
+    """What the global search box means: a ticket number, a phone number, a customer name, or words.
+
+    Customers are resolved to ids first (one small indexed query), so the ticket query is a plain OR
+    of indexed conditions that PostgreSQL turns into a BitmapOr (see docs/benchmarks.md)."""
     text = text.strip()
     if NUMBER_RE.match(text):
         return Q(number=text.upper())
     if PHONE_RE.match(text) and sum(c.isdigit() for c in text) >= 5:
         digits = re.sub(r"\D", "", text)
-        return Q(contact_phone=digits) | Q(customer_id__in=CustomerPhone.objects.filter(number=digits).values("customer_id"))
-    return fulltext_q(text) | Q(customer__name__startswith=text)
+        ids = list(CustomerPhone.objects.filter(number=digits).values_list("customer_id", flat=True)[:MAX_SEARCH_CUSTOMERS])
+        return Q(contact_phone=digits) | Q(customer_id__in=ids) if ids else Q(contact_phone=digits)
+    by_name = list(Customer.objects.filter(name__startswith=text).values_list("id", flat=True)[:MAX_SEARCH_CUSTOMERS])
+    return fulltext_q(text) | Q(customer_id__in=by_name) if by_name else fulltext_q(text)
 
 
 # --- one ticket ------------------------------------------------------------------------------------
@@ -158,9 +180,10 @@ def search_q(text: str) -> Q:
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str
+    kind: str  # event / message / sla
     event: TicketEvent | None = None
     message: TicketMessage | None = None
+    sla_event: Any = None  # kefu.sla.models.SlaEvent: warnings, breaches, escalations
 
 
 def ticket_timeline(*, ticket: Ticket, for_customer: bool = False) -> list[TimelineEntry]:
@@ -178,6 +201,10 @@ def ticket_timeline(*, ticket: Ticket, for_customer: bool = False) -> list[Timel
         msg = by_id.pop(ev.data.get("message_id"), None) if "message_id" in ev.data else None
         entries.append(TimelineEntry(at=ev.created_at, kind="message" if msg else "event", event=ev, message=msg))
     entries.extend(TimelineEntry(at=m.created_at, kind="message", message=m) for m in by_id.values())
+    # SLA warnings, breaches and escalations (the clock's SlaEvent rows) read in the same timeline.
+    from kefu.sla.selectors import sla_events_for
+
+    entries.extend(TimelineEntry(at=e.fired_at, kind="sla", sla_event=e) for e in sla_events_for(ticket=ticket))
     entries.sort(key=lambda e: (e.at, e.event.pk if e.event else 0))
     return entries
 

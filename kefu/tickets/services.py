@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from kefu.core.errors import DomainError, Forbidden
 from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
 from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
+from kefu.sla.services import sla_recompute
 from kefu.tickets import workflow
 from kefu.tickets.access import (
     access_ticket,
@@ -43,7 +43,6 @@ from kefu.tickets.choices import (
 )
 from kefu.tickets.errors import TicketErrorCode
 from kefu.tickets.events import event_write
-from kefu.sla.services import sla_recompute
 from kefu.tickets.models import (
     Category,
     IdempotencyKey,
@@ -92,14 +91,25 @@ def ticket_number_next(at: datetime) -> str:
     concurrent creators serialise on it and no number is handed out twice. Call inside atomic().
     """
     day = timezone.localdate(at)
-    if not TicketNumberSequence.objects.filter(day=day).update(last=F("last") + 1):
+    last = _bump_sequence(day)
+    if last is None:
         try:
             with transaction.atomic():
                 TicketNumberSequence.objects.create(day=day, last=1)
+            last = 1
         except IntegrityError:
-            TicketNumberSequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = TicketNumberSequence.objects.filter(day=day).values_list("last", flat=True).get()
+            last = _bump_sequence(day)
+    assert last is not None
     return f"{NUMBER_PREFIX}{day:%Y%m%d}-{last:06d}"
+
+
+def _bump_sequence(day: date) -> int | None:
+    """UPDATE ... RETURNING in one round trip (PostgreSQL and SQLite >= 3.35 both have it)."""
+    table = connection.ops.quote_name(TicketNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day])  # noqa: S608
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 # --- categories ------------------------------------------------------------------------------------

@@ -19,5 +19,7 @@ class WorkforceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_items = [
         NavItem("workforce:index", _("Schedules"), key="workforce", visible=_plans, order=60),
-        NavItem("workforce:my_schedule", _("My schedule"), key="workforce_me", visible=lambda u: True, order=61),
+        NavItem(
+            "workforce:my_schedule", _("My schedule"), key="workforce_me", visible=lambda u: True, order=61
+        ),
     ]

@@ -36,6 +36,7 @@ from kefu.core.htmx import (
     with_events,
 )
 from kefu.customers.selectors import contact_view
+from kefu.sla.selectors import sla_panel
 from kefu.tickets.access import access_ticket, may_assign_others, may_merge, may_write
 from kefu.tickets.forms import (
     AssignForm,
@@ -62,7 +63,7 @@ from kefu.tickets.services import (
 )
 
 TEMPLATE = "tickets/ticket_detail.html"
-REGIONS = ("ticket-header", "ticket-timeline", "ticket-actions", "ticket-customer", "ticket-compose")
+REGIONS = ("ticket-header", "ticket-timeline", "ticket-actions", "ticket-customer", "ticket-compose", "ticket-sla")
 
 
 def ticket_or_404(request: AuthedHtmxRequest, number: str) -> Ticket:
@@ -109,6 +110,7 @@ def _context(request: AuthedHtmxRequest, ticket: Ticket, bound: dict[str, forms.
             if customer
             else []
         ),
+        "sla": SimpleLazyObject(lambda: sla_panel(ticket=ticket)),
         "may_write": may_write(user),
         "may_assign_others": may_assign_others(user),
         "may_merge": may_merge(user),

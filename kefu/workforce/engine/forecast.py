@@ -130,7 +130,9 @@ def _check(counts: ArrayLike, dates: Sequence[date]) -> FloatArray:
     return arr
 
 
-def baseline_forecast(counts: ArrayLike, dates: Sequence[date], target: date, *, weeks: int = BASELINE_WEEKS) -> FloatArray:
+def baseline_forecast(
+    counts: ArrayLike, dates: Sequence[date], target: date, *, weeks: int = BASELINE_WEEKS
+) -> FloatArray:
     """Mean of the same weekday's slots over the last ``weeks`` weeks before ``target`` (those in the history)."""
     arr = _check(counts, dates)
     idx = _index_of(dates, target)
@@ -170,7 +172,11 @@ def profile_forecast(
     totals = arr.sum(axis=1)
 
     def normal_rows(wd: int) -> list[int]:
-        rows = [i for i in past if dates[i].weekday() == wd and kinds.get(dates[i], DayKind.NORMAL) == DayKind.NORMAL]
+        rows = [
+            i
+            for i in past
+            if dates[i].weekday() == wd and kinds.get(dates[i], DayKind.NORMAL) == DayKind.NORMAL
+        ]
         if not rows:
             return []
         med = float(np.median(totals[rows]))
@@ -213,12 +219,16 @@ def _level(
         r = normal_rows(wd)
         if r:
             weekday_level[wd] = float(np.median(totals[r]))
-    ratios = []
+    ratios: list[float] = []
     for i in range(min(idx, len(dates)) - 1, start - 1, -1):
         if len(ratios) >= RECENT_DAYS:
             break
         ref = weekday_level.get(dates[i].weekday(), 0.0)
-        if kinds.get(dates[i], DayKind.NORMAL) == DayKind.NORMAL and ref > 0 and ANOMALY_LOW <= totals[i] / ref <= ANOMALY_HIGH:
+        if (
+            kinds.get(dates[i], DayKind.NORMAL) == DayKind.NORMAL
+            and ref > 0
+            and ANOMALY_LOW <= totals[i] / ref <= ANOMALY_HIGH
+        ):
             ratios.append(totals[i] / ref)
     if not ratios or weekday not in weekday_level or weekday_level[weekday] <= 0:
         return own
@@ -237,14 +247,20 @@ def _profile(rows: FloatArray) -> FloatArray:
     return np.asarray((w[:, None] * shares).sum(axis=0) / w.sum(), dtype=float)
 
 
-def _kind_ratio(arr: FloatArray, dates: Sequence[date], kinds: Mapping[date, str], kind: DayKind, idx: int, weeks: int) -> float:
+def _kind_ratio(
+    arr: FloatArray, dates: Sequence[date], kinds: Mapping[date, str], kind: str, idx: int, weeks: int
+) -> float:
     """Mean ratio of past ``kind`` days' totals to the normal days of the same weekday around them."""
-    ratios = []
+    ratios: list[float] = []
     totals = arr.sum(axis=1)
     for i in range(min(idx, len(dates)) - 1, max(0, idx - 7 * weeks) - 1, -1):
         if kinds.get(dates[i]) != kind:
             continue
-        ref = [j for j in (i - 7, i - 14, i + 7, i + 14) if 0 <= j < min(idx, len(dates)) and kinds.get(dates[j], DayKind.NORMAL) == DayKind.NORMAL]
+        ref = [
+            j
+            for j in (i - 7, i - 14, i + 7, i + 14)
+            if 0 <= j < min(idx, len(dates)) and kinds.get(dates[j], DayKind.NORMAL) == DayKind.NORMAL
+        ]
         ref_total = float(np.mean(totals[ref])) if ref else 0.0
         if ref_total > 0:
             ratios.append(totals[i] / ref_total)
@@ -281,7 +297,9 @@ def backtest(
     first = max(min_history_days, len(dates) - backtest_days)
     if first >= len(dates):
         raise ValueError(f"a backtest needs more than {min_history_days} days of history")
-    preds = np.vstack([forecast_day(method, arr[:i], dates[:i], dates[i], kinds=kinds) for i in range(first, len(dates))])
+    preds = np.vstack(
+        [forecast_day(method, arr[:i], dates[:i], dates[i], kinds=kinds) for i in range(first, len(dates))]
+    )
     actual = arr[first:]
     return wape(actual, preds), actual, preds
 
@@ -298,7 +316,14 @@ def choose_method(
     scores: dict[str, float] = {}
     if len(dates) > 28:
         for m in Method:
-            scores[m.value] = backtest(m, arr, dates, kinds=kinds, backtest_days=backtest_days, min_history_days=min(28, len(dates) - 1))[0]
+            scores[m.value] = backtest(
+                m,
+                arr,
+                dates,
+                kinds=kinds,
+                backtest_days=backtest_days,
+                min_history_days=min(28, len(dates) - 1),
+            )[0]
     if scores and all(np.isfinite(v) for v in scores.values()):
         best = Method(min(scores, key=lambda k: scores[k]))
     else:

@@ -1,0 +1,248 @@
+"""The one search over articles, canned replies, cases and tickets, with visibility built in.
+
+Candidates come from the database's full-text index (FTS5 on SQLite, GIN over a tsvector of the
+pre-segmented tokens on PostgreSQL: any selecting token matches); ranking is BM25 computed here over
+the candidates (kefu.knowledge.ranking), so both engines rank identically. Agents' feedback
+(used / helpful) boosts a document a little.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Avg, Count, Q
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from kefu.accounts.models import User
+from kefu.knowledge import lexicon
+from kefu.knowledge.access import is_reviewer, is_staff_user
+from kefu.knowledge.choices import ArticleStatus, CaseStatus, DocKind
+from kefu.knowledge.models import SearchDoc
+from kefu.knowledge.ranking import Candidate, bm25_scores, feedback_boost
+from kefu.tickets.access import visible_tickets_q
+from kefu.tickets.models import Ticket
+from kefu.tickets.selectors import fulltext_q
+
+MAX_QUERY = 2000
+CANDIDATE_CAP = 1000
+TICKET_CAP = 50
+SNIPPET = 90
+
+
+@dataclass
+class SearchFilter:
+    kinds: tuple[str, ...] = (DocKind.ARTICLE, DocKind.REPLY, DocKind.CASE, DocKind.TICKET)
+    category_id: int | None = None
+    team_id: int | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    public_only: bool = False
+    published_only: bool = False
+
+
+@dataclass
+class SearchHit:
+    kind: str
+    object_id: int
+    title: str
+    title_html: SafeString
+    snippet_html: SafeString
+    score: float
+    updated_at: datetime
+    url: str
+    status: str = ""
+
+
+def doc_visible_q(user: User | None, *, public_only: bool = False, published_only: bool = False) -> Q:
+    """SearchDoc rows `user` may see (the same rules as kefu.knowledge.access), or the public help center."""
+    public = Q(kind=DocKind.ARTICLE, status=ArticleStatus.PUBLISHED, is_public=True)
+    if public_only or user is None:
+        return public
+    if not is_staff_user(user):
+        return Q(pk__in=[])
+    articles = Q(kind=DocKind.ARTICLE, status=ArticleStatus.PUBLISHED)
+    cases = Q(kind=DocKind.CASE, status=CaseStatus.PUBLISHED)
+    replies = Q(kind=DocKind.REPLY, status="active")
+    if not user.is_supervising:
+        team = Q(team_id_ref__isnull=True)
+        if user.team_id:
+            team |= Q(team_id_ref=user.team_id)
+        replies &= team
+    if not published_only:
+        articles |= Q(kind=DocKind.ARTICLE, owner_id_ref=user.pk) & ~Q(status=ArticleStatus.ARCHIVED)
+        cases |= Q(kind=DocKind.CASE, owner_id_ref=user.pk) & ~Q(status=CaseStatus.ARCHIVED)
+        if is_reviewer(user):
+            articles |= Q(kind=DocKind.ARTICLE, status=ArticleStatus.IN_REVIEW)
+            cases |= Q(kind=DocKind.CASE, status=CaseStatus.IN_REVIEW)
+    return articles | cases | replies
+
+
+def _match_q(tokens: list[str]) -> Q:
+    """Documents holding any of `tokens`, through the full-text index."""
+    if not tokens:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        tsq = " | ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
+        return Q(pk__in=RawSQL(
+            "SELECT id FROM knowledge_searchdoc WHERE array_to_tsvector(string_to_array(tokens, ' ')) @@ %s::tsquery",
+            [tsq]))
+    if connection.vendor == "sqlite":
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        return Q(pk__in=RawSQL("SELECT rowid FROM knowledge_searchdoc_fts WHERE knowledge_searchdoc_fts MATCH %s", [match]))
+    q = Q()
+    for t in tokens:
+        q |= Q(tokens__contains=t)
+    return q
+
+
+# --- highlighting ------------------------------------------------------------------------------------
+
+
+def _simplified_same_length(text: str) -> str:
+    out = []
+    for ch in text:
+        s = lexicon.simplify(ch)
+        out.append(s if len(s) == 1 else ch.lower())
+    return "".join(out)
+
+
+def highlight(text: str, words: list[str], *, window: int | None = None) -> SafeString:
+    """HTML-escaped `text` with every occurrence of `words` in <mark>, simplified and traditional alike.
+    With `window`, a snippet of about that many characters around the first match."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    simple = _simplified_same_length(text)
+    spans: list[tuple[int, int]] = []
+    if words:
+        pattern = re.compile("|".join(re.escape(w) for w in words))
+        spans = [(m.start(), m.end()) for m in pattern.finditer(simple)]
+    start, end = 0, len(text)
+    if window is not None and len(text) > window:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - window // 3)
+        end = min(len(text), start + window)
+    out, pos = [], start
+    for a, b in spans:
+        if b <= start or a >= end or a < pos:
+            continue
+        out.append(html.escape(text[pos:a]))
+        out.append("<mark>" + html.escape(text[a:b]) + "</mark>")
+        pos = b
+    out.append(html.escape(text[pos:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return mark_safe(prefix + "".join(out) + suffix)  # noqa: S308 - every piece is escaped above
+
+
+def highlight_words(query: str) -> list[str]:
+    """What to mark for a query: its words and synonyms (the multi-character tokens), else its characters."""
+    terms = lexicon.query_terms(query[:MAX_QUERY])
+    strong = [t for t, _w in terms if not lexicon.is_unigram(t)]
+    return strong or [t for t, _w in terms]
+
+
+# --- search -----------------------------------------------------------------------------------------
+
+
+def _url(kind: str, object_id: int, public: bool, number: str = "") -> str:
+    if kind == DocKind.TICKET:
+        return reverse("tickets:detail", args=[number])
+    if kind == DocKind.ARTICLE:
+        return reverse("knowledge:help_article" if public else "knowledge:article", args=[object_id])
+    if kind == DocKind.CASE:
+        return reverse("knowledge:case", args=[object_id])
+    return reverse("knowledge:replies") + f"#reply-{object_id}"
+
+
+def search(*, user: User | None, query: str, f: SearchFilter | None = None, limit: int = 20) -> list[SearchHit]:
+    """Ranked hits for `query` that `user` may see (user None or f.public_only: the public help center).
+    Three queries at most: candidates, corpus statistics, tickets."""
+    f = f or SearchFilter()
+    query = (query or "").strip()[:MAX_QUERY]
+    if not query:
+        return []
+    lexicon.lexicon()
+    terms = lexicon.query_terms(query)
+    if not terms:
+        return []
+    select = lexicon.strong_terms(terms)
+    words = highlight_words(query)
+    public = f.public_only or user is None
+    hits: list[SearchHit] = []
+
+    doc_kinds = [k for k in f.kinds if k != DocKind.TICKET]
+    if public:
+        doc_kinds = [DocKind.ARTICLE]
+    if doc_kinds:
+        base = SearchDoc.objects.filter(doc_visible_q(user, public_only=public, published_only=f.published_only),
+                                        kind__in=doc_kinds)
+        if f.category_id:
+            base = base.filter(category_id_ref=f.category_id)
+        if f.team_id:
+            base = base.filter(team_id_ref=f.team_id)
+        if f.updated_from:
+            base = base.filter(updated_at__gte=f.updated_from)
+        if f.updated_to:
+            base = base.filter(updated_at__lt=f.updated_to)
+        rows = list(base.filter(_match_q(select)).only(
+            "id", "kind", "object_id", "title", "text", "tokens", "length", "status", "updated_at",
+            "used_count", "helpful_count", "not_helpful_count")[:CANDIDATE_CAP])
+        if rows:
+            stats = SearchDoc.objects.filter(kind__in=doc_kinds).aggregate(n=Count("id"), avg=Avg("length"))
+            cands = [Candidate(key=r, tokens=r.tokens.split(" "), length=r.length,
+                               boost=feedback_boost(used=r.used_count, helpful=r.helpful_count,
+                                                    not_helpful=r.not_helpful_count)) for r in rows]
+            scores = bm25_scores(terms, cands, n_docs=stats["n"] or len(rows), avg_len=float(stats["avg"] or 1))
+            for r, s in zip(rows, scores, strict=True):
+                if s > 0:
+                    hits.append(SearchHit(kind=r.kind, object_id=r.object_id, title=r.title,
+                                          title_html=highlight(r.title, words),
+                                          snippet_html=highlight(r.text, words, window=SNIPPET), score=s,
+                                          updated_at=r.updated_at, url=_url(r.kind, r.object_id, public), status=r.status))
+
+    if DocKind.TICKET in f.kinds and not public and user is not None:
+        hits.extend(_ticket_hits(user=user, query=query, terms=terms, words=words, f=f))
+    hits.sort(key=lambda h: (-h.score, h.kind, -h.object_id))
+    return hits[:limit]
+
+
+def _ticket_hits(*, user: User, query: str, terms: tuple[tuple[str, float], ...], words: list[str],
+                 f: SearchFilter) -> list[SearchHit]:
+    """Tickets through their own index (every query word must be there), newest first, ranked by BM25
+    over their tokens."""
+    simple = lexicon.simplify(query)
+    qs = Ticket.objects.filter(visible_tickets_q(user)).filter(fulltext_q(simple))
+    if f.category_id:
+        qs = qs.filter(category_id=f.category_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.updated_from:
+        qs = qs.filter(updated_at__gte=f.updated_from)
+    if f.updated_to:
+        qs = qs.filter(updated_at__lt=f.updated_to)
+    rows = list(qs.only("id", "number", "title", "description", "search_text", "status", "updated_at")
+                .order_by("-updated_at", "-id")[:TICKET_CAP])
+    if not rows:
+        return []
+    cands = [Candidate(key=t, tokens=t.search_text.split(" "), length=len(t.search_text.split(" "))) for t in rows]
+    avg = sum(c.length for c in cands) / len(cands)
+    scores = bm25_scores(terms, cands, n_docs=max(len(rows) * 20, 1000), avg_len=avg)
+    return [
+        SearchHit(kind=DocKind.TICKET, object_id=t.pk, title=f"{t.number} {t.title}",
+                  title_html=highlight(f"{t.number} {t.title}", words),
+                  snippet_html=highlight(t.description, words, window=SNIPPET),
+                  score=s if s > 0 else 0.01, updated_at=t.updated_at, url=_url(DocKind.TICKET, t.pk, False, t.number),
+                  status=t.status)
+        for t, s in zip(rows, scores, strict=True)
+    ]
+
+
+def suggestions_for_text(*, user: User, text: str, limit: int = 5) -> list[SearchHit]:
+    """The top published articles, active canned replies and published cases for a ticket's text."""
+    f = SearchFilter(kinds=(DocKind.ARTICLE, DocKind.REPLY, DocKind.CASE), published_only=True)
+    return search(user=user, query=text, f=f, limit=limit)
