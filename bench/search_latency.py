@@ -34,13 +34,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--word-repeats", type=int, default=20, help="searches per word and round")
     p.add_argument("--no-explain", action="store_true")
-    p.add_argument("--proposed", action="store_true", help="patch in bench/proposed.py's search_q first")
     args = p.parse_args()
     django_setup()
-    if args.proposed:
-        import proposed
-
-        proposed.install()
     from django.db import connection
     from django.test import Client
 
@@ -54,7 +49,7 @@ def main() -> None:
     manager = User.objects.get(username="bench_manager")
     agent = User.objects.get(username="bench_agent1")
     n = Ticket.objects.count()
-    variant = "PROPOSED search_q (bench/proposed.py)" if args.proposed else "current search_q"
+    variant = "current search_q"
     print(f"# search latency at {n} tickets ({connection.vendor}), {variant}\n# {machine_line()}")
     rnd = random.Random(1)
     max_id = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0

@@ -155,6 +155,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 api.add_router("/tickets/", "kefu.tickets.api.router")
 api.add_router("/customers/", "kefu.customers.api.router")
+api.add_router("/knowledge/", "kefu.knowledge.api.router")
 api.add_router("/surveys/", "kefu.surveys.api.router")
 api.add_router("/workforce/", "kefu.workforce.api.router")
 api.add_router("/me", "kefu.accounts.api.router")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("surveys/", include("kefu.surveys.urls")),
     path("portal/", include("kefu.tickets.portal_urls")),
+    path("knowledge/", include("kefu.knowledge.urls")),
     path("dispatch/", include("kefu.dispatch.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

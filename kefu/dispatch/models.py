@@ -185,6 +185,16 @@ class DispatchDecision(models.Model):
         return f"{self.ticket_id} {self.outcome}"
 
     @property
+    def mode_label(self) -> str:
+        from kefu.accounts.choices import AssignmentMode
+
+        labels = {
+            **dict(AssignmentMode.choices), "account_manager": _("Dedicated account manager"),
+            "sticky": _("Back to the last agent"), "intake": _("Taken at intake"), "return": _("Returned"),
+        }
+        return str(labels.get(self.mode, self.mode))
+
+    @property
     def candidate_rows(self) -> list[dict[str, object]]:
         """Candidates with their verdict translated, for templates."""
         from kefu.dispatch.choices import PassReason

@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from kefu.accounts.choices import Presence
+from kefu.accounts.choices import AssignmentMode, Presence
 from kefu.accounts.models import Skill, Team, User
 from kefu.customers.models import Customer
 from kefu.dispatch import config
-from kefu.dispatch.choices import PassReason
+from kefu.dispatch.choices import PassReason, Severity
 from kefu.dispatch.models import DispatchDecision, TicketDispatch
 from kefu.dispatch.routing import Candidate, Facts, choose, route, suggest_category, triage
 from kefu.tickets.access import access_ticket
@@ -127,6 +127,18 @@ class Preview:
     mode: str
     chosen: User | None
     candidates: list[dict[str, Any]]
+
+    @property
+    def priority_label(self) -> str:
+        return str(Priority(self.priority).label)
+
+    @property
+    def severity_label(self) -> str:
+        return str(Severity(self.severity).label) if self.severity else ""
+
+    @property
+    def mode_label(self) -> str:
+        return str(AssignmentMode(self.mode).label) if self.mode in AssignmentMode.values else self.mode
 
 
 def dispatch_preview(

@@ -46,10 +46,15 @@ class Lexicon:
 _lexicon: Lexicon | None = None
 
 
+# Variant characters that OpenCC keeps apart but people type for each other (帐户 / 账户). Folded on
+# both the index and the query side, so either spelling finds both.
+_FOLD = str.maketrans({"帐": "账"})
+
+
 def simplify(text: str) -> str:
-    """Normalised (NFKC, lower-case) simplified Chinese."""
+    """Normalised (NFKC, lower-case) simplified Chinese, common variants folded."""
     norm = normalize(text)
-    return _t2s.convert(norm) if norm else norm
+    return _t2s.convert(norm).translate(_FOLD) if norm else norm
 
 
 def lexicon() -> Lexicon:

@@ -105,6 +105,10 @@ def _match_q(tokens: list[str]) -> Q:
 
 
 def _simplified_same_length(text: str) -> str:
+    """Simplified text with the original's positions (phrase conversion when it keeps the length)."""
+    whole = lexicon.simplify(text)
+    if len(whole) == len(text):
+        return whole
     out = []
     for ch in text:
         s = lexicon.simplify(ch)

@@ -378,3 +378,20 @@ def test_rules_are_reloaded_after_an_edit(front_team, manager_mike):
     assert [r.name for r in config.get_rules().routing] == ["x"]
     assert DispatchDecision.objects.count() == 0
     assert Role.AGENT
+
+
+def test_clock_fires_back_office_limit(mk, lead_linda, manager_mike, settings):
+    from kefu.core.clock import load_jobs, run_pass
+
+    settings.KEFU_DISPATCH_BACK_OFFICE_REPLY_MINUTES = 10
+    from kefu.sla.models import SlaPolicy
+
+    SlaPolicy.objects.update(dispatch_minutes=None)
+    back = Team.objects.create(name="技术", kind=TeamKind.BACK_OFFICE)
+    ticket, _ = mk(lead_linda)
+    ticket_transfer(actor=manager_mike, number=ticket.number, to_team=back, reason="技术问题")
+    dispatch_on_transfer(ticket_id=ticket.pk)
+    job = next(j for j in load_jobs() if j.name == "dispatch_back_office")
+    result = run_pass(job_list=[job], now=timezone.now() + timedelta(minutes=11))
+    assert result.by_job == {"dispatch_back_office": 1}
+    assert TicketDispatch.objects.get(ticket=ticket).back_office_overdue

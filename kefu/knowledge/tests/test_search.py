@@ -75,7 +75,7 @@ def test_feedback_improves_ranking(agent_alice, lead_linda, teammate_bob):
 def test_search_query_count_is_flat(agent_alice, lead_linda):
     for i in range(12):
         _publish(agent_alice, lead_linda, f"退款规则{i}", "退款到账时间")
-        TicketFactory(actor=agent_alice, title=f"退款未到账{i}")
+        TicketFactory(actor=agent_alice, title=f"退款到账慢{i}")
     search(user=agent_alice, query="退款")  # warm the lexicon cache
     with CaptureQueriesContext(connection) as ctx:
         hits = search(user=agent_alice, query="退款到账", limit=50)
