@@ -59,7 +59,7 @@ from kefu.dispatch.routing import (
     suggest_category,
     triage,
 )
-from kefu.tickets.choices import OPEN_STATUSES, Priority, TicketKind, TicketStatus
+from kefu.tickets.choices import OPEN_STATUSES, PRIORITY_RANK, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Category, Ticket, TicketMessage, TicketTransfer
 
 logger = logging.getLogger("kefu.dispatch")
@@ -100,17 +100,18 @@ def _dispatch_row(ticket: Ticket, now: datetime) -> TicketDispatch:
 # --- facts -----------------------------------------------------------------------------------------
 
 
-def _lookback_days() -> int:
-    days = [r.repeat_within_days for r in config.get_rules().triage if r.repeat_within_days]
-    return max([*days, config.sticky_days(), 1])
+def _lookback_days(rules: config.DispatchRules) -> int:
+    days = [r.repeat_within_days for r in rules.triage if r.repeat_within_days]
+    return max([*days, 1])
 
 
-def ticket_facts(ticket: Ticket, *, now: datetime) -> Facts:
-    """What the rules see of `ticket` (one query for the customer's earlier tickets)."""
+def ticket_facts(ticket: Ticket, *, now: datetime, rules: config.DispatchRules) -> Facts:
+    """What the rules see of `ticket` (one query for the customer's earlier tickets, when a rule
+    looks at repeat contacts)."""
     customer: Customer | None = ticket.customer if ticket.customer_id else None
     earlier: tuple[datetime, ...] = ()
-    if customer is not None:
-        since = now - timedelta(days=_lookback_days())
+    if customer is not None and any(r.repeat_within_days for r in rules.triage):
+        since = now - timedelta(days=_lookback_days(rules))
         earlier = tuple(
             Ticket.objects.filter(customer_id=customer.pk, created_at__gte=since)
             .exclude(pk=ticket.pk)
@@ -137,41 +138,48 @@ def dispatch_triage(*, ticket_id: int, now: datetime | None = None) -> TicketDis
     """Judge priority and complaint grade by the triage rules, suggest a category, flag and link
     repeat complaints. Every fired rule is stored on the ticket's TicketDispatch. Priority only rises
     (through ticket_change_priority, so the timeline says why). A complaint newly graded 重大 or 紧急
-    notifies the supervisors and the rule's experts, after commit."""
-    from kefu.tickets.services import ticket_change_priority
-
+    notifies the supervisors and the rule's experts, after commit. Locks the ticket row."""
     now = _now(now)
     bot = dispatch_system_user()
     with transaction.atomic():
         ticket = Ticket.objects.select_related("customer", "category").select_for_update(of=("self",)).get(pk=ticket_id)
-        row = _dispatch_row(ticket, now)
+        row = TicketDispatch.objects.filter(ticket=ticket).first() or TicketDispatch(ticket=ticket, updated_at=now)
         rules = config.get_rules()
-        facts = ticket_facts(ticket, now=now)
-        result = triage(facts, rules.triage)
-        severity_before = row.severity
-        row.fired = result.fired
-        row.severity = result.severity
-        if result.priority != ticket.priority:
-            row.priority_before = ticket.priority
-            names = "、".join(str(f["rule"]) for f in result.fired if f.get("priority"))
-            ticket_change_priority(
-                actor=bot, number=ticket.number, priority=result.priority,
-                reason=_("Triage rules: %(rules)s") % {"rules": names},
-            )
-        if ticket.category_id is None and row.suggestion_state in ("", SuggestionState.PENDING):
-            recent = _recent_categories(ticket)
-            suggested, reasons = suggest_category(facts.text, rules.categories, recent)
-            row.suggested_category_id = suggested
-            row.suggestion_reasons = reasons
-            row.suggestion_state = SuggestionState.PENDING if suggested else ""
-        if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
-            _link_repeat_complaints(ticket, row, bot, now)
-        row.updated_at = now
+        _triage_apply(ticket, row, ticket_facts(ticket, now=now, rules=rules), rules, bot, now)
         row.save()
-        alarming = row.severity in ALARMING_SEVERITIES
-        if alarming and config_rank(row.severity) > config_rank(severity_before):
-            _notify_major_complaint(ticket, row, result.notify_user_ids, now)
     return row
+
+
+def _triage_apply(
+    ticket: Ticket, row: TicketDispatch, facts: Facts, rules: config.DispatchRules, bot: User, now: datetime
+) -> None:
+    """The triage itself, on rows the caller fetched and saves. Leaves `ticket.priority` as raised."""
+    from kefu.tickets.services import ticket_change_priority
+
+    result = triage(facts, rules.triage)
+    severity_before = row.severity
+    row.fired = result.fired
+    row.severity = result.severity
+    if result.priority != ticket.priority:
+        row.priority_before = ticket.priority
+        names = "、".join(str(f["rule"]) for f in result.fired if f.get("priority"))
+        ticket_change_priority(
+            actor=bot, number=ticket.number, priority=result.priority,
+            reason=_("Triage rules: %(rules)s") % {"rules": names},
+        )
+        ticket.priority = result.priority
+        ticket.priority_rank = PRIORITY_RANK[Priority(result.priority)]
+    if ticket.category_id is None and row.suggestion_state in ("", SuggestionState.PENDING):
+        recent = _recent_categories(ticket)
+        suggested, reasons = suggest_category(facts.text, rules.categories, recent)
+        row.suggested_category_id = suggested
+        row.suggestion_reasons = reasons
+        row.suggestion_state = SuggestionState.PENDING if suggested else ""
+    if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
+        _link_repeat_complaints(ticket, row, bot, now)
+    row.updated_at = now
+    if row.severity in ALARMING_SEVERITIES and config_rank(row.severity) > config_rank(severity_before):
+        _notify_major_complaint(ticket, row, result.notify_user_ids, now)
 
 
 def config_rank(severity: str) -> int:
@@ -254,24 +262,32 @@ def _notify_major_complaint(ticket: Ticket, row: TicketDispatch, experts: list[i
 
 
 def _lock_team(team: Team) -> TeamDispatchState:
-    TeamDispatchState.objects.get_or_create(team=team)
-    return TeamDispatchState.objects.select_for_update().get(team=team)
+    state = TeamDispatchState.objects.select_for_update().filter(team=team).first()
+    if state is None:
+        TeamDispatchState.objects.get_or_create(team=team)
+        state = TeamDispatchState.objects.select_for_update().get(team=team)
+    return state
 
 
-def _team_member_ids(team: Team) -> list[int]:
-    return list(
-        User.objects.filter(team=team, is_active=True, role__in=DISPATCHABLE_ROLES)
+def _is_member(user: User, team: Team) -> bool:
+    return user.team_id == team.pk and user.is_active and user.role in DISPATCHABLE_ROLES
+
+
+def _candidates(team: Team, extra_ids: Iterable[int] = ()) -> tuple[dict[int, tuple[User, Candidate]], list[int]]:
+    """Lock the team's agents (and `extra_ids`) in one SELECT ... FOR UPDATE ordered by id, so
+    concurrent dispatches cannot deadlock, then read their open load inside the lock. Returns the
+    pool by id and the ids of the team's dispatchable members."""
+    extra = [i for i in extra_ids if i]
+    users = list(
+        User.objects.select_for_update(of=("self",))
+        .select_related("dispatch_state")
+        .filter(Q(team=team, is_active=True, role__in=DISPATCHABLE_ROLES) | Q(pk__in=extra))
         .exclude(username=SYSTEM_USERNAME)
-        .values_list("pk", flat=True)
+        .order_by("pk")
     )
-
-
-def _candidates(ids: Iterable[int]) -> dict[int, tuple[User, Candidate]]:
-    """Lock the agents' rows (ordered by id: no deadlocks) and read their load inside the lock."""
-    wanted = sorted(set(ids))
+    wanted = [u.pk for u in users]
     if not wanted:
-        return {}
-    users = list(User.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+        return {}, []
     loads = {
         r["assignee_id"]: (r["n"], r["w"] or 0)
         for r in Ticket.objects.filter(assignee_id__in=wanted, status__in=OPEN_STATUSES)
@@ -282,18 +298,19 @@ def _candidates(ids: Iterable[int]) -> dict[int, tuple[User, Candidate]]:
     skills: dict[int, set[int]] = {}
     for uid, sid in User.skills.through.objects.filter(user_id__in=wanted).values_list("user_id", "skill_id"):
         skills.setdefault(uid, set()).add(sid)
-    idle = dict(AgentDispatchState.objects.filter(user_id__in=wanted).values_list("user_id", "last_assigned_at"))
     out = {}
     for u in users:
         n, w = loads.get(u.pk, (0, 0))
+        state = getattr(u, "dispatch_state", None)
+        idle = state.last_assigned_at if state is not None and state.last_assigned_at else u.presence_changed_at
         out[u.pk] = (
             u,
             Candidate(
                 user_id=u.pk, name=u.name, presence=u.presence, capacity=u.capacity, load=n, weighted=w,
-                skill_ids=frozenset(skills.get(u.pk, ())), idle_since=idle.get(u.pk) or u.presence_changed_at,
+                skill_ids=frozenset(skills.get(u.pk, ())), idle_since=idle,
             ),
         )
-    return out
+    return out, [u.pk for u in users if _is_member(u, team)]
 
 
 def _explain(cands: Iterable[Candidate], verdicts: dict[int, str]) -> list[dict[str, Any]]:
@@ -334,7 +351,8 @@ def _apply(ticket: Ticket, plan: _Plan, state: TeamDispatchState, bot: User, now
     if plan.chosen is not None:
         team = plan.team if plan.chosen.team_id in (None, plan.team.pk) else None
         ticket_assign(actor=bot, number=ticket.number, assignee=plan.chosen, team=team)
-        AgentDispatchState.objects.update_or_create(user=plan.chosen, defaults={"last_assigned_at": now})
+        if not AgentDispatchState.objects.filter(user=plan.chosen).update(last_assigned_at=now):
+            AgentDispatchState.objects.update_or_create(user=plan.chosen, defaults={"last_assigned_at": now})
         if plan.mode == AssignmentMode.ROUND_ROBIN and plan.chosen.team_id == plan.team.pk:
             state.last_user_id = plan.chosen.pk
             state.save(update_fields=["last_user_id"])
@@ -372,10 +390,9 @@ def _plan_for(
     customer = ticket.customer if ticket.customer_id else None
     manager_id = customer.account_manager_id if customer and customer.is_vip else None
     sticky_id = None if skip_sticky else _sticky_agent_id(ticket, now)
-    members = _team_member_ids(team)
+    pool, members = _candidates(team, [i for i in (manager_id,) if i])
     if sticky_id not in members:
         sticky_id = None
-    pool = _candidates([*members, *(i for i in (manager_id, sticky_id) if i)])
     plan = _Plan(team=team, rule_name=rule_name, notes=notes)
     if manager_id and manager_id in pool:
         user, cand = pool[manager_id]
@@ -414,11 +431,11 @@ def _plan_for(
     return plan
 
 
-def _route(ticket: Ticket, row: TicketDispatch, now: datetime) -> tuple[Team | None, str, list[str]]:
+def _route(
+    ticket: Ticket, row: TicketDispatch, facts: Facts, rules: config.DispatchRules
+) -> tuple[Team | None, str, list[str]]:
     """Choose the team (and store the requirements on the row). Returns (team, rule name, notes)."""
-    rules = config.get_rules()
-    facts = ticket_facts(ticket, now=now)
-    outcome = route(facts, rules.routing, row.severity)
+    outcome = route(replace(facts, priority=ticket.priority), rules.routing, row.severity)
     default = Team.objects.filter(is_default=True, is_active=True).first()
     notes: list[str] = []
     explicit = ticket.team_id is not None and (default is None or ticket.team_id != default.pk)
@@ -451,30 +468,41 @@ def dispatch_on_create(*, ticket_id: int, now: datetime | None = None) -> Dispat
 
 
 def _dispatch_new(ticket_id: int, now: datetime) -> DispatchDecision | None:
-    row = dispatch_triage(ticket_id=ticket_id, now=now)
+    bot = dispatch_system_user()
+    rules = config.get_rules()
     ticket = Ticket.objects.select_related("customer", "category", "team", "assignee").get(pk=ticket_id)
+    row = TicketDispatch.objects.filter(ticket=ticket).first() or TicketDispatch(ticket=ticket, updated_at=now)
+    facts = ticket_facts(ticket, now=now, rules=rules)
+    _triage_apply(ticket, row, facts, rules, bot, now)
     if not ticket.is_open:
+        row.save()
         return None
     if ticket.assignee_id is not None:
-        team = ticket.team
-        plan = _Plan(team=team, mode="intake", chosen=ticket.assignee) if team else None
-        if plan is None:
-            return None
-        plan.notes.append(_("Assigned at intake by the person who took the contact."))
         row.save()
+        if ticket.team is None:
+            return None
+        plan = _Plan(team=ticket.team, mode="intake", chosen=ticket.assignee)
+        plan.notes.append(_("Assigned at intake by the person who took the contact."))
         return _record(ticket, plan, Trigger.CREATE, now, outcome=Outcome.KEPT)
-    team, rule_name, notes = _route(ticket, row, now)
-    row.updated_at = now
+    team, rule_name, notes = _route(ticket, row, facts, rules)
     row.save()
     if team is None:
         return None
-    return _dispatch_one(ticket, row, team, rule_name, notes, Trigger.CREATE, now)
+    return _dispatch_one(ticket, row, team, rule_name, notes, Trigger.CREATE, now, bot=bot)
 
 
 def _dispatch_one(
-    ticket: Ticket, row: TicketDispatch, team: Team, rule_name: str, notes: list[str], trigger: str, now: datetime
+    ticket: Ticket,
+    row: TicketDispatch,
+    team: Team,
+    rule_name: str,
+    notes: list[str],
+    trigger: str,
+    now: datetime,
+    *,
+    bot: User | None = None,
 ) -> DispatchDecision:
-    bot = dispatch_system_user()
+    bot = bot or dispatch_system_user()
     state = _lock_team(team)
     plan = _plan_for(
         ticket, team, state, rule_name=rule_name, required=frozenset(row.required_skill_ids),
@@ -501,8 +529,8 @@ def dispatch_team_queue(team: Team, *, trigger: str = Trigger.QUEUE, now: dateti
     decisions: list[DispatchDecision] = []
     with transaction.atomic():
         state = _lock_team(team)
-        pool = _candidates(_team_member_ids(team))
-        cands = {uid: c for uid, (_u, c) in pool.items()}
+        pool, members = _candidates(team)
+        cands = {uid: pool[uid][1] for uid in members}
         free = sum(max(c.capacity - c.load, 0) for c in cands.values() if c.presence == Presence.ONLINE)
         if free == 0:
             return []

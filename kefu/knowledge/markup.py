@@ -64,7 +64,8 @@ def fill_variables(body: str, values: dict[str, str]) -> str:
 
 def pinyin_keys(title: str) -> tuple[str, str]:
     """(initials, full pinyin) of a title, lower-case, letters and digits only: 退款办理 → ("tkbl", "tuikuanbanli")."""
-    initials = "".join(p[:1] for p in lazy_pinyin(title, style=Style.FIRST_LETTER, errors=lambda s: list(s)))
-    full = "".join(lazy_pinyin(title, errors=lambda s: list(s)))
+    # Non-Chinese runs come back whole ("VIP2"), Chinese characters one initial each.
+    initials = "".join(lazy_pinyin(title, style=Style.FIRST_LETTER, errors="default"))
+    full = "".join(lazy_pinyin(title, errors="default"))
     keep = re.compile(r"[^0-9a-z]")
     return keep.sub("", initials.lower())[:120], keep.sub("", full.lower())[:600]

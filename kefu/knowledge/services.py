@@ -171,7 +171,7 @@ def article_update(*, actor: User, article_id: int, changes: dict[str, Any], not
         if {"title", "body_md"} & set(fields):
             article.version = F("version") + 1
             fields.append("version")
-        article.save(update_fields=[f if f not in ("category", "team", "owner") else f for f in fields])
+        article.save(update_fields=fields)
         article.refresh_from_db(fields=["version"])
         if "version" in fields:
             _snapshot(article, actor, note, now)
@@ -271,7 +271,8 @@ def _check_shortcut(shortcut: str, team_id: int | None, exclude_id: int | None) 
     shortcut = (shortcut or "").strip().lower()
     if not shortcut:
         return ""
-    clash = CannedReply.objects.filter(shortcut=shortcut, team_id=team_id, is_active=True)
+    scope: dict[str, Any] = {"team_id": team_id} if team_id else {"team__isnull": True}
+    clash = CannedReply.objects.filter(shortcut=shortcut, is_active=True, **scope)
     if exclude_id:
         clash = clash.exclude(pk=exclude_id)
     if clash.exists():
@@ -472,8 +473,10 @@ def case_archive(*, actor: User, case_id: int) -> Case:
 
 def _feedback(*, doc: SearchDoc, ticket_id: int | None, actor: User, action: str) -> bool:
     """Record once per (doc, ticket, user, action); bump the doc's counter only the first time."""
+    # One row per (doc, ticket, user, action); "no ticket" is its own bucket (search-page feedback).
+    lookup: dict[str, Any] = {"ticket_id": ticket_id} if ticket_id else {"ticket__isnull": True}
     _obj, created = SuggestionFeedback.objects.get_or_create(
-        doc=doc, ticket_id=ticket_id, user=actor, action=action, defaults={"created_at": timezone.now()})
+        doc=doc, user=actor, action=action, defaults={"created_at": timezone.now(), "ticket_id": ticket_id}, **lookup)
     if created:
         field = {FeedbackAction.USED: "used_count", FeedbackAction.HELPFUL: "helpful_count",
                  FeedbackAction.NOT_HELPFUL: "not_helpful_count"}[FeedbackAction(action)]

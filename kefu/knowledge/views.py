@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
-from kefu.core.htmx import FORM_ERROR_STATUS, AuthedHtmxRequest, add_domain_error, render_region, toast, with_events
+from kefu.core.htmx import (
+    FORM_ERROR_STATUS,
+    AuthedHtmxRequest,
+    add_domain_error,
+    render_region,
+    toast,
+    with_events,
+)
 from kefu.knowledge import selectors, services
 from kefu.knowledge.access import access_article, access_case, is_reviewer, may_edit_article, may_review_case
 from kefu.knowledge.choices import DocKind
@@ -213,7 +220,7 @@ def case_from_ticket(request: AuthedHtmxRequest, number: str) -> HttpResponse:
         if exc.status == 404:
             raise Http404 from exc
         return with_events(HttpResponse(status=204), kefuToast=toast(str(exc.message)))
-    response = redirect("knowledge:case", case.pk)
+    response: HttpResponse = redirect("knowledge:case", case.pk)
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = f"/knowledge/cases/{case.pk}/"
