@@ -23,6 +23,7 @@ from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
 from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
 from kefu.sla.services import sla_recompute
+from kefu.surveys.services import dissatisfied_note_complaint, survey_schedule_for_ticket
 from kefu.tickets import workflow
 from kefu.tickets.access import (
     access_ticket,
@@ -213,6 +214,8 @@ def ticket_create(
             ticket.tags.set(tags_get_or_create(data.tags))
         _attach(ticket=ticket, actor=actor, uploads=data.uploads, documents=data.documents, message=None, at=now)
         sla_recompute(ticket.pk, now=now)
+        if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
+            dissatisfied_note_complaint(ticket_id=ticket.pk)
     return ticket
 
 
@@ -469,6 +472,9 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
         kind = EventKind.REOPENED if before in workflow.DONE and status not in workflow.DONE else EventKind.STATUS_CHANGED
         event_write(ticket=ticket, kind=kind, actor=actor, at=now, data={"from": before, "to": status}, comment=comment[:500])
         sla_recompute(ticket.pk, now=now)
+        if status == TicketStatus.RESOLVED:
+            # Writes due rows only (survey, plan callbacks); the clock sends after commit.
+            survey_schedule_for_ticket(ticket_id=ticket.pk, now=now)
     return ticket
 
 
