@@ -106,7 +106,13 @@ def _plan(
     now: datetime,
 ) -> _Plan:
     """Run the engine on one ticket and work out the rows to create, update and delete."""
-    rule = config.policy_for(attrs)
+    try:
+        rule = config.policy_for(attrs)
+    except LookupError:
+        # No default policy (deleted by hand, or a flushed test database): a ticket write must not
+        # fail for it; the ticket simply has no time limits.
+        logger.warning("sla: no policy matches ticket %s and there is no default policy", ticket.pk)
+        return _Plan([], [], [row.pk for row in existing.values()])
     calendar = config.calendars[rule.calendar_id]
     history = history_from_events(rows, final_status=ticket.status)
     if not history:  # a ticket without its creation event: time it from created_at

@@ -267,3 +267,12 @@ def test_api_timeline_has_sla_events(client, agent_alice, urgent):
     assert "sla_warning" in kinds and "sla_breach" in kinds  # the owed warnings fire first
     breach = next(e for e in entries if e["kind"] == "sla_breach")
     assert breach["data"]["target"] == "first_response" and breach["data"]["late"] is True
+
+
+def test_no_default_policy_means_no_time_limits_not_an_error(agent_alice):
+    ticket = TicketFactory(actor=agent_alice)
+    SlaPolicy.objects.all().delete()
+    sla_config_save(obj=BusinessCalendar.objects.get(is_default=True))  # bumps the token
+    sla_recompute_all()
+    assert not TicketSla.objects.filter(ticket=ticket).exists()
+    TicketFactory(actor=agent_alice)  # ticket services still work
