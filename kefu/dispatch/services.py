@@ -178,11 +178,11 @@ def _triage_apply(
     if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
         _link_repeat_complaints(ticket, row, bot, now)
     row.updated_at = now
-    if row.severity in ALARMING_SEVERITIES and config_rank(row.severity) > config_rank(severity_before):
+    if row.severity in ALARMING_SEVERITIES and _severity_rank(row.severity) > _severity_rank(severity_before):
         _notify_major_complaint(ticket, row, result.notify_user_ids, now)
 
 
-def config_rank(severity: str) -> int:
+def _severity_rank(severity: str) -> int:
     return SEVERITY_RANK.get(severity, 0)
 
 
@@ -678,10 +678,12 @@ def dispatch_on_transfer(*, ticket_id: int, now: datetime | None = None) -> Disp
         else:
             row.back_office_team = None
             row.back_office_due_at = None
+        # The person transferring chose the team: the routing rule's skill requirements no longer apply.
+        row.routing_rule = None
+        row.required_skill_ids, row.skip_sticky = [], True
         row.updated_at = now
         row.save()
         if ticket.team is not None and ticket.assignee_id is None and ticket.is_open:
-            row.required_skill_ids, row.skip_sticky = [], True
             decision = _dispatch_one(
                 ticket, row, ticket.team, "", [_("Transferred to %(team)s.") % {"team": ticket.team.name}],
                 Trigger.TRANSFER, now,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -219,6 +220,9 @@ def case_from_ticket(request: AuthedHtmxRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         if exc.status == 404:
             raise Http404 from exc
+        if not request.htmx:
+            messages.error(request, str(exc.message))
+            return redirect("tickets:detail", number)
         return with_events(HttpResponse(status=204), kefuToast=toast(str(exc.message)))
     response: HttpResponse = redirect("knowledge:case", case.pk)
     if request.htmx:

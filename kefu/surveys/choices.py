@@ -23,6 +23,7 @@ class SkipReason(models.TextChoices):
     NO_CONTACT = "no_contact", _("No way to reach the customer")
     NO_CUSTOMER = "no_customer", _("No customer on the ticket")
     REOPENED = "reopened", _("Ticket reopened")
+    TOO_LATE = "too_late", _("More than 24 hours late")
 
 
 class DeliveryChannel(models.TextChoices):

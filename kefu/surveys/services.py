@@ -177,7 +177,9 @@ def survey_dispatch(*, survey_id: int, due_at: datetime, now: datetime | None = 
         if claimed != 1:
             return False
         survey = Survey.objects.select_related("template", "ticket", "customer").get(pk=survey_id)
-        skip = _skip_reason(survey, now)
+        # The promise is a survey within 24 hours of service: one that would go out later than that
+        # (the clock was down, or history was imported) is skipped, not sent days late.
+        skip = SkipReason.TOO_LATE if now - due_at > SEND_LATE_LIMIT else _skip_reason(survey, now)
         if skip:
             survey.status = SurveyStatus.SKIPPED
             survey.skip_reason = skip
@@ -194,6 +196,9 @@ def survey_dispatch(*, survey_id: int, due_at: datetime, now: datetime | None = 
         survey.save(update_fields=["channel"])
         _enqueue_send(survey.pk, reminder=False)
     return True
+
+
+SEND_LATE_LIMIT = timedelta(hours=24)
 
 
 def _skip_reason(survey: Survey, now: datetime) -> str:

@@ -90,7 +90,10 @@ def uploads_from(files: list[UploadedFile]) -> list[Upload]:
 
 class ReplyForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=MessageKind.choices, initial=MessageKind.REPLY, widget=forms.RadioSelect)
-    body = forms.CharField(label=_("Message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    # id "reply-insert": the canned-reply picker (knowledge) swaps in the filled text here.
+    body = forms.CharField(
+        label=_("Message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4, "id": "reply-insert"})
+    )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     status = forms.ChoiceField(label=_("and set status"), required=False)
 

@@ -395,3 +395,31 @@ def test_clock_fires_back_office_limit(mk, lead_linda, manager_mike, settings):
     result = run_pass(job_list=[job], now=timezone.now() + timedelta(minutes=11))
     assert result.by_job == {"dispatch_back_office": 1}
     assert TicketDispatch.objects.get(ticket=ticket).back_office_overdue
+
+
+def test_retriage_after_an_edit(mk, agent_alice, lead_linda):
+    from kefu.dispatch.services import dispatch_retriage
+    from kefu.tickets.services import ticket_update
+
+    rules_install_defaults()
+    ticket, _ = mk(lead_linda, title="咨询话费")
+    assert ticket.priority == "normal" and ticket.dispatch.fired == []
+    ticket_update(actor=agent_alice, number=ticket.number, changes={"description": "不解决就找记者"})
+    row = dispatch_retriage(ticket_id=ticket.pk)
+    ticket.refresh_from_db()
+    assert ticket.priority == "high" and row.fired and row.priority_before == "normal"
+
+
+def test_drain_on_commit_helper(django_capture_on_commit_callbacks, mk, front_team, agent_alice, lead_linda):
+    from kefu.dispatch.services import dispatch_team_queue_on_commit
+
+    agent_alice.capacity = 0
+    agent_alice.save(update_fields=["capacity"])
+    ticket, _ = mk(lead_linda)
+    agent_alice.capacity = 1
+    agent_alice.save(update_fields=["capacity"])
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch_team_queue_on_commit(front_team.pk)
+        dispatch_team_queue_on_commit(None)
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent_alice

@@ -419,3 +419,25 @@ def test_daily_summary_runs_once_mails_managers_and_schedules_next(sent_survey, 
     from kefu.surveys.models import DailySummary
 
     assert DailySummary.objects.filter(day=row.day + timedelta(days=1), due_at__isnull=False).exists()
+
+
+def test_survey_due_more_than_a_day_ago_is_skipped_not_sent(agent_alice, customer_wang, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core import mail
+
+    from kefu.surveys.choices import SkipReason, SurveyStatus
+    from kefu.surveys.models import Survey
+    from kefu.surveys.services import survey_dispatch
+    from kefu.tests.factories import TicketFactory
+    from kefu.tickets.services import ticket_change_status
+
+    t = TicketFactory(actor=agent_alice, customer=customer_wang)
+    ticket_change_status(actor=agent_alice, number=t.number, status="resolved")
+    survey = Survey.objects.get(ticket=t)
+    due = survey.send_due_at
+    with django_capture_on_commit_callbacks(execute=True):
+        assert survey_dispatch(survey_id=survey.pk, due_at=due, now=due + timedelta(hours=25))
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.SKIPPED and survey.skip_reason == SkipReason.TOO_LATE
+    assert mail.outbox == []

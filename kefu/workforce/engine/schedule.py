@@ -15,8 +15,10 @@ That keeps the program small (no tour × break-combination explosion) and exact 
 The LP relaxation (the same program without integrality) is the lower bound reported beside every schedule;
 gap = (objective − bound) / bound. ``solve_tours`` returns the chosen tours with counts and break offsets per day.
 
-Why scipy.optimize.milp and not highspy: scipy (already a dependency) ships HiGHS and milp exposes what we need
-(time limit, relative gap, the dual bound), so no new runtime dependency.
+Solving: the LP relaxation first (the bound), then a rounding-up LP dive (warm-started re-solves, milliseconds each)
+for an incumbent, then HiGHS branch and bound started from that incumbent. ``highspy`` rather than
+``scipy.optimize.milp`` because milp can neither take a starting solution nor re-solve an LP warm after a bound
+change. When every tour costs a multiple of g, ⌈LP / g⌉·g is a valid bound too: an incumbent there is optimal.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
@@ -263,25 +266,17 @@ def solve_tours(
         constraints.append(LinearConstraint(a_link, lb=0.0, ub=0.0))
     c = np.concatenate([np.asarray(cost, dtype=float), np.zeros(len(y_keys))])
     bounds = Bounds(0, np.inf)
-    lp = milp(c, constraints=constraints, bounds=bounds, integrality=np.zeros(n_vars))
-    if lp.status != 0:
-        raise ValueError("the requirement cannot be covered by these shifts (some interval is never worked)")
-    lp_bound = float(lp.fun)
+    a_all = sparse.vstack([sparse.csr_array(k.A) for k in constraints]).tocsc()
+    row_lo = np.concatenate([np.broadcast_to(np.asarray(k.lb, dtype=float), k.A.shape[0]) for k in constraints])
+    row_hi = np.concatenate([np.broadcast_to(np.asarray(k.ub, dtype=float), k.A.shape[0]) for k in constraints])
     # Only the tours are integer: for integer tours, placing breaks is a transportation problem (consecutive
     # windows into slots with spare heads), whose matrix is totally unimodular, so integer breaks exist whenever
     # fractional ones do. Fewer integer columns make HiGHS's branch and bound far faster.
-    integrality = np.zeros(n_vars)
-    integrality[: len(tours)] = 1
-    res = milp(
-        c,
-        constraints=constraints,
-        bounds=bounds,
-        integrality=integrality,
-        options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "presolve": True},
+    solved = _solve_highs(
+        c, a_all, row_lo, row_hi, n_int=len(tours), time_limit=time_limit, mip_rel_gap=mip_rel_gap, t0=t0
     )
-    if res.x is None:
-        raise ValueError("HiGHS found no integer schedule within the time limit")
-    x = np.rint(res.x).astype(np.int64)
+    lp_bound = solved.lp_bound
+    x = np.rint(solved.x).astype(np.int64)
     if y_keys:
         fixed_lb = np.zeros(n_vars)
         fixed_ub = np.full(n_vars, np.inf)
@@ -297,10 +292,8 @@ def solve_tours(
     objective = float(c @ x)
     cov = np.rint(a_cov @ x).astype(np.int64)
     gap = (objective - lp_bound) / lp_bound if lp_bound > 0 else 0.0
-    # HiGHS's proven bound can beat the LP relaxation (it adds cuts); "optimal" means proven within mip_rel_gap.
-    dual = getattr(res, "mip_dual_bound", None)
-    best_bound = max(lp_bound, float(dual)) if dual is not None and np.isfinite(dual) else lp_bound
-    status = "optimal" if res.status == 0 else "time_limit" if res.status == 1 else "feasible"
+    best_bound = solved.best_bound
+    status = solved.status
     result = ScheduleResult(
         tours=tours,
         counts=counts,
@@ -314,6 +307,124 @@ def solve_tours(
         coverage=cov.reshape(n_days, spd) if not single_day else cov,
     )
     return result
+
+
+@dataclass
+class _Solved:
+    x: FloatArray
+    lp_bound: float
+    best_bound: float
+    status: str  # "optimal" (proven within mip_rel_gap), "time_limit"
+
+
+def _highs(c: FloatArray, a: sparse.csc_array, row_lo: FloatArray, row_hi: FloatArray) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(c)
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = c
+    lp.col_lower_ = np.zeros(len(c))
+    lp.col_upper_ = np.full(len(c), inf)
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo)
+    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    h.passModel(lp)
+    return h
+
+
+def _integral_step(costs: FloatArray) -> float:
+    """The largest g with every tour cost a multiple of g (0 when the costs are not integers): any integer
+    schedule then costs a multiple of g, so ⌈LP / g⌉·g is a valid lower bound."""
+    if not len(costs) or not np.allclose(costs, np.rint(costs)) or costs.max() > 2**52:
+        return 0.0
+    return float(np.gcd.reduce(np.rint(costs).astype(np.int64)))
+
+
+def _dive(h: highspy.Highs, n_int: int, deadline: float) -> FloatArray:
+    """Rounding-up LP dive (covering program: rounding a tour up never loses feasibility). Each step keeps every
+    tour at least at its current floor and rounds up the most fractional-above-half one, then re-solves the LP
+    warm-started (dual simplex from the previous basis, milliseconds). Past the deadline, round everything up."""
+    lower = np.zeros(n_int)
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    while True:
+        xt = x[:n_int]
+        floor = np.floor(xt + 1e-7)
+        frac = xt - floor
+        fractional = np.flatnonzero(frac > 1e-6)
+        if not len(fractional):
+            return x
+        new_lower = np.maximum(lower, floor)
+        if time.perf_counter() > deadline:
+            new_lower[fractional] = np.ceil(xt[fractional] - 1e-7)
+        else:
+            j = fractional[np.argmax(frac[fractional])]
+            new_lower[j] = np.ceil(xt[j] - 1e-7)
+        changed = np.flatnonzero(new_lower != lower).astype(np.int32)
+        h.changeColsBounds(
+            len(changed), changed, new_lower[changed], np.full(len(changed), highspy.kHighsInf)
+        )
+        lower = new_lower
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # cannot happen for a covering program
+            raise ValueError("the LP dive lost feasibility")
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+
+
+def _solve_highs(
+    c: FloatArray,
+    a: sparse.csc_array,
+    row_lo: FloatArray,
+    row_hi: FloatArray,
+    *,
+    n_int: int,
+    time_limit: float,
+    mip_rel_gap: float,
+    t0: float,
+) -> _Solved:
+    """LP relaxation (the bound), an LP-diving incumbent, then HiGHS branch and bound warm-started from it."""
+    deadline = t0 + time_limit
+    h = _highs(c, a, row_lo, row_hi)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise ValueError("the requirement cannot be covered by these shifts (some interval is never worked)")
+    lp_bound = float(h.getInfo().objective_function_value)
+    step = _integral_step(c[:n_int])
+    best_bound = max(lp_bound, np.ceil(lp_bound / step - 1e-9) * step) if step else lp_bound
+
+    def proven(obj: float) -> bool:
+        return obj <= best_bound + max(mip_rel_gap * abs(best_bound), 1e-6)
+
+    # The dive gets at most a quarter of the time; it usually takes well under a second.
+    x = _dive(h, n_int, t0 + 0.25 * time_limit)
+    x[:n_int] = np.rint(x[:n_int])
+    obj = float(c @ x)
+    if proven(obj):
+        return _Solved(x, lp_bound, best_bound, "optimal")
+    mip = _highs(c, a, row_lo, row_hi)
+    mip.changeColsIntegrality(
+        n_int, np.arange(n_int, dtype=np.int32), np.full(n_int, highspy.HighsVarType.kInteger)
+    )
+    start = highspy.HighsSolution()
+    start.col_value = list(x)
+    start.value_valid = True
+    mip.setSolution(start)
+    mip.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    mip.setOptionValue("mip_rel_gap", mip_rel_gap)
+    mip.run()
+    info = mip.getInfo()
+    if info.primal_solution_status == 2 and info.objective_function_value < obj - 1e-9:
+        x = np.asarray(mip.getSolution().col_value, dtype=float)
+        x[:n_int] = np.rint(x[:n_int])
+        obj = float(c @ x)
+    if np.isfinite(info.mip_dual_bound):
+        best_bound = max(best_bound, float(info.mip_dual_bound))
+    ok = mip.getModelStatus() == highspy.HighsModelStatus.kOptimal or proven(obj)
+    return _Solved(x, lp_bound, best_bound, "optimal" if ok else "time_limit")
 
 
 def coverage(
