@@ -158,6 +158,17 @@ class TicketDispatch(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} dispatch"
 
+    @property
+    def suggestion_reason_labels(self) -> list[str]:
+        """The suggestion's reasons in words ("keywords:退款,到账" / "recent")."""
+        out = []
+        for reason in self.suggestion_reasons:
+            if reason == "recent":
+                out.append(str(_("the customer's recent category")))
+            elif str(reason).startswith("keywords:"):
+                out.append(str(_("keywords: %(words)s")) % {"words": "、".join(str(reason)[9:].split(","))})
+        return out
+
 
 class DispatchDecision(models.Model):
     """One dispatch decision, with its explanation: which rule and mode chose whom, and why every

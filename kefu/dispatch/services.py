@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -71,6 +71,10 @@ RETURNING_PRESENCES = frozenset({Presence.AWAY, Presence.OFFLINE})
 DISPATCHABLE_ROLES = (Role.AGENT,)
 REPEAT_LINKS_MAX = 5
 DRAIN_MAX = 200
+# Load-balanced fairness: untouched tickets move when online loads differ by more than this many
+# weighted tickets (a normal ticket weighs 1, urgent 2), at most REBALANCE_MAX moves per drain.
+REBALANCE_GAP = 2
+REBALANCE_MAX = 20
 
 
 def dispatch_system_user() -> User:
@@ -539,7 +543,10 @@ def dispatch_team_queue(team: Team, *, trigger: str = Trigger.QUEUE, now: dateti
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("-priority_rank", "created_at", "id")[: min(free, DRAIN_MAX)]
         )
-        rows = {r.ticket_id: r for r in TicketDispatch.objects.filter(ticket_id__in=[t.pk for t in waiting])}
+        rows = {
+            r.ticket_id: r
+            for r in TicketDispatch.objects.filter(ticket_id__in=[t.pk for t in waiting]).select_related("routing_rule")
+        }
         for ticket in waiting:
             row = rows.get(ticket.pk)
             required = frozenset(row.required_skill_ids) if row else frozenset()
@@ -557,6 +564,67 @@ def dispatch_team_queue(team: Team, *, trigger: str = Trigger.QUEUE, now: dateti
             decisions.append(_record(ticket, plan, trigger, now))
             c = cands[user.pk]
             cands[user.pk] = replace(c, load=c.load + 1, weighted=c.weighted + ticket.priority_rank, idle_since=now)
+        if team.assignment_mode == AssignmentMode.LOAD_BALANCED:
+            decisions += _rebalance(team, pool, cands, state, bot, trigger, now)
+    return decisions
+
+
+def _rebalance(
+    team: Team,
+    pool: dict[int, tuple[User, Candidate]],
+    cands: dict[int, Candidate],
+    state: TeamDispatchState,
+    bot: User,
+    trigger: str,
+    now: datetime,
+) -> list[DispatchDecision]:
+    """Load-balanced fairness after capacity appeared: while the most loaded online agent carries more
+    than REBALANCE_GAP weighted tickets above the least loaded one who can take work, move one of the
+    former's untouched tickets (assigned, nothing written yet) to the latter. Started work never
+    moves. Runs inside dispatch_team_queue's locks (agents locked; tickets SKIP LOCKED)."""
+    decisions: list[DispatchDecision] = []
+    online = [uid for uid, c in cands.items() if c.presence == Presence.ONLINE]
+    if len(online) < 2:
+        return decisions
+    skipped: set[int] = set()
+    for _round in range(REBALANCE_MAX):
+        receivers = [cands[u] for u in online if cands[u].load < cands[u].capacity]
+        if not receivers:
+            break
+        low = min(receivers, key=lambda c: (c.weighted, c.idle_since or datetime.min.replace(tzinfo=UTC), c.user_id))
+        high = max((cands[u] for u in online), key=lambda c: (c.weighted, -c.user_id))
+        gap = high.weighted - low.weighted  # in priority ranks: a normal ticket is 2
+        if gap <= REBALANCE_GAP * 2:
+            break
+        wrote = TicketMessage.objects.filter(ticket_id=OuterRef("pk"), author_id=high.user_id)
+        options = list(
+            Ticket.objects.filter(assignee_id=high.user_id, team=team, status=TicketStatus.ASSIGNED, priority_rank__lt=gap)
+            .exclude(pk__in=skipped)
+            .exclude(Exists(wrote))
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("-updated_at", "-id")[:5]
+        )
+        rows = {r.ticket_id: r for r in TicketDispatch.objects.filter(ticket_id__in=[t.pk for t in options])}
+        ticket = next(
+            (t for t in options if frozenset(rows[t.pk].required_skill_ids if t.pk in rows else ()) <= low.skill_ids), None
+        )
+        if ticket is None:
+            break
+        skipped.add(ticket.pk)
+        user = pool[low.user_id][0]
+        plan = _Plan(
+            team=team, mode=AssignmentMode.LOAD_BALANCED, chosen=user,
+            candidates=_explain([low, high], {low.user_id: PassReason.CHOSEN, high.user_id: PassReason.HIGHER_LOAD}),
+            notes=[
+                _("Rebalanced: %(from)s carried %(a)s weighted tickets, %(to)s %(b)s; this untouched ticket moves.")
+                % {"from": high.name, "a": high.weighted / 2, "to": low.name, "b": low.weighted / 2}
+            ],
+        )
+        _apply(ticket, plan, state, bot, now)
+        decisions.append(_record(ticket, plan, trigger, now))
+        rank = ticket.priority_rank
+        cands[low.user_id] = replace(low, load=low.load + 1, weighted=low.weighted + rank, idle_since=now)
+        cands[high.user_id] = replace(high, load=high.load - 1, weighted=high.weighted - rank)
     return decisions
 
 

@@ -205,6 +205,18 @@ class SearchDoc(models.Model):
         return f"{self.kind}:{self.object_id}"
 
 
+class SearchTerm(models.Model):
+    """Document frequency of one index token over all SearchDoc rows: the IDF of BM25 over the whole
+    collection. Kept by the services in the same transaction as the SearchDoc row (see
+    kefu.knowledge.services._index)."""
+
+    term = models.CharField(max_length=64, primary_key=True)
+    df = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.term}:{self.df}"
+
+
 class SuggestionFeedback(models.Model):
     """An agent's "used" / "helpful" / "not helpful" on a suggestion, once per doc, ticket, user and action."""
 

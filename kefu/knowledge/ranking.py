@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 K1 = 1.2
 B = 0.75
+# Single characters join the selecting terms, rarest first, while they add at most this many documents.
+SELECT_BUDGET = 2000
 
 
 @dataclass
@@ -57,6 +59,57 @@ def feedback_boost(*, used: int, helpful: int, not_helpful: int) -> float:
     if signal <= 0:
         return max(0.8, 1.0 + 0.05 * signal)
     return 1.0 + 0.1 * math.log1p(signal)
+
+
+def select_terms(terms: Sequence[tuple[str, float]], df: dict[str, int], *, budget: int,
+                 is_weak: Callable[[str], bool]) -> list[str]:
+    """The query terms that select candidates from the index: every strong term (words, bigrams,
+    Latin words: so any planted word is always found), then the weak ones (single characters) from
+    the rarest up while the documents they add stay within `budget`. A single character shared with
+    the query matters for ranking short texts (SMP/BQ), but 的 or 我 alone selects half the index."""
+    present = [t for t, _w in terms if df.get(t, 0) > 0]
+    strong = [t for t in present if not is_weak(t)]
+    used = sum(df[t] for t in strong)
+    out = list(strong)
+    for t in sorted((t for t in present if is_weak(t)), key=lambda t: (df[t], t)):
+        if out and used + df[t] > budget:
+            break
+        out.append(t)
+        used += df[t]
+    return out
+
+
+def aggregate_entries(scored: Iterable[tuple[object, float]], depth: int = 10) -> dict[object, float]:
+    """Score of an FAQ entry from the scores of its example questions: the sum of its top `depth`
+    example scores, the i-th divided by i (the best example counts fully; many good ones add up)."""
+    per: dict[object, list[float]] = {}
+    for entry, s in scored:
+        per.setdefault(entry, []).append(s)
+    out = {}
+    for entry, ss in per.items():
+        ss.sort(reverse=True)
+        out[entry] = sum(s / (i + 1) for i, s in enumerate(ss[:depth]))
+    return out
+
+
+def fuse_z(lexical: dict[object, float], semantic: dict[object, float], *, weight: float) -> dict[object, float]:
+    """Weighted z-score fusion: each score list standardised over the keys, then
+    (1 - weight) * lexical + weight * semantic. A key missing from one side gets that side's minimum."""
+    keys = set(lexical) | set(semantic)
+    if not keys:
+        return {}
+
+    def z(d: dict[object, float]) -> dict[object, float]:
+        if not d:
+            return dict.fromkeys(keys, 0.0)
+        lo = min(d.values())
+        vals = [d.get(k, lo) for k in keys]
+        mean = sum(vals) / len(vals)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals)) or 1.0
+        return {k: (d.get(k, lo) - mean) / sd for k in keys}
+
+    zl, zs = z(lexical), z(semantic)
+    return {k: (1 - weight) * zl[k] + weight * zs[k] for k in keys}
 
 
 def top_k(keys_scores: Iterable[tuple[object, float]], k: int) -> list[tuple[object, float]]:

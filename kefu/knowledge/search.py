@@ -23,8 +23,8 @@ from kefu.accounts.models import User
 from kefu.knowledge import lexicon
 from kefu.knowledge.access import is_reviewer, is_staff_user
 from kefu.knowledge.choices import ArticleStatus, CaseStatus, DocKind
-from kefu.knowledge.models import SearchDoc
-from kefu.knowledge.ranking import Candidate, bm25_scores, feedback_boost
+from kefu.knowledge.models import SearchDoc, SearchTerm
+from kefu.knowledge.ranking import SELECT_BUDGET, Candidate, bm25_scores, feedback_boost, select_terms
 from kefu.tickets.access import visible_tickets_q
 from kefu.tickets.models import Ticket
 from kefu.tickets.selectors import fulltext_q
@@ -163,9 +163,19 @@ def _url(kind: str, object_id: int, public: bool, number: str = "") -> str:
     return reverse("knowledge:replies") + f"#reply-{object_id}"
 
 
+def collection_stats(terms: tuple[tuple[str, float], ...]) -> tuple[dict[str, int], int, float]:
+    """Document frequency of each query term over the whole collection (SearchTerm), the number of
+    documents and their average length: BM25's IDF and length normalisation. Two small queries."""
+    keys = {t: t[:64] for t, _w in terms}
+    stored = dict(SearchTerm.objects.filter(term__in=set(keys.values())).values_list("term", "df"))
+    df = {t: stored.get(k, 0) for t, k in keys.items()}
+    agg = SearchDoc.objects.aggregate(n=Count("id"), avg=Avg("length"))
+    return df, agg["n"] or 0, float(agg["avg"] or 1.0)
+
+
 def search(*, user: User | None, query: str, f: SearchFilter | None = None, limit: int = 20) -> list[SearchHit]:
     """Ranked hits for `query` that `user` may see (user None or f.public_only: the public help center).
-    Three queries at most: candidates, corpus statistics, tickets."""
+    Four queries at most: term statistics, collection size, candidates, tickets."""
     f = f or SearchFilter()
     query = (query or "").strip()[:MAX_QUERY]
     if not query:
@@ -174,7 +184,6 @@ def search(*, user: User | None, query: str, f: SearchFilter | None = None, limi
     terms = lexicon.query_terms(query)
     if not terms:
         return []
-    select = lexicon.strong_terms(terms)
     words = highlight_words(query)
     public = f.public_only or user is None
     hits: list[SearchHit] = []
@@ -193,15 +202,16 @@ def search(*, user: User | None, query: str, f: SearchFilter | None = None, limi
             base = base.filter(updated_at__gte=f.updated_from)
         if f.updated_to:
             base = base.filter(updated_at__lt=f.updated_to)
+        df, n_docs, avg_len = collection_stats(terms)
+        select = select_terms(terms, df, budget=SELECT_BUDGET, is_weak=lexicon.is_unigram)
         rows = list(base.filter(_match_q(select)).only(
             "id", "kind", "object_id", "title", "text", "tokens", "length", "status", "updated_at",
             "used_count", "helpful_count", "not_helpful_count")[:CANDIDATE_CAP])
         if rows:
-            stats = SearchDoc.objects.filter(kind__in=doc_kinds).aggregate(n=Count("id"), avg=Avg("length"))
             cands = [Candidate(key=r, tokens=r.tokens.split(" "), length=r.length,
                                boost=feedback_boost(used=r.used_count, helpful=r.helpful_count,
                                                     not_helpful=r.not_helpful_count)) for r in rows]
-            scores = bm25_scores(terms, cands, n_docs=stats["n"] or len(rows), avg_len=float(stats["avg"] or 1))
+            scores = bm25_scores(terms, cands, n_docs=n_docs, avg_len=avg_len, df=df)
             for r, s in zip(rows, scores, strict=True):
                 if s > 0:
                     hits.append(SearchHit(kind=r.kind, object_id=r.object_id, title=r.title,

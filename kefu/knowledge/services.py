@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ from kefu.knowledge.models import (
     Case,
     DictionaryWord,
     SearchDoc,
+    SearchTerm,
     SuggestionFeedback,
     SynonymGroup,
 )
@@ -67,6 +68,8 @@ def _index(*, kind: str, object_id: int, title: str, text: str, status: str, is_
            team_id: int | None, category_id: int | None, owner_id: int | None, updated_at: Any) -> None:
     """Upsert the document's search row. The title counts twice: a match there matters more."""
     tokens = lexicon.doc_tokens(title) * 2 + lexicon.doc_tokens(text)
+    previous = SearchDoc.objects.filter(kind=kind, object_id=object_id).values_list("tokens", flat=True).first()
+    _update_term_stats(old=previous or "", new=tokens)
     SearchDoc.objects.update_or_create(
         kind=kind,
         object_id=object_id,
@@ -83,6 +86,26 @@ def _index(*, kind: str, object_id: int, title: str, text: str, status: str, is_
             "updated_at": updated_at,
         },
     )
+
+
+def _update_term_stats(*, old: str, new: list[str]) -> None:
+    """Keep SearchTerm.df (documents per token, over the whole collection) in step with one document
+    changing from `old` tokens to `new`: one upsert for the added tokens, one update for the removed.
+    Terms are sorted so concurrent index updates lock the rows in the same order (no deadlock)."""
+    before = {t[:64] for t in old.split(" ") if t}
+    after = {t[:64] for t in new if t}
+    added, removed = sorted(after - before), sorted(before - after)
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    with connection.cursor() as cur:
+        for i in range(0, len(added), 500):
+            chunk = added[i : i + 500]
+            cur.execute(
+                f"INSERT INTO {table} (term, df) VALUES {', '.join(['(%s, 1)'] * len(chunk))} "  # noqa: S608
+                f"ON CONFLICT (term) DO UPDATE SET df = {table}.df + 1",
+                chunk,
+            )
+    if removed:
+        SearchTerm.objects.filter(term__in=removed).update(df=F("df") - 1)
 
 
 def index_article(article: Article) -> None:

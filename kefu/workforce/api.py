@@ -92,6 +92,27 @@ class LeaveOut(Schema):
     status: str
 
 
+class StandbyOut(Schema):
+    agent_id: int
+    agent: str
+    start: datetime
+    end: datetime
+    covers: int
+
+
+class IntradayOut(Schema):
+    day: date
+    now_slot: int
+    ratio: float
+    forecast: list[float]
+    reforecast: list[float]
+    actual: list[float]
+    required: list[int]
+    scheduled: list[int]
+    gap: list[int]
+    proposals: list[StandbyOut]
+
+
 def _forecast_out(fc: Forecast) -> dict[str, Any]:
     return {"id": fc.pk, "queue_id": fc.queue_id, "week_start": fc.week_start, "method": fc.method, "backtest_wape": fc.backtest_wape,
             "interval_minutes": fc.queue.interval_minutes, "calls": fc.calls, "aht": fc.aht}  # fmt: skip
@@ -115,6 +136,12 @@ def get_requirements(request: Any, forecast_id: int) -> dict[str, Any]:
     fc = selectors.forecast_get(user=request.auth, forecast_id=forecast_id)
     return {"forecast_id": fc.pk, "week_start": fc.week_start, "interval_minutes": fc.queue.interval_minutes,
             "agents": fc.agents, "heads": fc.heads, "goals": fc.goals}  # fmt: skip
+
+
+@router.get("/queues/{queue_id}/intraday", response=IntradayOut)
+def get_intraday(request: Any, queue_id: int) -> selectors.Intraday:
+    """Re-forecast of the rest of today from the actuals so far, gap per interval, standby call-ins."""
+    return selectors.intraday(user=request.auth, queue_id=queue_id)
 
 
 @router.get("/schedules", response=list[ScheduleOut])

@@ -27,6 +27,10 @@ def queue_list(*, user: User) -> QuerySet[Queue]:
     return Queue.objects.select_related("team", "skill").order_by("name")
 
 
+def queue_get(*, user: User, queue_id: int) -> Queue:
+    return access_queue(user=user, queue_id=queue_id)
+
+
 def forecast_list(*, user: User, queue_id: int | None = None) -> QuerySet[Forecast]:
     require_planner(user)
     qs = Forecast.objects.select_related("queue").defer("calls", "aht", "agents", "heads")

@@ -9,6 +9,7 @@ app_name = "workforce"
 urlpatterns = [
     path("", views.index, name="index"),
     path("queues/<int:queue_id>/forecast/", views.forecast_new, name="forecast_new"),
+    path("queues/<int:queue_id>/intraday/", views.intraday, name="intraday"),
     path("queues/<int:queue_id>/import/", views.import_new, name="import_new"),
     path("imports/<int:import_id>/", views.import_detail, name="import"),
     path("forecasts/<int:forecast_id>/", views.forecast_detail, name="forecast"),

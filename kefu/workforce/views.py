@@ -229,3 +229,28 @@ def leave_decide(request: AuthedHtmxRequest, leave_id: int) -> HttpResponse:
         _guard(exc)
         messages.error(request, str(exc.message))
     return redirect("workforce:leave_inbox")
+
+
+def intraday(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
+    """Today so far: re-forecast of the rest of the day, gap per interval, standby agents to call in."""
+    try:
+        queue = selectors.queue_get(user=request.user, queue_id=queue_id)
+        day = selectors.intraday(user=request.user, queue_id=queue_id)
+    except DomainError as exc:
+        _guard(exc)
+        messages.error(request, str(exc.message))
+        return redirect("workforce:index")
+    minutes = queue.interval_minutes
+    labels = [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 1440, minutes)]
+    calls = {"labels": labels, "series": [{"name": _("Forecast"), "data": day.forecast}, {"name": _("Re-forecast"), "data": day.reforecast},
+             {"name": _("Actual"), "data": day.actual[: day.now_slot]}]}  # fmt: skip
+    heads = {"labels": labels, "series": [{"name": _("Required heads"), "data": day.required}, {"name": _("Scheduled"), "data": day.scheduled, "step": True}]}  # fmt: skip
+    rows = [
+        {"label": labels[i], "required": day.required[i], "scheduled": day.scheduled[i], "gap": day.gap[i]}
+        for i in range(day.now_slot, len(labels))
+        if day.required[i] or day.scheduled[i]
+    ]
+    ctx = {"nav": "workforce", "queue": queue, "day": day, "now_label": labels[min(day.now_slot, len(labels) - 1)],
+           "calls_chart": json.dumps(calls), "heads_chart": json.dumps(heads), "rows": rows,
+           "missing": sum(g for g in day.gap if g > 0)}  # fmt: skip
+    return render_region(request, T + "intraday.html", ctx)

@@ -423,3 +423,18 @@ def test_drain_on_commit_helper(django_capture_on_commit_callbacks, mk, front_te
         dispatch_team_queue_on_commit(None)
     ticket.refresh_from_db()
     assert ticket.assignee == agent_alice
+
+
+def test_rebalance_moves_untouched_tickets_to_keep_loads_within_two(mk, front_team, agent_alice, teammate_bob, lead_linda):
+    user_set_presence(actor=teammate_bob, user=teammate_bob, presence=Presence.OFFLINE)
+    tickets = [mk(lead_linda)[0] for _ in range(5)]
+    assert all(t.assignee == agent_alice for t in tickets)
+    ticket_add_message(actor=agent_alice, number=tickets[0].number, kind=MessageKind.REPLY, body="处理中")
+    user_set_presence(actor=teammate_bob, user=teammate_bob, presence=Presence.ONLINE)
+    decisions = dispatch_on_presence_change(user=teammate_bob)
+    loads = {u: tickets[0].__class__.objects.filter(assignee=u).count() for u in (agent_alice, teammate_bob)}
+    assert loads == {agent_alice: 3, teammate_bob: 2}
+    assert len(decisions) == 2 and all("Rebalanced" in d.notes[0] or "重新" in d.notes[0] or d.notes for d in decisions)
+    tickets[0].refresh_from_db()
+    assert tickets[0].assignee == agent_alice  # started work never moves
+    # Round-robin and manual teams are not rebalanced.

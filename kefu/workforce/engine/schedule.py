@@ -265,10 +265,13 @@ def solve_tours(
         a_link = sparse.csr_array((vl, (rl, cl)), shape=(len(link_keys), n_vars))
         constraints.append(LinearConstraint(a_link, lb=0.0, ub=0.0))
     c = np.concatenate([np.asarray(cost, dtype=float), np.zeros(len(y_keys))])
-    bounds = Bounds(0, np.inf)
     a_all = sparse.vstack([sparse.csr_array(k.A) for k in constraints]).tocsc()
-    row_lo = np.concatenate([np.broadcast_to(np.asarray(k.lb, dtype=float), k.A.shape[0]) for k in constraints])
-    row_hi = np.concatenate([np.broadcast_to(np.asarray(k.ub, dtype=float), k.A.shape[0]) for k in constraints])
+    row_lo = np.concatenate(
+        [np.broadcast_to(np.asarray(k.lb, dtype=float), k.A.shape[0]) for k in constraints]
+    )
+    row_hi = np.concatenate(
+        [np.broadcast_to(np.asarray(k.ub, dtype=float), k.A.shape[0]) for k in constraints]
+    )
     # Only the tours are integer: for integer tours, placing breaks is a transportation problem (consecutive
     # windows into slots with spare heads), whose matrix is totally unimodular, so integer breaks exist whenever
     # fractional ones do. Fewer integer columns make HiGHS's branch and bound far faster.
