@@ -134,7 +134,7 @@ def decide(args: argparse.Namespace) -> None:
             ticket = ticket_create(actor=lead, data=TicketInput(title=texts[i % len(texts)]))
             inner[0] = 0.0
             d0 = time.perf_counter()
-            dispatch_on_create(ticket_id=ticket.pk)
+            dispatch_on_create(ticket_id=ticket.pk, ticket=ticket)
             spent = time.perf_counter() - d0
             timings.append(spent * 1000)
             core.append((spent - inner[0]) * 1000)

@@ -440,7 +440,11 @@ def _route(
 ) -> tuple[Team | None, str, list[str]]:
     """Choose the team (and store the requirements on the row). Returns (team, rule name, notes)."""
     outcome = route(replace(facts, priority=ticket.priority), rules.routing, row.severity)
-    default = Team.objects.filter(is_default=True, is_active=True).first()
+    current = ticket.team if ticket.team_id else None
+    if current is not None and current.is_default and current.is_active:
+        default: Team | None = current  # ticket_create put it in the default team
+    else:
+        default = Team.objects.filter(is_default=True, is_active=True).first()
     notes: list[str] = []
     explicit = ticket.team_id is not None and (default is None or ticket.team_id != default.pk)
     if outcome.rule is not None and not (explicit and outcome.rule.team_id != ticket.team_id):
@@ -459,23 +463,30 @@ def _route(
     return default, "", notes
 
 
-def dispatch_on_create(*, ticket_id: int, now: datetime | None = None) -> DispatchDecision | None:
+def dispatch_on_create(
+    *, ticket_id: int, ticket: Ticket | None = None, now: datetime | None = None
+) -> DispatchDecision | None:
     """Triage, route and assign a new ticket. Call at the end of ticket_create, inside its
-    transaction, so a committed ticket is always dispatched (or queued) with it. Never raises: a
-    failure is logged, rolled back to a savepoint, and the ticket waits in its team queue."""
+    transaction, so a committed ticket is always dispatched (or queued) with it; pass the fresh
+    `ticket` to save a query. Never raises: a failure is logged, rolled back to a savepoint, and the
+    ticket waits in its team queue (a second call for the same ticket is such a failure)."""
     try:
         with transaction.atomic():
-            return _dispatch_new(ticket_id, _now(now))
+            return _dispatch_new(ticket_id, ticket, _now(now))
     except Exception:
         logger.exception("dispatch: ticket %s could not be dispatched", ticket_id)
         return None
 
 
-def _dispatch_new(ticket_id: int, now: datetime) -> DispatchDecision | None:
+def _dispatch_new(ticket_id: int, given: Ticket | None, now: datetime) -> DispatchDecision | None:
     bot = dispatch_system_user()
     rules = config.get_rules()
-    ticket = Ticket.objects.select_related("customer", "category", "team", "assignee").get(pk=ticket_id)
-    row = TicketDispatch.objects.filter(ticket=ticket).first() or TicketDispatch(ticket=ticket, updated_at=now)
+    if given is not None and given.pk == ticket_id:
+        ticket = given
+    else:
+        ticket = Ticket.objects.select_related("customer", "category", "team", "assignee").get(pk=ticket_id)
+    # A new ticket has no dispatch row yet; the unique ticket_id refuses a second dispatch.
+    row = TicketDispatch(ticket=ticket, updated_at=now)
     facts = ticket_facts(ticket, now=now, rules=rules)
     _triage_apply(ticket, row, facts, rules, bot, now)
     if not ticket.is_open:

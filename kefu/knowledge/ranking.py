@@ -41,7 +41,8 @@ def bm25_scores(
         for tf in tfs:
             df.update(tf.keys())
     n = max(n_docs, len(candidates), 1)
-    idf = {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in term_w}
+    # A stale count above n (rows removed behind the services' back) must not turn the IDF negative.
+    idf = {t: math.log(1 + (n - min(df.get(t, 0), n) + 0.5) / (min(df.get(t, 0), n) + 0.5)) for t in term_w}
     avg = avg_len or 1.0
     out = []
     for c, tf in zip(candidates, tfs, strict=True):

@@ -16,7 +16,7 @@ from typing import Any
 
 # Weight of the semantic z-score in the fusion (kefu.knowledge.ranking.fuse_z), tuned on the
 # validation parts of SMP2017 and BQ (bench/knowledge/eval_faq.py).
-SEMANTIC_WEIGHT = 0.4
+SEMANTIC_WEIGHT = 0.6
 MAX_CHARS = 512
 
 _lock = threading.Lock()

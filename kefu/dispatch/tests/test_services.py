@@ -362,8 +362,11 @@ def test_back_office_limit_from_the_sla_dispatch_target(mk, lead_linda, manager_
     assert timedelta(minutes=29) < row.back_office_due_at - before < timedelta(minutes=31)
 
 
-def test_dispatch_on_create_never_raises():
+def test_dispatch_on_create_never_raises(mk, agent_alice, lead_linda):
     assert dispatch_on_create(ticket_id=999_999) is None
+    ticket, _ = mk(lead_linda)
+    assert dispatch_on_create(ticket_id=ticket.pk, ticket=ticket) is None  # dispatched once only
+    assert DispatchDecision.objects.filter(ticket=ticket).count() == 1
 
 
 def test_rule_save_needs_a_manager(agent_alice, front_team):

@@ -80,7 +80,7 @@ def test_search_query_count_is_flat(agent_alice, lead_linda):
     with CaptureQueriesContext(connection) as ctx:
         hits = search(user=agent_alice, query="退款到账", limit=50)
     assert len(hits) == 24
-    assert len(ctx.captured_queries) == 3
+    assert len(ctx.captured_queries) == 4  # term statistics, collection size, candidates, tickets
 
 
 def test_highlight_escapes():
@@ -116,3 +116,45 @@ def test_planted_in_ticket_found(agent_alice, planted):
     t = TicketFactory(actor=agent_alice, title="客户来电", description=f"他说{planted}的问题很着急")
     for q in (planted, planted[1:], planted[:2]):
         assert t.pk in [h.object_id for h in search(user=agent_alice, query=q, f=SearchFilter(kinds=("ticket",)))]
+
+
+def test_document_frequencies_follow_the_index(agent_alice, lead_linda):
+    from kefu.knowledge.models import SearchTerm
+
+    def df(term):
+        return SearchTerm.objects.filter(term=term).values_list("df", flat=True).first() or 0
+
+    a = _publish(agent_alice, lead_linda, "退款办理", "原路返回")
+    _publish(agent_alice, lead_linda, "退款到账", "三天")
+    assert df("退款") == 2 and df("返回") == 1
+    s.article_update(actor=lead_linda, article_id=a.pk, changes={"body_md": "七天无理由"})
+    assert df("退款") == 2 and df("返回") == 0 and df("理由") == 1
+
+
+def test_single_characters_select_rare_candidates(agent_alice, lead_linda):
+    """A query sharing only single characters (no bigram) with a document still finds it."""
+    a = _publish(agent_alice, lead_linda, "密码重置", "登录页点击找回")
+    assert a.pk in [h.object_id for h in search(user=agent_alice, query="重新设置密", f=SearchFilter(kinds=("article",)))]
+
+
+def test_ranking_helpers():
+    from kefu.knowledge.ranking import aggregate_entries, fuse_z, select_terms
+
+    agg = aggregate_entries([("a", 3.0), ("b", 4.0), ("a", 2.0), ("a", 2.0)])
+    assert agg == {"a": 3.0 + 1.0 + 2.0 / 3, "b": 4.0}
+    fused = fuse_z({"x": 1.0, "y": 0.0}, {"x": 0.0, "y": 3.0}, weight=0.75)
+    assert max(fused, key=fused.get) == "y"
+    assert fuse_z({}, {}, weight=0.5) == {}
+    sel = select_terms((("退款", 1.0), ("的", 1.0), ("退", 1.0), ("款", 1.0), ("无", 1.0)),
+                       {"退款": 5, "的": 900, "退": 10, "款": 8}, budget=100, is_weak=lambda t: len(t) == 1)
+    assert sel == ["退款", "款", "退"]  # strong first, then rare characters within budget; unseen dropped
+
+
+def test_semantic_is_optional():
+    from kefu.knowledge import semantic
+
+    if not semantic.available():
+        assert semantic.embed(["退款"]) is None
+    else:
+        v = semantic.embed(["退款怎么办理", "如何申请退款"])
+        assert v.shape == (2, 384)

@@ -80,7 +80,7 @@ def test_api_search_and_errors(client, agent_alice, lead_linda, django_assert_nu
     assert client.get("/api/v1/knowledge/search?q=退款").status_code == 401
     r = client.get("/api/v1/knowledge/search?q=退钱", **h)
     assert r.status_code == 200 and r.json()[0]["title"] == "退款办理流程"
-    with django_assert_num_queries(4):  # token, candidates, statistics, tickets
+    with django_assert_num_queries(5):  # token, term statistics, collection size, candidates, tickets
         client.get("/api/v1/knowledge/search?q=退款", **h)
     r = client.get("/api/v1/knowledge/search?q=", **h)
     assert r.status_code == 422 and r.json()["code"]
