@@ -76,7 +76,8 @@ SECRET_KEY = envsecret("SECRET_KEY", "kefu-dev-secret-key-change-me-in-productio
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-SITE_ROOT = os.getenv("SITE_ROOT", "http://127.0.0.1:8000")
+# The address customers' links (tracking, surveys) point at; set it to the public URL in production.
+SITE_ROOT = os.getenv("SITE_ROOT", f"http://127.0.0.1:{os.getenv('KEFU_PORT', '8000')}")
 
 INSTALLED_APPS = [
     "kefu.core",
@@ -206,7 +207,28 @@ TASKS = {
     }
 }
 
-MAILERS = {"default": {"BACKEND": os.getenv("KEFU_MAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
+# Outbound mail: SMTP when KEFU_SMTP_HOST is set; otherwise every message is written as a file under
+# DATA_DIR/outbox, so the offline demo keeps its mail where you can read it instead of on the console.
+if os.getenv("KEFU_SMTP_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["KEFU_SMTP_HOST"],
+                "port": envint("KEFU_SMTP_PORT", "587"),
+                "username": os.getenv("KEFU_SMTP_USER", ""),
+                "password": envsecret("KEFU_SMTP_PASSWORD"),
+                "use_tls": envbool("KEFU_SMTP_TLS", "True"),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DATA_DIR / "outbox")},
+        }
+    }
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "kefu@localhost")
 
 LOGGING = {

@@ -668,12 +668,22 @@ def _untouched(user: User) -> list[Ticket]:
 
 
 def dispatch_on_presence_change(*, user: User, now: datetime | None = None) -> list[DispatchDecision]:
-    """After a presence change (call after user_set_presence committed). Away or offline: untouched
-    tickets go back to their team queues and are re-dispatched; started work stays. Online: the
-    agent's team queue is drained."""
+    """After a presence change. Away or offline: untouched tickets go back to their team queues and
+    are re-dispatched; started work stays. Online: the agent's team queue is drained.
+
+    Call it once the presence is committed (user_set_presence: `transaction.on_commit(...)`), never
+    while holding the user's row lock: dispatch locks the team row before agent rows. Never raises
+    (the presence change stands); failures are logged."""
+    try:
+        return _presence_changed(user, _now(now))
+    except Exception:
+        logger.exception("dispatch: presence change of user %s not handled", user.pk)
+        return []
+
+
+def _presence_changed(user: User, now: datetime) -> list[DispatchDecision]:
     from kefu.tickets.services import ticket_assign
 
-    now = _now(now)
     decisions: list[DispatchDecision] = []
     teams: dict[int, Team] = {}
     if user.presence in RETURNING_PRESENCES:
@@ -727,11 +737,21 @@ def _back_office_due(ticket: Ticket, now: datetime) -> datetime:
 
 
 def dispatch_on_transfer(*, ticket_id: int, now: datetime | None = None) -> DispatchDecision | None:
-    """After a transfer (call on commit of ticket_transfer). Flags a ticket bounced more than
+    """After a transfer: call at the end of ticket_transfer, inside its transaction. Never raises: a
+    failure rolls back to a savepoint and is logged, the transfer stands."""
+    try:
+        with transaction.atomic():
+            return _transferred(ticket_id, _now(now))
+    except Exception:
+        logger.exception("dispatch: transfer of ticket %s not handled", ticket_id)
+        return None
+
+
+def _transferred(ticket_id: int, now: datetime) -> DispatchDecision | None:
+    """Flags a ticket bounced more than
     KEFU_DISPATCH_BOUNCE_LIMIT times or sent back where it came from, and tells the team leads; starts
     the back-office reply limit when the new team is a back office; an unassigned ticket is then
     dispatched inside its new team."""
-    now = _now(now)
     decision = None
     with transaction.atomic():
         ticket = Ticket.objects.select_related("team", "customer").select_for_update(of=("self",)).get(pk=ticket_id)

@@ -212,12 +212,14 @@ def search(*, user: User | None, query: str, f: SearchFilter | None = None, limi
                                boost=feedback_boost(used=r.used_count, helpful=r.helpful_count,
                                                     not_helpful=r.not_helpful_count)) for r in rows]
             scores = bm25_scores(terms, cands, n_docs=n_docs, avg_len=avg_len, df=df)
-            for r, s in zip(rows, scores, strict=True):
-                if s > 0:
-                    hits.append(SearchHit(kind=r.kind, object_id=r.object_id, title=r.title,
-                                          title_html=highlight(r.title, words),
-                                          snippet_html=highlight(r.text, words, window=SNIPPET), score=s,
-                                          updated_at=r.updated_at, url=_url(r.kind, r.object_id, public), status=r.status))
+            # Highlighting is the costly part per row: only for the rows that can make the page.
+            best = sorted((sr for sr in zip(scores, rows, strict=True) if sr[0] > 0),
+                          key=lambda sr: (-sr[0], sr[1].kind, -sr[1].object_id))[:limit]
+            for s, r in best:
+                hits.append(SearchHit(kind=r.kind, object_id=r.object_id, title=r.title,
+                                      title_html=highlight(r.title, words),
+                                      snippet_html=highlight(r.text, words, window=SNIPPET), score=s,
+                                      updated_at=r.updated_at, url=_url(r.kind, r.object_id, public), status=r.status))
 
     if DocKind.TICKET in f.kinds and not public and user is not None:
         hits.extend(_ticket_hits(user=user, query=query, terms=terms, words=words, f=f))

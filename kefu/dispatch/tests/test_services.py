@@ -441,3 +441,23 @@ def test_rebalance_moves_untouched_tickets_to_keep_loads_within_two(mk, front_te
     tickets[0].refresh_from_db()
     assert tickets[0].assignee == agent_alice  # started work never moves
     # Round-robin and manual teams are not rebalanced.
+
+
+def test_hooks_never_raise(front_team, agent_alice):
+    assert dispatch_on_transfer(ticket_id=999_999) is None
+    ghost = UserFactory(username="ghost", team=front_team, presence=Presence.OFFLINE)
+    ghost.pk = 999_999  # not a row: nothing to return, nothing breaks
+    assert dispatch_on_presence_change(user=ghost) == []
+
+
+def test_transfer_hook_inside_the_transfer_transaction(mk, front_team, aftersales_team, outsider_charlie, lead_linda, manager_mike):
+    from django.db import transaction
+
+    user_set_presence(actor=outsider_charlie, user=outsider_charlie, presence=Presence.ONLINE)
+    ticket, _ = mk(lead_linda)
+    with transaction.atomic():
+        ticket_transfer(actor=manager_mike, number=ticket.number, to_team=aftersales_team, reason="售后")
+        decision = dispatch_on_transfer(ticket_id=ticket.pk)
+    ticket.refresh_from_db()
+    assert ticket.assignee == outsider_charlie and decision.trigger == Trigger.TRANSFER
+    assert ticket.owner == lead_linda  # 首问负责人 stays
