@@ -181,6 +181,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Business defaults that are not yet edited in the UI.
 KEFU_REOPEN_DAYS = envint("KEFU_REOPEN_DAYS", "7")
 KEFU_AUTO_CLOSE_DAYS = envint("KEFU_AUTO_CLOSE_DAYS", "7")
+# Automatic dispatch at intake, on presence changes and when capacity frees up (kefu.dispatch).
+# Off only for a center that dispatches everything by hand, or while importing history.
+KEFU_AUTO_DISPATCH = envbool("KEFU_AUTO_DISPATCH", "True")
 # Outbound gateways for surveys and notices (off until set): SMS and WeChat template messages.
 KEFU_SMS_GATEWAY_URL = os.getenv("KEFU_SMS_GATEWAY_URL", "")
 KEFU_WECHAT_GATEWAY_URL = os.getenv("KEFU_WECHAT_GATEWAY_URL", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,4 +61,9 @@ def user_set_presence(*, actor: User, user: User, presence: str) -> User:
         user.presence = presence
         user.presence_changed_at = timezone.now()
         user.save(update_fields=["presence", "presence_changed_at"])
+        if settings.KEFU_AUTO_DISPATCH:
+            from kefu.dispatch.services import dispatch_on_presence_change
+
+            # After commit: going offline returns untouched tickets, coming online drains the queue.
+            transaction.on_commit(lambda: dispatch_on_presence_change(user=user))
     return user

@@ -29,6 +29,7 @@ from kefu.accounts.models import Skill, Team, User
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
 from kefu.customers.services import customer_create
 from kefu.demo import data as D
+from kefu.dispatch.services import rules_install_defaults
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -602,9 +603,13 @@ class DemoSeeder:
 
 def demo_load(*, tickets: int = 3000, customers: int = 500, days: int = 90, seed: int = SEED) -> DemoSummary:
     """Load the demo into an empty database, all or nothing (one transaction)."""
-    summary = DemoSeeder(tickets=tickets, customers=customers, days=days, seed=seed).run()
+    # History is written as it happened (who took what), so automatic dispatch stays out of it.
+    with override_settings(KEFU_AUTO_DISPATCH=False):
+        summary = DemoSeeder(tickets=tickets, customers=customers, days=days, seed=seed).run()
     # The history was written with the clock set back; bring every ticket's time limits to today.
     sla_recompute_all()
+    # The default sensitive-word triage rule (12315, 消协, 媒体 …) for tickets created from now on.
+    rules_install_defaults()
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

@@ -22,6 +22,7 @@ from kefu.core.errors import DomainError, Forbidden
 from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
 from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
+from kefu.dispatch.services import dispatch_on_create, dispatch_on_transfer, dispatch_team_queue_on_commit
 from kefu.sla.services import sla_recompute
 from kefu.surveys.services import dissatisfied_note_complaint, survey_schedule_for_ticket
 from kefu.tickets import workflow
@@ -216,6 +217,11 @@ def ticket_create(
         sla_recompute(ticket.pk, now=now)
         if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
             dissatisfied_note_complaint(ticket_id=ticket.pk)
+        if settings.KEFU_AUTO_DISPATCH:
+            # Triage and assignment commit with the ticket (never raises: a failed dispatch leaves
+            # the ticket waiting in its team queue).
+            dispatch_on_create(ticket_id=ticket.pk, ticket=ticket, now=now)
+            ticket.refresh_from_db()
     return ticket
 
 
@@ -408,6 +414,9 @@ def ticket_transfer(
             reason=reason.strip()[:500],
         )
         sla_recompute(ticket.pk, now=now)
+        if settings.KEFU_AUTO_DISPATCH:
+            # Bounce flags, the back-office reply limit, and an agent in the receiving team.
+            dispatch_on_transfer(ticket_id=ticket.pk)
     return ticket
 
 
@@ -475,6 +484,8 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
         if status == TicketStatus.RESOLVED:
             # Writes due rows only (survey, plan callbacks); the clock sends after commit.
             survey_schedule_for_ticket(ticket_id=ticket.pk, now=now)
+        if status in workflow.DONE and settings.KEFU_AUTO_DISPATCH:
+            dispatch_team_queue_on_commit(ticket.team_id)  # capacity freed: hand out waiting tickets
     return ticket
 
 
@@ -755,6 +766,8 @@ def ticket_merge(*, actor: User, source_number: str, target_number: str) -> Tick
         event_write(ticket=target, kind=EventKind.MERGED, actor=actor, at=now, source=source.number, source_title=source.title)
         _save(target, now)
         sla_recompute(source.pk, now=now)
+        if settings.KEFU_AUTO_DISPATCH:
+            dispatch_team_queue_on_commit(source.team_id)
     return target
 
 
@@ -775,4 +788,6 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
         ticket = Ticket.objects.get(pk=ticket_id)
         event_write(ticket=ticket, kind=EventKind.AUTO_CLOSED, actor=None, at=now, data={"from": TicketStatus.RESOLVED, "to": TicketStatus.CLOSED})
         sla_recompute(ticket.pk, now=now)
+        if settings.KEFU_AUTO_DISPATCH:
+            dispatch_team_queue_on_commit(ticket.team_id)
     return True
