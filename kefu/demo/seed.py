@@ -30,6 +30,7 @@ from kefu.customers.models import Customer, CustomerAsset, CustomerTier
 from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
+from kefu.knowledge.demo import load_knowledge_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -148,6 +149,7 @@ class DemoSeeder:
                 categories = self._categories()
                 customers = self._customers(staff, tiers)
                 self._tickets(staff, categories, customers)
+                load_knowledge_demo(author=staff.members[D.FRONT_TEAM][0], reviewer=staff.leads[D.FRONT_TEAM], manager=staff.manager)
         return self.summary
 
     # --- configuration ---------------------------------------------------------------------------
