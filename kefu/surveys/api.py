@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
@@ -187,7 +188,9 @@ def metrics(request: ApiRequest, params: Query[MetricsQuery]) -> list[dict[str, 
     """CSAT, NPS, response rate, callback on-time and repaired rates per group over local days [start, end]."""
     if params.start > params.end:
         raise DomainError(
-            code=SurveyErrorCode.INVALID_INPUT, message="start must not be after end", fields={"start": ["after end"]}
+            code=SurveyErrorCode.INVALID_INPUT,
+            message=_("The start date must not be after the end date."),
+            fields={"start": [_("After the end date.")]},
         )
     lo = selectors.local_day_bounds(params.start)[0]
     hi = selectors.local_day_bounds(params.end)[1]

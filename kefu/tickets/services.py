@@ -546,6 +546,8 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
         if fields:
             _save(ticket, now, *fields)
             event_write(ticket=ticket, kind=EventKind.FIELDS_CHANGED, actor=actor, at=now, changes=diff)
+            # Kind, category and channel choose the SLA policy; tags do not, so a tag edit alone skips this.
+            sla_recompute(ticket.pk, now=now)
         if tags is not None:
             before = sorted(ticket.tags.values_list("name", flat=True))
             new_tags = tags_get_or_create(tags)
@@ -555,7 +557,6 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
                 if not fields:
                     _save(ticket, now)
                 event_write(ticket=ticket, kind=EventKind.TAGS_CHANGED, actor=actor, at=now, before=before, after=after)
-        sla_recompute(ticket.pk, now=now)
     return ticket
 
 
@@ -627,12 +628,14 @@ def ticket_add_message(
             at=now,
             is_public=kind == MessageKind.REPLY,
         )
-        sla_recompute(ticket.pk, now=now)
         if kind == MessageKind.REPLY:
             _notify_customer_on_commit(ticket, message)
         # In the same transaction: a refused status change takes the message back with it.
+        # ticket_change_status recomputes SLA from the whole history, this reply included.
         if status and status != ticket.status:
             ticket_change_status(actor=actor, number=number, status=status)
+        else:
+            sla_recompute(ticket.pk, now=now)
     return message
 
 

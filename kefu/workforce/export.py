@@ -31,7 +31,8 @@ def schedule_xlsx(schedule: Schedule, out: IO[bytes]) -> None:
                 continue
             text = f"{shift.start.astimezone(zone):%H:%M}-{shift.end.astimezone(zone):%H:%M}"
             if shift.break_start:
-                text += f" ({_('break')} {shift.break_start.astimezone(zone):%H:%M})"
+                break_label = _("break")  # outside the f-string, where makemessages can see it
+                text += f" ({break_label} {shift.break_start.astimezone(zone):%H:%M})"
             cells.append(text)
         ws.append([row.agent.name if row.agent else _("(open)"), *cells, round(row.hours, 2)])
     ws.column_dimensions["A"].width = 16
