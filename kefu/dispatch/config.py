@@ -93,10 +93,12 @@ def _current_token() -> str:
     return token or "initial"
 
 
-def get_rules() -> DispatchRules:
-    """One query while nothing changed; a reload after any rule edit (in any process)."""
+def get_rules(token: str | None = None) -> DispatchRules:
+    """One query while nothing changed (none when the caller read `token` already, see
+    services._context); a reload after any rule edit (in any process)."""
     global _cached
-    token = _current_token()
+    if token is None:
+        token = _current_token()
     cached = _cached
     if cached is not None and cached.token == token:
         return cached

@@ -109,13 +109,6 @@ class TeamDispatchState(models.Model):
     last_user_id = models.BigIntegerField(null=True, blank=True)
 
 
-class AgentDispatchState(models.Model):
-    """When an agent last received a ticket automatically: load-balanced ties go to the longest idle."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dispatch_state")
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
-
-
 class TicketDispatch(models.Model):
     """The dispatch state of one ticket: triage outcome, routing requirements, flags."""
 
@@ -190,7 +183,11 @@ class DispatchDecision(models.Model):
         verbose_name = _("dispatch decision")
         verbose_name_plural = _("dispatch decisions")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["ticket", "-created_at", "-id"], name="dispatch_decision_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at", "-id"], name="dispatch_decision_ticket_idx"),
+            # An agent's last automatic assignment (load-balanced ties go to the longest idle).
+            models.Index(fields=["chosen", "outcome", "-created_at"], name="dispatch_decision_chosen_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.outcome}"

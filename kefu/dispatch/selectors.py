@@ -3,18 +3,22 @@ access_board."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from kefu.accounts.choices import AssignmentMode, Presence
 from kefu.accounts.models import Skill, Team, User
 from kefu.customers.models import Customer
 from kefu.dispatch import config
-from kefu.dispatch.choices import PassReason, Severity
+from kefu.dispatch.choices import Outcome, PassReason, Severity
 from kefu.dispatch.models import DispatchDecision, TicketDispatch
 from kefu.dispatch.routing import Candidate, Facts, choose, route, suggest_category, triage
 from kefu.tickets.access import access_ticket
@@ -35,6 +39,81 @@ def dispatch_state_for_ticket(*, user: User, number: str) -> tuple[Ticket, Ticke
     ticket = access_ticket(user=user, number=number)
     row = TicketDispatch.objects.select_related("suggested_category", "routing_rule", "back_office_team").filter(ticket=ticket).first()
     return ticket, row
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An agent's open tickets (how many, and the sum of their priority ranks: normal = 2), skills,
+    and when dispatch last gave them a ticket (None: never)."""
+
+    load: int = 0
+    weighted: int = 0
+    skill_ids: frozenset[int] = frozenset()
+    last_assigned_at: datetime | None = None
+
+
+# Open statuses are written into the SQL as literals (fixed identifiers, not input) so that SQLite,
+# too, can match the partial index dispatch_ticket_load_idx, whose predicate lists them in this order.
+def _sql_literals(values: Sequence[str]) -> str:
+    if not all(re.fullmatch(r"[a-z_]+", str(v)) for v in values):
+        raise ValueError(f"not plain identifiers: {values!r}")
+    return ", ".join(f"'{v}'" for v in values)
+
+
+_OPEN_SQL = _sql_literals(OPEN_STATUSES)
+
+
+def agent_workloads(user_ids: Sequence[int]) -> dict[int, Workload]:
+    """Open load, skills and last automatic assignment of each agent, in one statement of three
+    parts (UNION ALL): the load count grouped by assignee (an index-only scan of the partial index
+    dispatch_ticket_load_idx on PostgreSQL), the skill rows, and per agent the newest DispatchDecision
+    that assigned them a ticket (one backward step in dispatch_decision_chosen_idx). Agents without
+    any get the zero Workload."""
+    ids = [int(i) for i in user_ids]
+    if not ids:
+        return {}
+    qn = connection.ops.quote_name
+    tickets, skills = qn(Ticket._meta.db_table), qn(User.skills.through._meta.db_table)
+    users, decisions = qn(User._meta.db_table), qn(DispatchDecision._meta.db_table)
+    users_in = ", ".join(["%s"] * len(ids))
+    null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"  # PostgreSQL types UNION columns by their first branch
+    sql = (
+        f"SELECT {qn('assignee_id')}, 0, COUNT(*), SUM({qn('priority_rank')}), {null_ts} FROM {tickets}"
+        f" WHERE {qn('assignee_id')} IN ({users_in}) AND {qn('status')} IN ({_OPEN_SQL}) GROUP BY {qn('assignee_id')}"
+        f" UNION ALL SELECT {qn('user_id')}, 1, {qn('skill_id')}, NULL, {null_ts} FROM {skills}"
+        f" WHERE {qn('user_id')} IN ({users_in})"
+        f" UNION ALL SELECT u.{qn('id')}, 2, NULL, NULL, (SELECT d.{qn('created_at')} FROM {decisions} d"
+        f" WHERE d.{qn('chosen_id')} = u.{qn('id')} AND d.{qn('outcome')} = %s"
+        f" ORDER BY d.{qn('created_at')} DESC LIMIT 1) FROM {users} u WHERE u.{qn('id')} IN ({users_in})"
+    )
+    counts: dict[int, tuple[int, int]] = {}
+    skill_ids: dict[int, set[int]] = {}
+    assigned_at: dict[int, datetime] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *ids, str(Outcome.ASSIGNED), *ids])
+        for uid, part, a, b, at in cursor.fetchall():
+            if part == 0:
+                counts[uid] = (int(a), int(b or 0))
+            elif part == 1:
+                skill_ids.setdefault(uid, set()).add(int(a))
+            elif at is not None:
+                assigned_at[uid] = _as_datetime(at)
+    return {
+        uid: Workload(
+            *counts.get(uid, (0, 0)), skill_ids=frozenset(skill_ids.get(uid, ())), last_assigned_at=assigned_at.get(uid)
+        )
+        for uid in ids
+    }
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """A timestamp from raw SQL: PostgreSQL gives an aware datetime, SQLite the stored UTC text."""
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 # --- the team lead's board -------------------------------------------------------------------------
@@ -178,16 +257,12 @@ def dispatch_preview(
     chosen, cands_out, mode = None, [], ""
     if team is not None:
         mode = team.assignment_mode
-        members = list(User.objects.filter(team=team, is_active=True, role="agent").order_by("pk").prefetch_related("skills"))
-        loads = {
-            r["assignee_id"]: (r["n"], r["w"] or 0)
-            for r in Ticket.objects.filter(assignee__in=members, status__in=OPEN_STATUSES)
-            .values("assignee_id").annotate(n=Count("id"), w=Sum("priority_rank")).order_by()
-        }
+        members = list(User.objects.filter(team=team, is_active=True, role="agent").order_by("pk"))
+        work = agent_workloads([u.pk for u in members])
         cands = [
             Candidate(user_id=u.pk, name=u.name, presence=u.presence, capacity=u.capacity,
-                      load=loads.get(u.pk, (0, 0))[0], weighted=loads.get(u.pk, (0, 0))[1],
-                      skill_ids=frozenset(s.pk for s in u.skills.all()), idle_since=u.presence_changed_at)
+                      load=work[u.pk].load, weighted=work[u.pk].weighted, skill_ids=work[u.pk].skill_ids,
+                      idle_since=work[u.pk].last_assigned_at or u.presence_changed_at)
             for u in members
         ]
         last = getattr(getattr(team, "dispatch_state", None), "last_user_id", None)

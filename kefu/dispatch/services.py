@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,8 +40,8 @@ from kefu.dispatch.choices import (
 )
 from kefu.dispatch.errors import DispatchErrorCode
 from kefu.dispatch.models import (
-    AgentDispatchState,
     CategoryRule,
+    DispatchConfigVersion,
     DispatchDecision,
     RoutingRule,
     TeamDispatchState,
@@ -59,6 +59,7 @@ from kefu.dispatch.routing import (
     suggest_category,
     triage,
 )
+from kefu.dispatch.selectors import agent_workloads
 from kefu.tickets.choices import OPEN_STATUSES, PRIORITY_RANK, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Category, Ticket, TicketMessage, TicketTransfer
 
@@ -90,6 +91,31 @@ def dispatch_system_user() -> User:
     except IntegrityError:
         user = User.objects.get(username=SYSTEM_USERNAME)
     return user
+
+
+# The robot's User row, kept per process. Reused only while the database still gives the robot this
+# id (checked on every decision by _context's query), so a recreated robot is picked up at once.
+_robot: User | None = None
+
+
+def _context() -> tuple[config.DispatchRules, User]:
+    """The compiled rules and the robot actor for one decision, with one query: the rules' version
+    token and the robot's id (both are cached per process; either changing reloads it)."""
+    global _robot
+    qn = connection.ops.quote_name
+    version, users = DispatchConfigVersion._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT {qn('token')} FROM {qn(version)} ORDER BY {qn('id')} LIMIT 1),"
+            f" (SELECT {qn('id')} FROM {qn(users)} WHERE {qn('username')} = %s)",
+            [SYSTEM_USERNAME],
+        )
+        token, robot_id = cursor.fetchone()
+    rules = config.get_rules(token or "initial")
+    robot = _robot
+    if robot is None or robot_id is None or robot.pk != robot_id:
+        robot = _robot = dispatch_system_user()
+    return rules, robot
 
 
 def _now(now: datetime | None) -> datetime:
@@ -277,44 +303,66 @@ def _is_member(user: User, team: Team) -> bool:
     return user.team_id == team.pk and user.is_active and user.role in DISPATCHABLE_ROLES
 
 
-def _candidates(team: Team, extra_ids: Iterable[int] = ()) -> tuple[dict[int, tuple[User, Candidate]], list[int]]:
-    """Lock the team's agents (and `extra_ids`) in one SELECT ... FOR UPDATE ordered by id, so
-    concurrent dispatches cannot deadlock, then read their open load inside the lock. Returns the
-    pool by id and the ids of the team's dispatchable members."""
-    extra = [i for i in extra_ids if i]
-    users = list(
-        User.objects.select_for_update(of=("self",))
-        .select_related("dispatch_state")
-        .filter(Q(team=team, is_active=True, role__in=DISPATCHABLE_ROLES) | Q(pk__in=extra))
-        .exclude(username=SYSTEM_USERNAME)
-        .order_by("pk")
+def _lock_team_and_members(team: Team) -> tuple[TeamDispatchState, list[User]] | None:
+    """The common case in one statement: the team's lock row joined to its dispatchable agents,
+    ordered by agent id, FOR UPDATE of both. PostgreSQL locks the rows as they come out of the sort,
+    so the order is the same as in two statements: the team row (with the first agent), then the
+    agents by id. None when the team has no lock row yet or no agent (the caller takes the two-step
+    path)."""
+    qn = connection.ops.quote_name
+    user_table, state_table = qn(User._meta.db_table), qn(TeamDispatchState._meta.db_table)
+    roles = ", ".join(["%s"] * len(DISPATCHABLE_ROLES))
+    sql = (
+        f"SELECT u.*, s.{qn('id')} AS lock_id, s.{qn('last_user_id')} AS lock_last_user_id"
+        f" FROM {user_table} u INNER JOIN {state_table} s ON s.{qn('team_id')} = u.{qn('team_id')}"
+        f" WHERE u.{qn('team_id')} = %s AND u.{qn('is_active')} = %s AND u.{qn('role')} IN ({roles})"
+        f" AND u.{qn('username')} <> %s ORDER BY u.{qn('id')}"
     )
-    wanted = [u.pk for u in users]
-    if not wanted:
-        return {}, []
-    loads = {
-        r["assignee_id"]: (r["n"], r["w"] or 0)
-        for r in Ticket.objects.filter(assignee_id__in=wanted, status__in=OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("id"), w=Sum("priority_rank"))
-        .order_by()
-    }
-    skills: dict[int, set[int]] = {}
-    for uid, sid in User.skills.through.objects.filter(user_id__in=wanted).values_list("user_id", "skill_id"):
-        skills.setdefault(uid, set()).add(sid)
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    users = list(User.objects.raw(sql, [team.pk, True, *[str(r) for r in DISPATCHABLE_ROLES], SYSTEM_USERNAME]))
+    if not users:
+        return None
+    first: Any = users[0]
+    state = TeamDispatchState(id=first.lock_id, team=team, last_user_id=first.lock_last_user_id)
+    state._state.adding = False
+    return state, users
+
+
+def _candidates(
+    team: Team, extra_ids: Iterable[int] = ()
+) -> tuple[TeamDispatchState, dict[int, tuple[User, Candidate]], list[int]]:
+    """Lock the team's TeamDispatchState row, then its agents (and `extra_ids`, the VIP's account
+    manager) ordered by id, so concurrent dispatches cannot deadlock; then read their open load,
+    skills and last automatic assignment inside the lock (selectors.agent_workloads, a statement of
+    its own: the locking statement's snapshot may predate an assignment committed while it waited).
+    Returns the team's lock row, the pool by id and the ids of the team's dispatchable members."""
+    extra = [i for i in extra_ids if i]
+    locked = None if extra else _lock_team_and_members(team)
+    if locked is not None:
+        state, users = locked
+    else:
+        state = _lock_team(team)
+        users = list(
+            User.objects.select_for_update(of=("self",))
+            .filter(Q(team=team, is_active=True, role__in=DISPATCHABLE_ROLES) | Q(pk__in=extra))
+            .exclude(username=SYSTEM_USERNAME)
+            .order_by("pk")
+        )
+    if not users:
+        return state, {}, []
+    work = agent_workloads([u.pk for u in users])
     out = {}
     for u in users:
-        n, w = loads.get(u.pk, (0, 0))
-        state = getattr(u, "dispatch_state", None)
-        idle = state.last_assigned_at if state is not None and state.last_assigned_at else u.presence_changed_at
+        w = work[u.pk]
         out[u.pk] = (
             u,
             Candidate(
-                user_id=u.pk, name=u.name, presence=u.presence, capacity=u.capacity, load=n, weighted=w,
-                skill_ids=frozenset(skills.get(u.pk, ())), idle_since=idle,
+                user_id=u.pk, name=u.name, presence=u.presence, capacity=u.capacity, load=w.load, weighted=w.weighted,
+                skill_ids=w.skill_ids, idle_since=w.last_assigned_at or u.presence_changed_at,
             ),
         )
-    return out, [u.pk for u in users if _is_member(u, team)]
+    return state, out, [u.pk for u in users if _is_member(u, team)]
 
 
 def _explain(cands: Iterable[Candidate], verdicts: dict[int, str]) -> list[dict[str, Any]]:
@@ -349,14 +397,13 @@ def _record(
     )
 
 
-def _apply(ticket: Ticket, plan: _Plan, state: TeamDispatchState, bot: User, now: datetime) -> None:
+def _apply(ticket: Ticket, plan: _Plan, state: TeamDispatchState, bot: User) -> None:
     from kefu.tickets.services import ticket_assign
 
     if plan.chosen is not None:
         team = plan.team if plan.chosen.team_id in (None, plan.team.pk) else None
+        # No separate "last assigned" write: the DispatchDecision recorded next is that fact.
         ticket_assign(actor=bot, number=ticket.number, assignee=plan.chosen, team=team)
-        if not AgentDispatchState.objects.filter(user=plan.chosen).update(last_assigned_at=now):
-            AgentDispatchState.objects.update_or_create(user=plan.chosen, defaults={"last_assigned_at": now})
         if plan.mode == AssignmentMode.ROUND_ROBIN and plan.chosen.team_id == plan.team.pk:
             state.last_user_id = plan.chosen.pk
             state.save(update_fields=["last_user_id"])
@@ -382,19 +429,19 @@ def _sticky_agent_id(ticket: Ticket, now: datetime) -> int | None:
 def _plan_for(
     ticket: Ticket,
     team: Team,
-    state: TeamDispatchState,
     *,
     rule_name: str,
     required: frozenset[int],
     skip_sticky: bool,
     now: datetime,
     notes: list[str],
-) -> _Plan:
-    """Account manager, then the sticky agent, then the team's assignment mode."""
+) -> tuple[_Plan, TeamDispatchState]:
+    """Account manager, then the sticky agent, then the team's assignment mode. Takes the team's
+    locks (_candidates) and returns the plan with the team's locked TeamDispatchState."""
     customer = ticket.customer if ticket.customer_id else None
     manager_id = customer.account_manager_id if customer and customer.is_vip else None
     sticky_id = None if skip_sticky else _sticky_agent_id(ticket, now)
-    pool, members = _candidates(team, [i for i in (manager_id,) if i])
+    state, pool, members = _candidates(team, [i for i in (manager_id,) if i])
     if sticky_id not in members:
         sticky_id = None
     plan = _Plan(team=team, rule_name=rule_name, notes=notes)
@@ -405,7 +452,7 @@ def _plan_for(
         if choice.chosen and user.is_active:
             plan.mode, plan.chosen = "account_manager", user
             plan.notes.append(_("VIP customer: their dedicated account manager %(name)s is online.") % {"name": user.name})
-            return plan
+            return plan, state
         plan.notes.append(
             _("VIP customer: account manager %(name)s is not available (%(why)s); the team takes it.")
             % {"name": user.name, "why": PassReason(choice.verdicts[manager_id]).label}
@@ -417,7 +464,7 @@ def _plan_for(
             plan.candidates += _explain([cand], choice.verdicts)
             plan.mode, plan.chosen = "sticky", user
             plan.notes.append(_("The customer contacted recently; %(name)s handled them last.") % {"name": user.name})
-            return plan
+            return plan, state
         plan.notes.append(
             _("%(name)s handled this customer last but is not available (%(why)s).")
             % {"name": user.name, "why": PassReason(choice.verdicts[sticky_id]).label}
@@ -432,7 +479,7 @@ def _plan_for(
         plan.notes.append(_("The team assigns by hand; the ticket waits in its queue."))
     else:
         plan.notes.append(_("Nobody is online with the skills and free capacity; the ticket waits in the team queue."))
-    return plan
+    return plan, state
 
 
 def _route(
@@ -479,8 +526,7 @@ def dispatch_on_create(
 
 
 def _dispatch_new(ticket_id: int, given: Ticket | None, now: datetime) -> DispatchDecision | None:
-    bot = dispatch_system_user()
-    rules = config.get_rules()
+    rules, bot = _context()
     if given is not None and given.pk == ticket_id:
         ticket = given
     else:
@@ -518,12 +564,11 @@ def _dispatch_one(
     bot: User | None = None,
 ) -> DispatchDecision:
     bot = bot or dispatch_system_user()
-    state = _lock_team(team)
-    plan = _plan_for(
-        ticket, team, state, rule_name=rule_name, required=frozenset(row.required_skill_ids),
+    plan, state = _plan_for(
+        ticket, team, rule_name=rule_name, required=frozenset(row.required_skill_ids),
         skip_sticky=row.skip_sticky, now=now, notes=notes,
     )
-    _apply(ticket, plan, state, bot, now)
+    _apply(ticket, plan, state, bot)
     return _record(ticket, plan, trigger, now)
 
 
@@ -543,8 +588,7 @@ def dispatch_team_queue(team: Team, *, trigger: str = Trigger.QUEUE, now: dateti
     bot = dispatch_system_user()
     decisions: list[DispatchDecision] = []
     with transaction.atomic():
-        state = _lock_team(team)
-        pool, members = _candidates(team)
+        state, pool, members = _candidates(team)
         cands = {uid: pool[uid][1] for uid in members}
         free = sum(max(c.capacity - c.load, 0) for c in cands.values() if c.presence == Presence.ONLINE)
         if free == 0:
@@ -571,7 +615,7 @@ def dispatch_team_queue(team: Team, *, trigger: str = Trigger.QUEUE, now: dateti
                 mode=team.assignment_mode, chosen=user, candidates=_explain(ordered, choice.verdicts),
                 notes=[_("Waiting ticket handed out as capacity became free.")],
             )
-            _apply(ticket, plan, state, bot, now)
+            _apply(ticket, plan, state, bot)
             decisions.append(_record(ticket, plan, trigger, now))
             c = cands[user.pk]
             cands[user.pk] = replace(c, load=c.load + 1, weighted=c.weighted + ticket.priority_rank, idle_since=now)
@@ -631,7 +675,7 @@ def _rebalance(
                 % {"from": high.name, "a": high.weighted / 2, "to": low.name, "b": low.weighted / 2}
             ],
         )
-        _apply(ticket, plan, state, bot, now)
+        _apply(ticket, plan, state, bot)
         decisions.append(_record(ticket, plan, trigger, now))
         rank = ticket.priority_rank
         cands[low.user_id] = replace(low, load=low.load + 1, weighted=low.weighted + rank, idle_since=now)

@@ -200,6 +200,10 @@ class SearchDoc(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="kb_searchdoc_unique")]
+        # The visible documents' ids for a search, read from the index alone (kefu.knowledge.candidates).
+        # Also the collection's size and average length (BM25), without reading the wide rows.
+        indexes = [models.Index(fields=["kind", "status", "owner_id_ref", "team_id_ref", "id", "length"],
+                                name="kb_searchdoc_visible_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"
@@ -215,6 +219,25 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term}:{self.df}"
+
+
+class SearchPosting(models.Model):
+    """One token of one SearchDoc with its count there (term frequency) and the document's length:
+    the postings BM25 is summed over in SQL (kefu.knowledge.candidates), so a search reads a few
+    thousand small rows instead of parsing every candidate's tokens. Written by database triggers on
+    knowledge_searchdoc (migration 0004), like the full-text index: never by the application."""
+
+    pk = models.CompositePrimaryKey("doc_id", "term")
+    doc_id = models.BigIntegerField()
+    term = models.CharField(max_length=64)
+    tf = models.IntegerField()
+    length = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "doc_id", "tf", "length"], name="kb_posting_term_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.term}@{self.doc_id}:{self.tf}"
 
 
 class SuggestionFeedback(models.Model):

@@ -1,9 +1,10 @@
 """The one search over articles, canned replies, cases and tickets, with visibility built in.
 
-Candidates come from the database's full-text index (FTS5 on SQLite, GIN over a tsvector of the
-pre-segmented tokens on PostgreSQL: any selecting token matches); ranking is BM25 computed here over
-the candidates (kefu.knowledge.ranking), so both engines rank identically. Agents' feedback
-(used / helpful) boosts a document a little.
+Articles, replies and cases: the database pre-ranks the visible documents by BM25 over the postings
+of the query's most selective tokens (kefu.knowledge.candidates, the same SQL on SQLite and
+PostgreSQL); the best few dozen are scored exactly here over all the query's tokens
+(kefu.knowledge.ranking), so both engines rank identically. Agents' feedback (used / helpful)
+boosts a document a little. Tickets come through their own index (kefu.tickets.selectors.fulltext_q).
 """
 
 from __future__ import annotations
@@ -13,26 +14,25 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Avg, Count, Q
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from kefu.accounts.models import User
-from kefu.knowledge import lexicon
+from kefu.knowledge import lexicon, semantic
 from kefu.knowledge.access import is_reviewer, is_staff_user
+from kefu.knowledge.candidates import MIN_DEPTH, best_docs, summed_terms
 from kefu.knowledge.choices import ArticleStatus, CaseStatus, DocKind
 from kefu.knowledge.models import SearchDoc, SearchTerm
-from kefu.knowledge.ranking import SELECT_BUDGET, Candidate, bm25_scores, feedback_boost, select_terms
+from kefu.knowledge.ranking import Candidate, bm25_scores, feedback_boost
 from kefu.tickets.access import visible_tickets_q
 from kefu.tickets.models import Ticket
 from kefu.tickets.selectors import fulltext_q
 
 MAX_QUERY = 2000
-CANDIDATE_CAP = 1000
 TICKET_CAP = 50
 SNIPPET = 90
+_EMPTY = mark_safe("")  # noqa: S308 - a constant
 
 
 @dataclass
@@ -81,24 +81,6 @@ def doc_visible_q(user: User | None, *, public_only: bool = False, published_onl
             articles |= Q(kind=DocKind.ARTICLE, status=ArticleStatus.IN_REVIEW)
             cases |= Q(kind=DocKind.CASE, status=CaseStatus.IN_REVIEW)
     return articles | cases | replies
-
-
-def _match_q(tokens: list[str]) -> Q:
-    """Documents holding any of `tokens`, through the full-text index."""
-    if not tokens:
-        return Q(pk__in=[])
-    if connection.vendor == "postgresql":
-        tsq = " | ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
-        return Q(pk__in=RawSQL(
-            "SELECT id FROM knowledge_searchdoc WHERE array_to_tsvector(string_to_array(tokens, ' ')) @@ %s::tsquery",
-            [tsq]))
-    if connection.vendor == "sqlite":
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-        return Q(pk__in=RawSQL("SELECT rowid FROM knowledge_searchdoc_fts WHERE knowledge_searchdoc_fts MATCH %s", [match]))
-    q = Q()
-    for t in tokens:
-        q |= Q(tokens__contains=t)
-    return q
 
 
 # --- highlighting ------------------------------------------------------------------------------------
@@ -175,7 +157,8 @@ def collection_stats(terms: tuple[tuple[str, float], ...]) -> tuple[dict[str, in
 
 def search(*, user: User | None, query: str, f: SearchFilter | None = None, limit: int = 20) -> list[SearchHit]:
     """Ranked hits for `query` that `user` may see (user None or f.public_only: the public help center).
-    Four queries at most: term statistics, collection size, candidates, tickets."""
+    Four queries: term statistics, collection size, the pre-ranked documents, the tickets (on
+    PostgreSQL one more for a word with few matching tickets, see kefu.tickets.selectors.fulltext_q)."""
     f = f or SearchFilter()
     query = (query or "").strip()[:MAX_QUERY]
     if not query:
@@ -184,9 +167,9 @@ def search(*, user: User | None, query: str, f: SearchFilter | None = None, limi
     terms = lexicon.query_terms(query)
     if not terms:
         return []
-    words = highlight_words(query)
     public = f.public_only or user is None
-    hits: list[SearchHit] = []
+    # (hit, text for its snippet): highlighting is the costly part per hit, done for the page only.
+    found: list[tuple[SearchHit, str]] = []
 
     doc_kinds = [k for k in f.kinds if k != DocKind.TICKET]
     if public:
@@ -203,32 +186,44 @@ def search(*, user: User | None, query: str, f: SearchFilter | None = None, limi
         if f.updated_to:
             base = base.filter(updated_at__lt=f.updated_to)
         df, n_docs, avg_len = collection_stats(terms)
-        select = select_terms(terms, df, budget=SELECT_BUDGET, is_weak=lexicon.is_unigram)
-        rows = list(base.filter(_match_q(select)).only(
-            "id", "kind", "object_id", "title", "text", "tokens", "length", "status", "updated_at",
-            "used_count", "helpful_count", "not_helpful_count")[:CANDIDATE_CAP])
+        # The database pre-ranks by BM25 over the most selective tokens' postings; the best few
+        # dozen are read whole and scored exactly here (kefu.knowledge.candidates).
+        summed = summed_terms(terms, df, n_docs=n_docs)
+        rows = best_docs(base, summed, avg_len=avg_len, depth=max(MIN_DEPTH, 2 * limit, semantic.rerank_depth(limit)), fields=(
+            "kind", "object_id", "title", "text", "tokens", "length", "status", "updated_at",
+            "used_count", "helpful_count", "not_helpful_count"))
         if rows:
             cands = [Candidate(key=r, tokens=r.tokens.split(" "), length=r.length,
                                boost=feedback_boost(used=r.used_count, helpful=r.helpful_count,
                                                     not_helpful=r.not_helpful_count)) for r in rows]
             scores = bm25_scores(terms, cands, n_docs=n_docs, avg_len=avg_len, df=df)
-            # Highlighting is the costly part per row: only for the rows that can make the page.
-            best = sorted((sr for sr in zip(scores, rows, strict=True) if sr[0] > 0),
-                          key=lambda sr: (-sr[0], sr[1].kind, -sr[1].object_id))[:limit]
-            for s, r in best:
-                hits.append(SearchHit(kind=r.kind, object_id=r.object_id, title=r.title,
-                                      title_html=highlight(r.title, words),
-                                      snippet_html=highlight(r.text, words, window=SNIPPET), score=s,
-                                      updated_at=r.updated_at, url=_url(r.kind, r.object_id, public), status=r.status))
+            for sc, r in zip(scores, rows, strict=True):
+                if sc > 0:
+                    found.append((SearchHit(kind=r.kind, object_id=r.object_id, title=r.title, title_html=_EMPTY,
+                                            snippet_html=_EMPTY, score=sc, updated_at=r.updated_at,
+                                            url="", status=r.status), r.text))
+        # Optional (KEFU_SEMANTIC and the `semantic` extra): the lexical candidates re-ranked by a
+        # fused lexical + e5 score; without it nothing changes (kefu.knowledge.semantic).
+        if semantic.enabled() and found:
+            texts = {(h.kind, h.object_id): t for h, t in found}
+            found = [(h, texts[(h.kind, h.object_id)]) for h in semantic.fuse(query, [h for h, _t in found])]
 
     if DocKind.TICKET in f.kinds and not public and user is not None:
-        hits.extend(_ticket_hits(user=user, query=query, terms=terms, words=words, f=f))
-    hits.sort(key=lambda h: (-h.score, h.kind, -h.object_id))
-    return hits[:limit]
+        found.extend(_ticket_hits(user=user, query=query, terms=terms, f=f))
+    found.sort(key=lambda ht: (-ht[0].score, ht[0].kind, -ht[0].object_id))
+    words = highlight_words(query)
+    hits = []
+    for hit, text in found[:limit]:
+        hit.title_html = highlight(hit.title, words)
+        hit.snippet_html = highlight(text, words, window=SNIPPET)
+        if not hit.url:
+            hit.url = _url(hit.kind, hit.object_id, public)
+        hits.append(hit)
+    return hits
 
 
-def _ticket_hits(*, user: User, query: str, terms: tuple[tuple[str, float], ...], words: list[str],
-                 f: SearchFilter) -> list[SearchHit]:
+def _ticket_hits(*, user: User, query: str, terms: tuple[tuple[str, float], ...],
+                 f: SearchFilter) -> list[tuple[SearchHit, str]]:
     """Tickets through their own index (every query word must be there), newest first, ranked by BM25
     over their tokens."""
     simple = lexicon.simplify(query)
@@ -245,15 +240,14 @@ def _ticket_hits(*, user: User, query: str, terms: tuple[tuple[str, float], ...]
                 .order_by("-updated_at", "-id")[:TICKET_CAP])
     if not rows:
         return []
-    cands = [Candidate(key=t, tokens=t.search_text.split(" "), length=len(t.search_text.split(" "))) for t in rows]
+    toks = [t.search_text.split(" ") for t in rows]
+    cands = [Candidate(key=t, tokens=tt, length=len(tt)) for t, tt in zip(rows, toks, strict=True)]
     avg = sum(c.length for c in cands) / len(cands)
     scores = bm25_scores(terms, cands, n_docs=max(len(rows) * 20, 1000), avg_len=avg)
     return [
-        SearchHit(kind=DocKind.TICKET, object_id=t.pk, title=f"{t.number} {t.title}",
-                  title_html=highlight(f"{t.number} {t.title}", words),
-                  snippet_html=highlight(t.description, words, window=SNIPPET),
-                  score=s if s > 0 else 0.01, updated_at=t.updated_at, url=_url(DocKind.TICKET, t.pk, False, t.number),
-                  status=t.status)
+        (SearchHit(kind=DocKind.TICKET, object_id=t.pk, title=f"{t.number} {t.title}", title_html=_EMPTY,
+                   snippet_html=_EMPTY, score=s if s > 0 else 0.01, updated_at=t.updated_at,
+                   url=_url(DocKind.TICKET, t.pk, False, t.number), status=t.status), t.description)
         for t, s in zip(rows, scores, strict=True)
     ]
 

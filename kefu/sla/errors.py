@@ -9,3 +9,5 @@ class SlaErrorCode(StrEnum):
     CALENDAR_24X7 = "sla_calendar_24x7"
     BOARD_FORBIDDEN = "sla_board_forbidden"
     CONFIG_FORBIDDEN = "sla_config_forbidden"
+    BAD_PERIOD = "sla_bad_period"
+    PERIODS_OVERLAP = "sla_periods_overlap"

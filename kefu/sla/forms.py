@@ -2,17 +2,90 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from datetime import time
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kefu.sla.models import SlaPolicy
+from kefu.sla.models import WEEKDAYS, SlaPolicy
 from kefu.tickets.choices import Channel, Priority, TicketKind, TicketStatus
 
 
 class DayToggleForm(forms.Form):
     day = forms.DateField(label=_("date"))
+
+
+_PERIOD = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*[-–—~～至到]\s*(\d{1,2})[:：](\d{2})\s*$")
+
+
+# Periods are separated by commas (either width), semicolons, 、 or spaces between two periods.
+_SEPARATOR = re.compile(r"(?<=\d)\s*[,，;；、]\s*|(?<=\d)\s+(?=\d)")
+
+
+def _clock_time(hour: str, minute: str) -> time:
+    h, m = int(hour), int(minute)
+    if h == 24 and m == 0:
+        return time(0)  # 24:00: midnight at the end of the day
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValueError
+    return time(h, m)
+
+
+class WorkingHoursForm(forms.Form):
+    """One text box per weekday: "09:00-12:00, 13:30-18:00"; empty = closed. Shape only: order and
+    overlaps are the service's rules (calendar_periods_set)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for weekday, label in WEEKDAYS:
+            self.fields[f"weekday_{weekday}"] = forms.CharField(
+                label=label, required=False, max_length=200,
+                widget=forms.TextInput(attrs={"placeholder": "09:00-12:00, 13:30-18:00"}),
+            )
+
+    @staticmethod
+    def initial_from(periods: Iterable[tuple[int, time, time]]) -> dict[str, str]:
+        out: dict[str, list[str]] = {}
+        for weekday, start, end in periods:
+            until = "24:00" if end == time(0) else f"{end:%H:%M}"
+            out.setdefault(f"weekday_{weekday}", []).append(f"{start:%H:%M}-{until}")
+        return {name: ", ".join(parts) for name, parts in out.items()}
+
+    def periods(self) -> list[tuple[int, time, time]]:
+        out = []
+        for weekday, _label in WEEKDAYS:
+            out += [(weekday, start, end) for start, end in self.cleaned_data[f"weekday_{weekday}"]]
+        return out
+
+    @staticmethod
+    def _period(part: str) -> tuple[time, time]:
+        match = _PERIOD.match(part)
+        try:
+            if match is None:
+                raise ValueError
+            return _clock_time(*match.group(1, 2)), _clock_time(*match.group(3, 4))
+        except ValueError:
+            raise ValueError(part.strip()) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for weekday, _label in WEEKDAYS:
+            name = f"weekday_{weekday}"
+            raw = cleaned.get(name)
+            if not isinstance(raw, str):
+                continue
+            try:
+                cleaned[name] = [self._period(part) for part in _SEPARATOR.split(raw.strip()) if part.strip()]
+            except ValueError as exc:
+                self.add_error(
+                    name,
+                    _("“%(part)s” is not a period: write it like 09:00-12:00, several separated by commas.")
+                    % {"part": str(exc)},
+                )
+        return cleaned
 
 
 class SlaPolicyForm(forms.ModelForm):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar as pycalendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
@@ -178,6 +178,18 @@ def attach_sla(tickets: Sequence[Ticket], *, now: datetime | None = None) -> Non
         t.sla_badge = nearest(views) if t.status in OPEN_STATUSES else None  # type: ignore[attr-defined]
 
 
+BADGES_MAX = 200
+
+
+def sla_badges_for(*, user: User, ticket_ids: Sequence[int], now: datetime | None = None) -> list[Ticket]:
+    """The tickets among `ticket_ids` that `user` may see, with their badge attached (the queue's
+    self-refresh). At most BADGES_MAX ids; three queries whatever their number."""
+    ids = list(ticket_ids)[:BADGES_MAX]
+    tickets = list(Ticket.objects.filter(visible_tickets_q(user), pk__in=ids).only("id", "status").order_by("pk"))
+    attach_sla(tickets, now=now)
+    return tickets
+
+
 # --- filters -------------------------------------------------------------------------------------------
 
 
@@ -319,6 +331,11 @@ def sla_event_text(event: SlaEvent) -> str:
 
 def calendars_for_admin() -> list[BusinessCalendar]:
     return list(BusinessCalendar.objects.order_by("-is_default", "name"))
+
+
+def calendar_periods(*, calendar: BusinessCalendar) -> list[tuple[int, time, time]]:
+    """The weekly working periods of a calendar: (weekday, from, until), by weekday and time."""
+    return list(calendar.periods.order_by("weekday", "start").values_list("weekday", "start", "end"))
 
 
 @dataclass(frozen=True)

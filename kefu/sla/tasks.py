@@ -29,8 +29,18 @@ def sla_event_notify_task(*, event_id: int) -> None:
     """Email the notified staff and post to the robots of the ticket's team. A retried run sends
     again (at least once); a missing event (ticket deleted) is a no-op."""
     event = SlaEvent.objects.select_related("ticket").filter(pk=event_id).first()
-    if event is None:
-        return
+    if event is not None:
+        _notify(event)
+
+
+@task()
+def sla_events_notify_task(*, event_ids: list[int]) -> None:
+    """`sla_event_notify_task` for the events of one clock batch (one task row per batch)."""
+    for event in SlaEvent.objects.select_related("ticket").filter(pk__in=event_ids).order_by("pk"):
+        _notify(event)
+
+
+def _notify(event: SlaEvent) -> None:
     notes = list(Notification.objects.filter(event=event).select_related("user"))
     title = notes[0].title if notes else f"{event.ticket.number} {event.get_kind_display()}"
     emails = tuple(n.user.email for n in notes if n.user.email)

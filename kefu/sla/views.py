@@ -10,16 +10,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import DomainError, Forbidden
-from kefu.core.htmx import AuthedHtmxRequest, render_region, toast, with_events
+from kefu.core.htmx import AuthedHtmxRequest, add_domain_error, render_region, toast, with_events
 from kefu.sla.access import require_board, require_config
 from kefu.sla.choices import DayKind
-from kefu.sla.forms import DayToggleForm
+from kefu.sla.forms import DayToggleForm, WorkingHoursForm
 from kefu.sla.models import BusinessCalendar
-from kefu.sla.selectors import at_risk_board, calendar_year, calendar_year_counts, calendars_for_admin
-from kefu.sla.services import calendar_day_cycle
+from kefu.sla.selectors import (
+    at_risk_board,
+    calendar_periods,
+    calendar_year,
+    calendar_year_counts,
+    calendars_for_admin,
+    sla_badges_for,
+)
+from kefu.sla.services import calendar_day_cycle, calendar_periods_set
 
 
 def _forbidden(exc: Forbidden) -> HttpResponse:
@@ -42,6 +49,18 @@ def at_risk(request: AuthedHtmxRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     return render_region(request, "sla/at_risk.html", context, regions=("sla-board",))
+
+
+@login_required
+def badges(request: AuthedHtmxRequest) -> HttpResponse:
+    """Fresh countdown badges of the tickets `?t=<id>&t=<id>…` (the ones the user may see), as htmx
+    out-of-band swaps: one request per list of rows, polled every 60 s by components/ticket_rows."""
+    try:
+        ids = [int(v) for v in request.GET.getlist("t")]
+    except ValueError:
+        return HttpResponse(_("Ticket ids must be numbers."), status=400)
+    tickets = sla_badges_for(user=request.user, ticket_ids=ids)
+    return render(request, "sla/_badges_oob.html", {"tickets": tickets})
 
 
 @login_required
@@ -82,6 +101,36 @@ def _year_context(calendar: BusinessCalendar, year: int) -> dict[str, object]:
         "counts": calendar_year_counts(calendar=calendar, year=year),
         "kinds": DayKind,
     }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_hours(request: AuthedHtmxRequest, calendar_id: int) -> HttpResponse:
+    """Weekly working hours of a calendar, several periods a day ("09:00-12:00, 13:30-18:00")."""
+    try:
+        require_config(request.user)
+    except Forbidden as exc:
+        return _forbidden(exc)
+    calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
+    status = 200
+    if request.method == "POST":
+        form = WorkingHoursForm(request.POST)
+        if form.is_valid():
+            try:
+                calendar_periods_set(actor=request.user, calendar_id=calendar.pk, periods=form.periods())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                if not request.htmx:
+                    return redirect("sla:calendar_hours", calendar_id=calendar.pk)
+                form = WorkingHoursForm(initial=WorkingHoursForm.initial_from(calendar_periods(calendar=calendar)))
+                response = render(request, "sla/calendar_hours.html#calendar-hours", {"calendar": calendar, "form": form})
+                return with_events(response, kefuToast=toast(_("Saved. Open tickets are being recomputed.")))
+        status = 422
+    else:
+        form = WorkingHoursForm(initial=WorkingHoursForm.initial_from(calendar_periods(calendar=calendar)))
+    context = {"nav": "sla", "calendar": calendar, "form": form}
+    return render_region(request, "sla/calendar_hours.html", context, regions=("calendar-hours",), status=status)
 
 
 @login_required

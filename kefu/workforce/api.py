@@ -2,15 +2,133 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from kefu.core.errors import DomainError
 from kefu.workforce import selectors, services
-from kefu.workforce.models import Forecast, LeaveRequest, Schedule
+from kefu.workforce.errors import WorkforceErrorCode
+from kefu.workforce.models import Forecast, LeaveRequest, Queue, Schedule
 
 router = Router(tags=["workforce"])
+
+
+class QueueSettings(Schema):
+    """A queue's goals, costs, history mapping and work rules. Fractions are 0..1 (0.8 = 80%), times in seconds."""
+
+    name: str
+    team_id: int | None
+    skill_id: int | None
+    calendar_id: int | None
+    is_active: bool
+    interval_minutes: int
+    staffing_model: str
+    service_level: float
+    service_time: float
+    asa: float | None
+    abandonment: float | None
+    occupancy: float | None
+    patience: float | None
+    shrinkage: float
+    hourly_cost: float
+    default_aht: float
+    forecast_method: str
+    promotion_days: list[str]
+    count_tickets: bool
+    channels: list[str]
+    days_off: int
+    consecutive_days_off: bool
+    max_consecutive_days: int
+    min_weekly_hours: float
+    max_weekly_hours: float
+    shift_hours: float
+    shift_earliest_start: time
+    shift_latest_start: time
+    break_minutes: int
+    break_after_hours: float
+    break_before_hours: float
+
+
+class QueueOut(QueueSettings):
+    id: int
+    history_counted_until: datetime | None
+
+
+class QueuePatch(Schema):
+    """Any subset of the settings; omitted ones stay."""
+
+    name: str | None = None
+    team_id: int | None = None
+    skill_id: int | None = None
+    calendar_id: int | None = None
+    is_active: bool | None = None
+    interval_minutes: int | None = None
+    staffing_model: str | None = None
+    service_level: float | None = None
+    service_time: float | None = None
+    asa: float | None = None
+    abandonment: float | None = None
+    occupancy: float | None = None
+    patience: float | None = None
+    shrinkage: float | None = None
+    hourly_cost: float | None = None
+    default_aht: float | None = None
+    forecast_method: str | None = None
+    promotion_days: list[str] | None = None
+    count_tickets: bool | None = None
+    channels: list[str] | None = None
+    days_off: int | None = None
+    consecutive_days_off: bool | None = None
+    max_consecutive_days: int | None = None
+    min_weekly_hours: float | None = None
+    max_weekly_hours: float | None = None
+    shift_hours: float | None = None
+    shift_earliest_start: time | None = None
+    shift_latest_start: time | None = None
+    break_minutes: int | None = None
+    break_after_hours: float | None = None
+    break_before_hours: float | None = None
+
+
+# Settings that may be set to null (no goal / no team); for the others an explicit null is a 400.
+NULLABLE = {"team_id", "skill_id", "calendar_id", "asa", "abandonment", "occupancy", "patience"}
+
+
+@router.get("/queues", response=list[QueueOut])
+def list_queues(request: Any) -> list[Queue]:
+    return list(selectors.queue_list(user=request.auth))
+
+
+@router.post("/queues", response={201: QueueOut})
+def create_queue(request: Any, payload: QueuePatch) -> Status:
+    fields = _queue_fields(payload)
+    name = fields.pop("name", "") or ""
+    return Status(201, services.queue_create(actor=request.auth, name=name, **fields))
+
+
+@router.get("/queues/{queue_id}", response=QueueOut)
+def get_queue(request: Any, queue_id: int) -> Queue:
+    return selectors.queue_get(user=request.auth, queue_id=queue_id)
+
+
+@router.patch("/queues/{queue_id}", response=QueueOut)
+def update_queue(request: Any, queue_id: int, payload: QueuePatch) -> Queue:
+    return services.queue_update(actor=request.auth, queue_id=queue_id, **_queue_fields(payload))
+
+
+def _queue_fields(payload: QueuePatch) -> dict[str, Any]:
+    fields = payload.dict(exclude_unset=True)
+    for key, value in fields.items():
+        if value is None and key not in NULLABLE:
+            raise DomainError(
+                code=WorkforceErrorCode.INVALID_QUEUE,
+                message=_("%(field)s may not be null.") % {"field": key},
+                fields={key: [_("%(field)s may not be null.") % {"field": key}]},
+            )
+    return fields
 
 
 class ForecastIn(Schema):

@@ -33,6 +33,9 @@ def schedule_xlsx(schedule: Schedule, out: IO[bytes]) -> None:
             if shift.break_start:
                 break_label = _("break")  # outside the f-string, where makemessages can see it
                 text += f" ({break_label} {shift.break_start.astimezone(zone):%H:%M})"
+            if getattr(shift, "on_leave", False):
+                leave_label = _("on leave")
+                text += f" [{leave_label}]"
             cells.append(text)
         ws.append([row.agent.name if row.agent else _("(open)"), *cells, round(row.hours, 2)])
     ws.column_dimensions["A"].width = 16

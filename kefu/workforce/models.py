@@ -57,6 +57,21 @@ class Queue(models.Model):
         _("forecast method"), max_length=16, choices=ForecastMethod.choices, default=ForecastMethod.AUTO
     )
     promotion_days = models.JSONField(_("promotion days"), default=list, blank=True)
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Holidays and make-up working days for the forecast; empty: Chinese public holidays."),
+    )
+    # Contact history from the system's own tickets (the clock job `workforce_history`): tickets of these
+    # channels (empty: every channel) and of the queue's team (empty: every team), counted per interval.
+    count_tickets = models.BooleanField(_("count the system's tickets as history"), default=False)
+    channels = models.JSONField(_("ticket channels"), default=list, blank=True)
+    history_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history_counted_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Work rules of the tours (see engine.schedule.WorkRules) and the shift template.
     days_off = models.PositiveSmallIntegerField(_("days off per week"), default=2)
     consecutive_days_off = models.BooleanField(_("days off consecutive"), default=True)
@@ -82,6 +97,13 @@ class Queue(models.Model):
             models.CheckConstraint(
                 condition=models.Q(shrinkage__gte=0, shrinkage__lt=1), name="wf_queue_shrinkage"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["history_due_at"],
+                name="wf_queue_history_due_idx",
+                condition=models.Q(history_due_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ import numpy as np
 from django.conf import settings
 
 from kefu.core.calendar import chinese_holiday_years, chinese_holidays
+from kefu.sla.choices import DayKind as CalendarDayKind
+from kefu.sla.models import CalendarDay
 from kefu.workforce.engine import StaffingGoals, required_agents, scheduled_heads
 from kefu.workforce.engine.forecast import DayKind, day_kinds
 from kefu.workforce.engine.schedule import ShiftTemplate, WorkRules
@@ -49,9 +51,25 @@ def history_matrix(queue: Queue, first: date, last: date) -> tuple[list[date], n
     return dates, calls, handle
 
 
-def kinds_for(queue: Queue, first: date, last: date) -> dict[date, str]:
+def calendar_days(queue: Queue, first: date, last: date) -> tuple[set[date], set[date]]:
+    """(holidays, make-up working days) between first and last: from the queue's business calendar when it has
+    one (the SLA calendars' days, seeded from chinese-calendar and edited by hand), else Chinese public holidays."""
+    if queue.calendar_id:
+        rows = CalendarDay.objects.filter(calendar_id=queue.calendar_id, date__range=(first, last))
+        holidays: set[date] = set()
+        makeup: set[date] = set()
+        for day, kind in rows.values_list("date", "kind"):
+            if kind == CalendarDayKind.HOLIDAY:
+                holidays.add(day)
+            elif kind == CalendarDayKind.WORKDAY:
+                makeup.add(day)
+        return holidays, makeup
     years = [y for y in range(first.year, last.year + 1) if y in set(chinese_holiday_years())]
-    holidays, makeup = chinese_holidays(years) if years else (set(), set())
+    return chinese_holidays(years) if years else (set(), set())
+
+
+def kinds_for(queue: Queue, first: date, last: date) -> dict[date, str]:
+    holidays, makeup = calendar_days(queue, first, last)
     promotions = {date.fromisoformat(d) for d in queue.promotion_days if isinstance(d, str)}
     dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return {

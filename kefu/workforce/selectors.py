@@ -27,6 +27,10 @@ def queue_list(*, user: User) -> QuerySet[Queue]:
     return Queue.objects.select_related("team", "skill").order_by("name")
 
 
+def require_editor(*, user: User) -> None:
+    require_planner(user, write=True)
+
+
 def queue_get(*, user: User, queue_id: int) -> Queue:
     return access_queue(user=user, queue_id=queue_id)
 
@@ -107,9 +111,22 @@ class ScheduleRow:
 
 
 def schedule_grid(schedule: Schedule) -> list[ScheduleRow]:
-    """One row per tour (agent), seven cells, N+1-free (one query)."""
+    """One row per tour (agent), seven cells; a shift that approved leave overlaps carries on_leave=True.
+    N+1-free: two queries (shifts with agents, the week's approved leave)."""
     rows: dict[int, ScheduleRow] = {}
-    for shift in schedule.shifts.select_related("agent").order_by("tour", "day"):
+    shifts = list(schedule.shifts.select_related("agent").order_by("tour", "day"))
+    week0 = planning.local_midnight(schedule.week_start)
+    leaves: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for agent_id, ls, le in LeaveRequest.objects.filter(
+        agent_id__in={s.agent_id for s in shifts if s.agent_id},
+        status=LeaveStatus.APPROVED,
+        start__lt=week0 + timedelta(days=8),
+        end__gt=week0,
+    ).values_list("agent_id", "start", "end"):
+        leaves[agent_id].append((ls, le))
+    for shift in shifts:
+        on_leave = any(ls < shift.end and le > shift.start for ls, le in leaves.get(shift.agent_id or 0, ()))
+        shift.on_leave = on_leave  # type: ignore[attr-defined]
         row = rows.get(shift.tour)
         if row is None:
             row = rows[shift.tour] = ScheduleRow(
@@ -217,6 +234,7 @@ def what_if(
 
 @dataclass
 class Intraday:
+    queue: Queue
     day: date
     now_slot: int
     ratio: float
@@ -301,6 +319,6 @@ def intraday(
         for p in propose_standby(gap, standby)
     ]
     return Intraday(
-        day=day, now_slot=now_slot, ratio=ratio, forecast=f_day.round(2).tolist(), reforecast=ref.round(2).tolist(),
+        queue=queue, day=day, now_slot=now_slot, ratio=ratio, forecast=f_day.round(2).tolist(), reforecast=ref.round(2).tolist(),
         actual=act.tolist(), required=heads.tolist(), scheduled=scheduled.tolist(), gap=gap.tolist(), proposals=proposals,
     )  # fmt: skip

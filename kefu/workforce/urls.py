@@ -8,6 +8,8 @@ app_name = "workforce"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("queues/new/", views.queue_settings, name="queue_new"),
+    path("queues/<int:queue_id>/settings/", views.queue_settings, name="queue_settings"),
     path("queues/<int:queue_id>/forecast/", views.forecast_new, name="forecast_new"),
     path("queues/<int:queue_id>/intraday/", views.intraday, name="intraday"),
     path("queues/<int:queue_id>/import/", views.import_new, name="import_new"),

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from io import BytesIO
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -18,7 +19,7 @@ from kefu.core.htmx import FORM_ERROR_STATUS, AuthedHtmxRequest, add_domain_erro
 from kefu.workforce import selectors, services
 from kefu.workforce.access import may_edit_plans
 from kefu.workforce.export import schedule_xlsx
-from kefu.workforce.forms import DecideForm, ImportForm, LeaveForm, WeekForm, WhatIfForm
+from kefu.workforce.forms import DecideForm, ImportForm, LeaveForm, QueueSettingsForm, WeekForm, WhatIfForm
 from kefu.workforce.models import HistoryImport
 
 T = "workforce/"
@@ -29,6 +30,7 @@ def _guard(exc: DomainError) -> None:
         raise Http404(str(exc.message))
 
 
+@login_required
 def index(request: AuthedHtmxRequest) -> HttpResponse:
     try:
         queues = list(selectors.queue_list(user=request.user))
@@ -43,6 +45,39 @@ def index(request: AuthedHtmxRequest) -> HttpResponse:
     return render_region(request, T + "workforce_index.html", ctx)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue_settings(request: AuthedHtmxRequest, queue_id: int | None = None) -> HttpResponse:
+    """Create (no queue_id) or edit a queue's goals, costs, history and work rules. Planners may look; the
+    service lets only managers save."""
+    try:
+        queue = selectors.queue_get(user=request.user, queue_id=queue_id) if queue_id else None
+        if queue is None:
+            selectors.require_editor(user=request.user)
+    except DomainError as exc:
+        _guard(exc)
+        raise
+    initial = QueueSettingsForm.initial_from(queue) if queue else QueueSettingsForm.defaults()
+    form = QueueSettingsForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                if queue is None:
+                    queue = services.queue_create(actor=request.user, **form.queue_fields())
+                else:
+                    services.queue_update(actor=request.user, queue_id=queue.pk, **form.queue_fields())
+                messages.success(request, _("The queue settings are saved."))
+                return redirect("workforce:queue_settings", queue_id=queue.pk)
+            except DomainError as exc:
+                _guard(exc)
+                add_domain_error(form, exc)
+        status = FORM_ERROR_STATUS
+    ctx = {"nav": "workforce", "queue": queue, "form": form, "can_edit": may_edit_plans(request.user)}
+    return render_region(request, T + "queue_settings.html", ctx, status=status)
+
+
+@login_required
 @require_POST
 def forecast_new(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
     form = WeekForm(request.POST)
@@ -60,6 +95,7 @@ def forecast_new(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
     return redirect("workforce:index")
 
 
+@login_required
 def forecast_detail(request: AuthedHtmxRequest, forecast_id: int) -> HttpResponse:
     try:
         fc = selectors.forecast_get(user=request.user, forecast_id=forecast_id)
@@ -84,8 +120,13 @@ def forecast_detail(request: AuthedHtmxRequest, forecast_id: int) -> HttpRespons
                 status = FORM_ERROR_STATUS
         else:
             status = FORM_ERROR_STATUS
+    whatif_chart = (
+        json.dumps({"labels": labels, "series": [{"name": _("Planned heads"), "data": fc.heads, "step": True},
+                                                 {"name": _("What-if heads"), "data": result.heads, "step": True}]})
+        if result else None
+    )  # fmt: skip
     base_hours = sum(fc.heads) * fc.queue.interval_minutes / 60
-    ctx = {"nav": "workforce", "fc": fc, "chart": json.dumps(chart), "form": form, "result": result, "base_hours": base_hours,
+    ctx = {"nav": "workforce", "fc": fc, "chart": json.dumps(chart), "form": form, "result": result, "base_hours": base_hours, "whatif_chart": whatif_chart,
            "base_cost": base_hours * float(fc.queue.hourly_cost), "peak": max(fc.heads, default=0), "can_edit": may_edit_plans(request.user)}  # fmt: skip
     return render_region(
         request, T + "forecast_detail.html", ctx, regions=("forecast-whatif",), status=status
@@ -97,6 +138,7 @@ def _labels(week_start: date, minutes: int) -> list[str]:
     return [f"{names[d]} {m // 60:02d}:{m % 60:02d}" for d in range(7) for m in range(0, 1440, minutes)]
 
 
+@login_required
 @require_POST
 def schedule_new(request: AuthedHtmxRequest, forecast_id: int) -> HttpResponse:
     try:
@@ -108,6 +150,7 @@ def schedule_new(request: AuthedHtmxRequest, forecast_id: int) -> HttpResponse:
     return redirect("workforce:schedule", schedule_id=schedule.pk)
 
 
+@login_required
 def schedule_detail(request: AuthedHtmxRequest, schedule_id: int) -> HttpResponse:
     try:
         schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
@@ -123,6 +166,7 @@ def schedule_detail(request: AuthedHtmxRequest, schedule_id: int) -> HttpRespons
     return render_region(request, T + "schedule_detail.html", ctx)
 
 
+@login_required
 @require_POST
 def schedule_publish(request: AuthedHtmxRequest, schedule_id: int) -> HttpResponse:
     try:
@@ -134,6 +178,7 @@ def schedule_publish(request: AuthedHtmxRequest, schedule_id: int) -> HttpRespon
     return redirect("workforce:schedule", schedule_id=schedule_id)
 
 
+@login_required
 def schedule_export(request: AuthedHtmxRequest, schedule_id: int) -> HttpResponse:
     try:
         schedule = selectors.schedule_get(user=request.user, schedule_id=schedule_id)
@@ -151,6 +196,7 @@ def schedule_export(request: AuthedHtmxRequest, schedule_id: int) -> HttpRespons
     return response
 
 
+@login_required
 @require_POST
 def import_new(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
@@ -173,6 +219,7 @@ def import_new(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
     return redirect("workforce:import", import_id=job.pk)
 
 
+@login_required
 def import_detail(request: AuthedHtmxRequest, import_id: int) -> HttpResponse:
     if not may_edit_plans(request.user):
         raise Http404
@@ -184,6 +231,7 @@ def import_detail(request: AuthedHtmxRequest, import_id: int) -> HttpResponse:
     )
 
 
+@login_required
 def my_schedule(request: AuthedHtmxRequest) -> HttpResponse:
     shifts = selectors.my_shifts(
         user=request.user, start=timezone.localdate() - timedelta(days=timezone.localdate().weekday())
@@ -191,6 +239,7 @@ def my_schedule(request: AuthedHtmxRequest) -> HttpResponse:
     return render_region(request, T + "my_schedule.html", {"nav": "workforce_me", "shifts": shifts})
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def leave_mine(request: AuthedHtmxRequest) -> HttpResponse:
     form = LeaveForm(request.POST or None)
@@ -208,11 +257,13 @@ def leave_mine(request: AuthedHtmxRequest) -> HttpResponse:
     return render_region(request, T + "leave_mine.html", ctx, status=status)
 
 
+@login_required
 def leave_inbox(request: AuthedHtmxRequest) -> HttpResponse:
     ctx = {"nav": "workforce", "leaves": list(selectors.leave_list_to_decide(user=request.user))}
     return render_region(request, T + "leave_inbox.html", ctx)
 
 
+@login_required
 @require_POST
 def leave_decide(request: AuthedHtmxRequest, leave_id: int) -> HttpResponse:
     form = DecideForm(request.POST)
@@ -231,15 +282,16 @@ def leave_decide(request: AuthedHtmxRequest, leave_id: int) -> HttpResponse:
     return redirect("workforce:leave_inbox")
 
 
+@login_required
 def intraday(request: AuthedHtmxRequest, queue_id: int) -> HttpResponse:
     """Today so far: re-forecast of the rest of the day, gap per interval, standby agents to call in."""
     try:
-        queue = selectors.queue_get(user=request.user, queue_id=queue_id)
         day = selectors.intraday(user=request.user, queue_id=queue_id)
     except DomainError as exc:
         _guard(exc)
         messages.error(request, str(exc.message))
         return redirect("workforce:index")
+    queue = day.queue
     minutes = queue.interval_minutes
     labels = [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 1440, minutes)]
     calls = {"labels": labels, "series": [{"name": _("Forecast"), "data": day.forecast}, {"name": _("Re-forecast"), "data": day.reforecast},

