@@ -22,6 +22,7 @@ timed goes through the services.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -157,7 +158,7 @@ def profile_decisions(n: int, lead, texts: list[str], *, show_sql: bool) -> None
                 prof.enable()
                 dispatch_on_create(ticket_id=ticket.pk, ticket=ticket)
                 prof.disable()
-    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(os.environ.get("PROF_FILTER", ""), 35)
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     if show_sql:
         print(f"SQL of the last decision ({len(sql)} statements):")
