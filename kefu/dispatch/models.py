@@ -209,3 +209,27 @@ class DispatchDecision(models.Model):
 
         labels = dict(PassReason.choices)
         return [{**c, "verdict_label": labels.get(c.get("verdict", ""), c.get("verdict", ""))} for c in self.candidates]
+
+
+class AgentLoad(models.Model):
+    """Each assignee's open tickets: how many, and the sum of their priority ranks (normal = 2).
+
+    Kept by the database itself, by triggers on tickets_ticket (migration 0004) that run in the
+    writing transaction on both engines, whatever writes the tickets (services, bulk imports, the
+    admin, a raw UPDATE). Dispatch reads these rows after taking the team's locks, so a decision
+    reads one row per agent instead of counting every open ticket of the team. `kefu dispatch_loads`
+    compares them with a recount and repairs them (after a restore from a partial backup, say).
+
+    `user_id` is a plain column, not a foreign key: the row of a deleted user is harmless, and the
+    triggers never have to wait for a user row."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+    open_count = models.IntegerField(default=0)
+    weighted = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("agent load")
+        verbose_name_plural = _("agent loads")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.open_count} open"

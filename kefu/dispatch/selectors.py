@@ -3,7 +3,6 @@ access_board."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from kefu.accounts.models import Skill, Team, User
 from kefu.customers.models import Customer
 from kefu.dispatch import config
 from kefu.dispatch.choices import Outcome, PassReason, Severity
-from kefu.dispatch.models import DispatchDecision, TicketDispatch
+from kefu.dispatch.models import AgentLoad, DispatchDecision, TicketDispatch
 from kefu.dispatch.routing import Candidate, Facts, choose, route, suggest_category, triage
 from kefu.tickets.access import access_ticket
 from kefu.tickets.choices import OPEN_STATUSES, Priority
@@ -52,45 +51,39 @@ class Workload:
     last_assigned_at: datetime | None = None
 
 
-# Open statuses are written into the SQL as literals (fixed identifiers, not input) so that SQLite,
-# too, can match the partial index dispatch_ticket_load_idx, whose predicate lists them in this order.
-def _sql_literals(values: Sequence[str]) -> str:
-    if not all(re.fullmatch(r"[a-z_]+", str(v)) for v in values):
-        raise ValueError(f"not plain identifiers: {values!r}")
-    return ", ".join(f"'{v}'" for v in values)
-
-
-_OPEN_SQL = _sql_literals(OPEN_STATUSES)
-
-
 def agent_workloads(user_ids: Sequence[int]) -> dict[int, Workload]:
     """Open load, skills and last automatic assignment of each agent, in one statement of three
-    parts (UNION ALL): the load count grouped by assignee (an index-only scan of the partial index
-    dispatch_ticket_load_idx on PostgreSQL), the skill rows, and per agent the newest DispatchDecision
+    parts (UNION ALL): the agents' AgentLoad rows (kept by triggers on tickets_ticket: one row per
+    agent, not a count of their tickets), the skill rows, and per agent the newest DispatchDecision
     that assigned them a ticket (one backward step in dispatch_decision_chosen_idx). Agents without
     any get the zero Workload."""
     ids = [int(i) for i in user_ids]
     if not ids:
         return {}
     qn = connection.ops.quote_name
-    tickets, skills = qn(Ticket._meta.db_table), qn(User.skills.through._meta.db_table)
+    loads, skills = qn(AgentLoad._meta.db_table), qn(User.skills.through._meta.db_table)
     users, decisions = qn(User._meta.db_table), qn(DispatchDecision._meta.db_table)
-    users_in = ", ".join(["%s"] * len(ids))
+    id_params: list[Any]
+    if connection.vendor == "postgresql":
+        # One array parameter instead of a list of literals: less to send, parse and plan.
+        users_in, id_params = " = ANY(%s)", [ids]
+    else:
+        users_in, id_params = f" IN ({', '.join(['%s'] * len(ids))})", ids
     null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"  # PostgreSQL types UNION columns by their first branch
     sql = (
-        f"SELECT {qn('assignee_id')}, 0, COUNT(*), SUM({qn('priority_rank')}), {null_ts} FROM {tickets}"
-        f" WHERE {qn('assignee_id')} IN ({users_in}) AND {qn('status')} IN ({_OPEN_SQL}) GROUP BY {qn('assignee_id')}"
+        f"SELECT {qn('user_id')}, 0, {qn('open_count')}, {qn('weighted')}, {null_ts} FROM {loads}"
+        f" WHERE {qn('user_id')}{users_in}"
         f" UNION ALL SELECT {qn('user_id')}, 1, {qn('skill_id')}, NULL, {null_ts} FROM {skills}"
-        f" WHERE {qn('user_id')} IN ({users_in})"
+        f" WHERE {qn('user_id')}{users_in}"
         f" UNION ALL SELECT u.{qn('id')}, 2, NULL, NULL, (SELECT d.{qn('created_at')} FROM {decisions} d"
         f" WHERE d.{qn('chosen_id')} = u.{qn('id')} AND d.{qn('outcome')} = %s"
-        f" ORDER BY d.{qn('created_at')} DESC LIMIT 1) FROM {users} u WHERE u.{qn('id')} IN ({users_in})"
+        f" ORDER BY d.{qn('created_at')} DESC LIMIT 1) FROM {users} u WHERE u.{qn('id')}{users_in}"
     )
     counts: dict[int, tuple[int, int]] = {}
     skill_ids: dict[int, set[int]] = {}
     assigned_at: dict[int, datetime] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *ids, str(Outcome.ASSIGNED), *ids])
+        cursor.execute(sql, [*id_params, *id_params, str(Outcome.ASSIGNED), *id_params])
         for uid, part, a, b, at in cursor.fetchall():
             if part == 0:
                 counts[uid] = (int(a), int(b or 0))
@@ -103,6 +96,28 @@ def agent_workloads(user_ids: Sequence[int]) -> dict[int, Workload]:
             *counts.get(uid, (0, 0)), skill_ids=frozenset(skill_ids.get(uid, ())), last_assigned_at=assigned_at.get(uid)
         )
         for uid in ids
+    }
+
+
+def agent_loads_recount() -> dict[int, tuple[int, int]]:
+    """Open tickets per assignee counted from tickets_ticket: {user_id: (count, weighted)} — what
+    the AgentLoad rows must say (kefu dispatch_loads, tests)."""
+    return {
+        r["assignee_id"]: (r["n"], r["w"] or 0)
+        for r in Ticket.objects.filter(assignee__isnull=False, status__in=OPEN_STATUSES)
+        .values("assignee_id").annotate(n=Count("id"), w=Sum("priority_rank")).order_by()
+    }
+
+
+def agent_loads_drift() -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
+    """Agents whose AgentLoad row differs from a recount: {user_id: (stored, counted)}; rows of zero
+    and missing rows are the same."""
+    counted = agent_loads_recount()
+    stored = {uid: (n, w) for uid, n, w in AgentLoad.objects.values_list("user_id", "open_count", "weighted")}
+    return {
+        uid: (stored.get(uid, (0, 0)), counted.get(uid, (0, 0)))
+        for uid in set(counted) | set(stored)
+        if stored.get(uid, (0, 0)) != counted.get(uid, (0, 0))
     }
 
 
@@ -159,9 +174,8 @@ def board_for(*, team: Team, queue_limit: int = 50, flagged_limit: int = 50) -> 
         User.objects.filter(team=team, is_active=True).exclude(username__endswith="-bot").order_by("role", "display_name", "username")
     )
     loads = {
-        r["assignee_id"]: (r["n"], r["w"] or 0)
-        for r in Ticket.objects.filter(assignee__in=members, status__in=OPEN_STATUSES)
-        .values("assignee_id").annotate(n=Count("id"), w=Sum("priority_rank")).order_by()
+        uid: (n, w)
+        for uid, n, w in AgentLoad.objects.filter(user_id__in=[u.pk for u in members]).values_list("user_id", "open_count", "weighted")
     }
     agents = [AgentRow(user=u, load=loads.get(u.pk, (0, 0))[0], weighted=loads.get(u.pk, (0, 0))[1] / 2, capacity=u.capacity) for u in members]
     waiting = Ticket.objects.filter(team=team, assignee__isnull=True, status__in=OPEN_STATUSES, merged_into__isnull=True)

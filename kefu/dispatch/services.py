@@ -1,10 +1,10 @@
 """Writes of smart dispatch: triage at intake, routing, assignment, queue draining, flags.
 
 Lock order, the same everywhere, so concurrent dispatches cannot deadlock: the team's
-TeamDispatchState row, then the candidate agents' User rows (one SELECT ... FOR UPDATE ordered by
-id), then ticket rows. Open tickets per agent are counted after the agent rows are locked, so two
-dispatches can never both see a free slot of the same agent. On SQLite every write transaction is
-IMMEDIATE, which serialises them anyway.
+TeamDispatchState row, then the candidate agents' User rows (one SELECT ... FOR NO KEY UPDATE
+ordered by id), then ticket rows, then (the triggers on tickets_ticket) AgentLoad rows. Open
+tickets per agent are read from AgentLoad after the agent rows are locked, so two dispatches can
+never both see a free slot of the same agent. On SQLite every write transaction is IMMEDIATE, which serialises them anyway.
 
 Assignments go through kefu.tickets.services.ticket_assign with the dispatch robot as actor, so the
 timeline, ownership (首问负责制) and SLA state stay consistent with manual assignments.
@@ -40,6 +40,7 @@ from kefu.dispatch.choices import (
 )
 from kefu.dispatch.errors import DispatchErrorCode
 from kefu.dispatch.models import (
+    AgentLoad,
     CategoryRule,
     DispatchConfigVersion,
     DispatchDecision,
@@ -59,7 +60,7 @@ from kefu.dispatch.routing import (
     suggest_category,
     triage,
 )
-from kefu.dispatch.selectors import agent_workloads
+from kefu.dispatch.selectors import agent_loads_drift, agent_workloads
 from kefu.tickets.choices import OPEN_STATUSES, PRIORITY_RANK, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Category, Ticket, TicketMessage, TicketTransfer
 
@@ -305,10 +306,14 @@ def _is_member(user: User, team: Team) -> bool:
 
 def _lock_team_and_members(team: Team) -> tuple[TeamDispatchState, list[User]] | None:
     """The common case in one statement: the team's lock row joined to its dispatchable agents,
-    ordered by agent id, FOR UPDATE of both. PostgreSQL locks the rows as they come out of the sort,
-    so the order is the same as in two statements: the team row (with the first agent), then the
-    agents by id. None when the team has no lock row yet or no agent (the caller takes the two-step
-    path)."""
+    ordered by agent id, locked. PostgreSQL locks the rows as they come out of the sort, so the
+    order is the same as in two statements: the team row (with the first agent), then the agents by
+    id. None when the team has no lock row yet or no agent (the caller takes the two-step path).
+
+    FOR NO KEY UPDATE on PostgreSQL: it excludes other dispatches and presence changes, but not the
+    key-share lock taken by writing a row that refers to the agent. An agent resolving a ticket
+    holds their AgentLoad row (the trigger) and then writes the ticket event naming them; with FOR
+    UPDATE here, a drain holding the agent row and waiting for that AgentLoad row would deadlock."""
     qn = connection.ops.quote_name
     user_table, state_table = qn(User._meta.db_table), qn(TeamDispatchState._meta.db_table)
     roles = ", ".join(["%s"] * len(DISPATCHABLE_ROLES))
@@ -318,7 +323,9 @@ def _lock_team_and_members(team: Team) -> tuple[TeamDispatchState, list[User]] |
         f" WHERE u.{qn('team_id')} = %s AND u.{qn('is_active')} = %s AND u.{qn('role')} IN ({roles})"
         f" AND u.{qn('username')} <> %s ORDER BY u.{qn('id')}"
     )
-    if connection.features.has_select_for_update:
+    if connection.features.has_select_for_no_key_update:
+        sql += " FOR NO KEY UPDATE"
+    elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     users = list(User.objects.raw(sql, [team.pk, True, *[str(r) for r in DISPATCHABLE_ROLES], SYSTEM_USERNAME]))
     if not users:
@@ -344,7 +351,7 @@ def _candidates(
     else:
         state = _lock_team(team)
         users = list(
-            User.objects.select_for_update(of=("self",))
+            User.objects.select_for_update(of=("self",), no_key=True)
             .filter(Q(team=team, is_active=True, role__in=DISPATCHABLE_ROLES) | Q(pk__in=extra))
             .exclude(username=SYSTEM_USERNAME)
             .order_by("pk")
@@ -958,3 +965,20 @@ def rules_install_defaults() -> TriageRule:
         config.rules_changed()
     return rule
 
+
+
+def agent_loads_repair() -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
+    """Set every AgentLoad row to a recount of the open tickets; returns what was wrong
+    ({user_id: (stored, counted)}). The triggers keep the rows exact, so this is for the operator
+    after an outside repair (a partial restore, a trigger dropped by hand). On PostgreSQL the
+    tickets table is locked against writes (SHARE mode; reads go on) while it counts."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(Ticket._meta.db_table)} IN SHARE MODE")
+        drift = agent_loads_drift()
+        for uid, (_stored, (count, weighted)) in drift.items():
+            AgentLoad.objects.update_or_create(user_id=uid, defaults={"open_count": count, "weighted": weighted})
+    if drift:
+        logger.warning("dispatch: %s agent load rows repaired", len(drift))
+    return drift
