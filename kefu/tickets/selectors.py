@@ -135,9 +135,20 @@ MAX_SEARCH_CUSTOMERS = 50  # a name or phone shared by more customers than this 
 # - many matches (at least SCAN_MIN expected, or the probe found more than PROBE_LIMIT): the words
 #   are tested with strpos on each row while walking the updated_at index (about 1 µs a row, against
 #   15 µs for building the row's tsvector): the page fills after a few thousand rows.
-# Both forms select exactly the tickets whose space-separated tokens include every query token.
+# An estimate for several tokens is a guess (separate words multiply as if independent; a phrase
+# counts as its rarest bigram): two words each in 20% of the tickets that never meet would be
+# walked through the whole table, and two frequent words that always meet (宽带 上网) would be
+# probed until the probe overflows (~40 ms at 1M: their GIN posting lists are long). So for a walk,
+# or a probe of listed (frequent) tokens that leave room for more than PROBE_LIMIT matches, the
+# newest CHECK_ROWS tickets are walked first (a bounded query that stops at CHECK_MATCHES matches:
+# ~0.2 ms when the words often meet): enough matches there, and the page will fill quickly, so
+# walk; fewer, and the probe decides (few: ids; more than PROBE_LIMIT: the walk). A token below
+# the listed ones has a short posting list: probing it is cheap, even when it overflows.
+# All forms select exactly the tickets whose space-separated tokens include every query token.
 PROBE_LIMIT = 2000
 SCAN_MIN = 5 * PROBE_LIMIT
+CHECK_ROWS = 2000  # ~3 ms when the words never meet (1M tickets), ~0.2 ms when they often do
+CHECK_MATCHES = 4  # 1 ticket in 500: at least PROBE_LIMIT matches per 1M tickets
 _CJK_BIGRAM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
 STATS_TTL = 300.0  # seconds
 
@@ -213,22 +224,57 @@ def pg_fulltext_plan(tokens: tuple[str, ...], stats: TermStats | None) -> str:
     return "scan" if estimate >= SCAN_MIN else "probe"
 
 
-def _pg_fulltext_q(tokens: tuple[str, ...], stats: TermStats | None, *, probe_limit: int = PROBE_LIMIT) -> Q:
+def _strpos_sql(tokens: tuple[str, ...]) -> tuple[str, list[str]]:
+    # One expression, so the planner counts it as one condition (a third of the rows) and walks
+    # the order's index; a separate condition per word would look too selective.
+    parts = ", ".join(["strpos(' ' || \"tickets_ticket\".\"search_text\" || ' ', %s)"] * len(tokens))
+    expr = f"(LEAST({parts}) > 0)" if len(tokens) > 1 else f"({parts} > 0)"
+    return expr, [f" {t} " for t in tokens]
+
+
+def _recent_matches(tokens: tuple[str, ...], *, enough: int, rows: int = CHECK_ROWS) -> int:
+    """How many of the newest `rows` tickets hold every token, counting up to `enough` (the walk of
+    the updated_at index stops there)."""
+    expr, params = _strpos_sql(tokens)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM (SELECT search_text FROM tickets_ticket "
+            "ORDER BY updated_at DESC, id DESC LIMIT %s) AS tickets_ticket "
+            f"WHERE {expr} LIMIT %s) AS found",
+            [rows, *params, enough],
+        )
+        return int(cur.fetchone()[0])
+
+
+def pg_fulltext_choice(tokens: tuple[str, ...], stats: TermStats | None, *, probe_limit: int = PROBE_LIMIT,
+                       check_matches: int = CHECK_MATCHES) -> tuple[str, list[int]]:
+    """The plan for a word query on PostgreSQL, after at most two bounded queries: ("ids", the
+    matching ids), ("scan", []) or ("gin", []). `probe_limit` and `check_matches` (0: trust the
+    estimate) are for tests."""
     plan = pg_fulltext_plan(tokens, stats)
+    if stats is not None and len(tokens) > 1 and check_matches and (plan == "scan" or (
+            all(t in stats.freq for t in tokens) and stats.rows * min(stats.freq[t] for t in tokens) > probe_limit)):
+        # The estimate is a guess: measure how often the words meet in the newest tickets.
+        plan = "scan" if _recent_matches(tokens, enough=check_matches) >= check_matches else "probe"
     if plan == "probe":
         sql, params = _gin_sql(tokens, "tickets_ticket")
         with connection.cursor() as cur:
             cur.execute(f"SELECT id FROM tickets_ticket WHERE {sql} LIMIT %s", [*params, probe_limit + 1])
             ids = [r[0] for r in cur.fetchall()]
         if len(ids) <= probe_limit:
-            return Q(RawSQL('("tickets_ticket"."id" = ANY(%s))', [ids], output_field=BooleanField())) if ids else Q(pk__in=[])
+            return "ids", ids
         plan = "scan"
+    return plan, []
+
+
+def _pg_fulltext_q(tokens: tuple[str, ...], stats: TermStats | None, *, probe_limit: int = PROBE_LIMIT,
+                   check_matches: int = CHECK_MATCHES) -> Q:
+    plan, ids = pg_fulltext_choice(tokens, stats, probe_limit=probe_limit, check_matches=check_matches)
+    if plan == "ids":
+        return Q(RawSQL('("tickets_ticket"."id" = ANY(%s))', [ids], output_field=BooleanField())) if ids else Q(pk__in=[])
     if plan == "scan":
-        # One expression, so the planner counts it as one condition (a third of the rows) and walks
-        # the order's index; a separate condition per word would look too selective.
-        parts = ", ".join(["strpos(' ' || \"tickets_ticket\".\"search_text\" || ' ', %s)"] * len(tokens))
-        expr = f"(LEAST({parts}) > 0)" if len(tokens) > 1 else f"({parts} > 0)"
-        return Q(RawSQL(expr, [f" {t} " for t in tokens], output_field=BooleanField()))
+        expr, params = _strpos_sql(tokens)
+        return Q(RawSQL(expr, params, output_field=BooleanField()))
     sql, params = _gin_sql(tokens)
     # Written in the WHERE clause itself rather than as `pk IN (subquery)`, so the planner can
     # combine it with other indexes in a BitmapOr.
@@ -237,7 +283,7 @@ def _pg_fulltext_q(tokens: tuple[str, ...], stats: TermStats | None, *, probe_li
 
 def fulltext_q(text: str, *, stats: TermStats | None | Literal["auto"] = "auto") -> Q:
     """Tickets whose title, description or messages contain every word of `text` (Chinese segmented).
-    On PostgreSQL this may run one bounded query (the ids of few matches); `stats` is for tests."""
+    On PostgreSQL this may run up to two bounded queries (pg_fulltext_choice); `stats` is for tests."""
     tokens = query_tokens(text)
     if not tokens:
         return Q(pk__in=[])

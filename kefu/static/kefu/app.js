@@ -5,6 +5,9 @@
 //   data-compose         reply/note form: marks the box as a note while "internal note" is chosen
 //   <body data-msg-*>    translated texts for request failures
 //   HX-Trigger kefuToast {"message": "..."} from the server shows a toast
+//   #reply-insert        the reply box: a canned reply chosen in the picker is inserted at its
+//                        cursor (the server fills the reply's variables for the ticket and counts
+//                        the use); the picker's list closes
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -52,6 +55,35 @@
   });
 
   document.addEventListener("kefuToast", function (e) { toast(e.detail && e.detail.message); });
+
+  // Where the agent's cursor was in the reply box when they went to the picker.
+  document.addEventListener("focusout", function (e) {
+    var t = e.target;
+    if (t.id === "reply-insert") t.dataset.caret = t.selectionStart + "," + t.selectionEnd;
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var box = e.detail.target;
+    if (!box || box.id !== "reply-insert" || !e.detail.xhr || e.detail.xhr.status !== 200) return;
+    var tpl = document.createElement("template");
+    tpl.innerHTML = e.detail.serverResponse;
+    var filled = tpl.content.querySelector("textarea");
+    if (!filled) return;
+    e.detail.shouldSwap = false;
+    var text = filled.textContent;
+    var caret = (box.dataset.caret || "").split(",");
+    var start = caret.length === 2 ? Number(caret[0]) : box.value.length;
+    var end = caret.length === 2 ? Number(caret[1]) : box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    var at = start + text.length;
+    box.dataset.caret = at + "," + at;
+    box.focus();
+    box.setSelectionRange(at, at);
+    var picker = document.getElementById("reply-picker");
+    if (picker) picker.replaceChildren();
+    var typed = box.form && box.form.querySelector(".reply-picker input[name=q]");
+    if (typed) typed.value = "";
+  });
 
   // htmx: re-apply behaviour to swapped content; show refused requests instead of failing silently.
   document.addEventListener("htmx:afterSwap", function (e) { syncCompose(e.target); });

@@ -35,8 +35,14 @@ def _every_plan(text: str) -> list[set[int]]:
     if connection.vendor != "postgresql":
         return [_matches(text)]
     tokens = selectors.query_tokens(text)
-    overflow = set(Ticket.objects.filter(selectors._pg_fulltext_q(tokens, RARE, probe_limit=0)).values_list("id", flat=True))
-    return [_matches(text, stats=None), _matches(text, stats=RARE), _matches(text, stats=COMMON), overflow]
+
+    def forced(**kw) -> set[int]:
+        return set(Ticket.objects.filter(selectors._pg_fulltext_q(tokens, **kw)).values_list("id", flat=True))
+
+    # COMMON: several tokens are first checked on the newest tickets (here: too few matches, so
+    # probed); check_matches=0 walks without that check; probe_limit=0 overflows into the walk.
+    return [_matches(text, stats=None), _matches(text, stats=RARE), _matches(text, stats=COMMON),
+            forced(stats=COMMON, check_matches=0), forced(stats=RARE, probe_limit=0)]
 
 
 def test_plan_choice_follows_the_statistics():
@@ -50,6 +56,36 @@ def test_plan_choice_follows_the_statistics():
     assert pg_fulltext_plan(("夜间", "发票"), stats) == "probe"
     assert pg_fulltext_plan(("客服",), stats) == "scan"
     assert pg_fulltext_plan(("退钱",), stats) == "probe"  # below the listed words: rare
+
+
+def test_several_words_are_checked_on_the_newest_tickets(agent_alice):
+    """Several words' shares only give a guess. Two words each in many tickets but never in the same
+    one look frequent together: the newest tickets are checked first and the probe finds nothing,
+    instead of a walk through the whole table. Two words that meet often look rare together: the
+    check sends them to the walk without a probe that would overflow."""
+    for i in range(3):
+        TicketFactory(actor=agent_alice, title=f"套餐变更咨询{i}", description="想换成5G套餐")
+        TicketFactory(actor=agent_alice, title=f"发票金额有误{i}", description="金额开错了")
+    for found in _every_plan("套餐 金额"):
+        assert found == set()
+    if connection.vendor != "postgresql":
+        return
+    tokens = ("套餐", "金额")
+    apart = TermStats(freq={"套餐": 0.01, "金额": 0.01}, floor=0.001, rows=1_000_000)
+    assert pg_fulltext_plan(tokens, COMMON) == "scan"  # the estimate alone would walk
+    assert pg_fulltext_plan(tokens, apart) == "probe"  # 100 if independent, up to 10,000
+    for stats in (COMMON, apart):
+        assert selectors.pg_fulltext_choice(tokens, stats, check_matches=2) == ("ids", [])
+    both = {TicketFactory(actor=agent_alice, title="套餐金额核对", description="套餐 金额").pk for _ in range(2)}
+    for stats in (COMMON, apart):
+        # Enough of the newest tickets match: walk (no probe), and the walk finds them.
+        assert selectors.pg_fulltext_choice(tokens, stats, check_matches=2) == ("scan", [])
+        walked = selectors._pg_fulltext_q(tokens, stats, check_matches=2)
+        assert set(Ticket.objects.filter(walked).values_list("id", flat=True)) == both
+    # A single word's share is measured, not guessed; rare words cannot overflow the probe: no check.
+    assert selectors.pg_fulltext_choice(("套餐",), COMMON, check_matches=100) == ("scan", [])
+    plan, ids = selectors.pg_fulltext_choice(tokens, RARE, check_matches=2)
+    assert (plan, set(ids)) == ("ids", both)
 
 
 @pytest.mark.parametrize("text", ["退款到账", "夜间客服", "到账", "a.b_c", "it's", "退款 发票"])
