@@ -20,7 +20,8 @@ needs the `semantic` extra) fused by weighted z-score: for SMP over the 31 entri
 product's search does it (kefu.knowledge.semantic.fuse): the best RERANK_DEPTH lexical hits re-ranked
 by the fused score, nothing added from outside them ("fused"), and, for reference, the older protocol
 that adds the semantic top 50 to the pool ("fused+sem50", which search() cannot do without a vector
-index). --vectors DIR keeps the embeddings as DIR/<set>_<part>.npy between runs (outside the repo).
+index). --vectors DIR keeps the embeddings as DIR/<set>_<part>_<EMBED_VERSION>.npy between runs
+(outside the repo).
 The data is read in place and never copied.
 """
 
@@ -97,7 +98,9 @@ WEIGHT = semantic.SEMANTIC_WEIGHT
 def embed_all(texts: list[str], name: str) -> Any:
     import numpy as np
 
-    path = VECTORS / f"{name}.npy" if VECTORS else None
+    # The product's embedding (kefu.knowledge.semantic.embed); the version in the name keeps
+    # vectors of an older prefix or text preparation from being reused.
+    path = VECTORS / f"{name}_{semantic.EMBED_VERSION}.npy" if VECTORS else None
     if path and path.exists():
         vecs = np.load(path)
         if len(vecs) == len(texts):
@@ -213,8 +216,8 @@ def bq(data: Path, variant: str, part: str, use_sem: bool) -> float:
                 rr["fused+sem50"] += rank_of(fused, rel)
             n += 1
     dt = time.perf_counter() - t0
-    fused_txt = f", fused {rr['fused'] / n:.3f}, fused+sem50 {rr['fused+sem50'] / n:.3f}" if emb is not None else ""
-    print(f"BQ {variant} ({part}): {len(texts)} sentences, {n} queries, MRR@10 lexical {rr['lexical'] / n:.3f}"
+    fused_txt = f", fused {rr['fused'] / n:.4f}, fused+sem50 {rr['fused+sem50'] / n:.4f}" if emb is not None else ""
+    print(f"BQ {variant} ({part}): {len(texts)} sentences, {n} queries, MRR@10 lexical {rr['lexical'] / n:.4f}"
           f"{fused_txt} ({dt / n * 1000:.1f} ms/query)")
     return rr["lexical"] / n
 

@@ -27,12 +27,10 @@ from kefu.core.htmx import (
 from kefu.knowledge import selectors, services
 from kefu.knowledge.access import access_article, access_case, is_reviewer, may_edit_article, may_review_case
 from kefu.knowledge.choices import DocKind
-from kefu.knowledge.forms import ArticleForm, CaseForm, ReplyForm
+from kefu.knowledge.forms import ArticleForm, CaseForm, ReplyForm, SearchFilterForm
 from kefu.knowledge.markup import render_markdown, text_diff
 from kefu.knowledge.search import SearchFilter, search, suggestions_for_text
 from kefu.tickets.access import access_ticket
-
-KINDS = set(DocKind.values)
 
 
 def _domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -52,18 +50,20 @@ def _domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def _filter(request: HttpRequest) -> SearchFilter:
-    kinds = tuple(k for k in request.GET.getlist("kind") if k in KINDS) or SearchFilter().kinds
-    cat = request.GET.get("category", "")
-    return SearchFilter(kinds=kinds, category_id=int(cat) if cat.isdigit() else None)
+def _filter(request: HttpRequest) -> tuple[SearchFilterForm, SearchFilter]:
+    form = SearchFilterForm(request.GET)
+    form.is_valid()
+    return form, form.search_filter()
 
 
 @login_required
 @_domain_errors
 def index(request: AuthedHtmxRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    ctx: dict[str, Any] = {"nav": "knowledge", "q": q, "kinds": DocKind.choices, "selected": request.GET.getlist("kind")}
-    ctx["hits"] = search(user=request.user, query=q, f=_filter(request)) if q else []
+    form, f = _filter(request)
+    ctx: dict[str, Any] = {"nav": "knowledge", "q": q, "kinds": DocKind.choices, "selected": request.GET.getlist("kind"),
+                           "form": form}
+    ctx["hits"] = search(user=request.user, query=q, f=f) if q else []
     if not request.htmx:
         ctx["page"] = selectors.article_list_visible_to(user=request.user, cursor=request.GET.get("cursor"))
         ctx["due"] = selectors.articles_due_for_review(user=request.user)

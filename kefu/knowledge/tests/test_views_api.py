@@ -91,3 +91,38 @@ def test_api_search_and_errors(client, agent_alice, lead_linda, django_assert_nu
     assert r.status_code == 404 and r.json()["code"] == "knowledge_not_found"
     r = client.get("/api/v1/knowledge/suggestions/GD00000000-000000", **h)
     assert r.status_code == 404
+
+
+def test_page_filters_by_category_team_and_dates(client, agent_alice, lead_linda, manager_mike, category_billing, front_team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.knowledge.models import Article, SearchDoc
+
+    _publish(manager_mike, manager_mike, "退款到账时间", category=category_billing)  # no team: everyone's
+    other = _publish(manager_mike, manager_mike, "退款办理流程")
+    s.reply_save(actor=lead_linda, data=s.ReplyInput(title="退款安抚话术", body="非常抱歉", team=front_team))
+    old = timezone.now() - timedelta(days=40)
+    Article.objects.filter(pk=other.pk).update(updated_at=old)
+    SearchDoc.objects.filter(kind="article", object_id=other.pk).update(updated_at=old)
+    login(client, agent_alice)
+
+    def titles(query: str) -> set[str]:
+        r = client.get(f"/knowledge/?q=退款&{query}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kb-results")
+        assert r.status_code == 200
+        body = r.content.decode()
+        return {t for t in ("退款到账时间", "退款办理流程", "退款安抚话术") if t in body.replace("<mark>", "").replace("</mark>", "")}
+
+    assert titles("") == {"退款到账时间", "退款办理流程", "退款安抚话术"}
+    assert titles(f"category={category_billing.pk}") == {"退款到账时间"}
+    assert titles(f"team={front_team.pk}") == {"退款安抚话术"}
+    today = timezone.localdate()
+    assert titles(f"updated_from={today - timedelta(days=7)}") == {"退款到账时间", "退款安抚话术"}
+    assert titles(f"updated_to={today - timedelta(days=30)}") == {"退款办理流程"}
+    # Bad input: a clear message, never a 500; the bad field narrows nothing.
+    r = client.get(f"/knowledge/?q=退款&updated_from={today}&updated_to={today - timedelta(days=1)}",
+                   HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kb-results")
+    assert r.status_code == 200 and "The end date is before the start date." in r.content.decode()
+    r = client.get("/knowledge/?q=退款&updated_from=2026-13-45&category=abc")
+    assert r.status_code == 200 and "退款到账时间" in r.content.decode().replace("<mark>", "").replace("</mark>", "")
