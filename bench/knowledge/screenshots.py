@@ -4,8 +4,8 @@
 
 Builds a fresh SQLite demo database in --data-dir (migrate, then `kefu demo`, which loads the knowledge
 demo), serves it with `manage.py runserver --noreload` on a free port, and drives Debian's chromium
-(/usr/bin/chromium) through Playwright in Chinese (zh-CN; needs a CJK font such as fonts-wqy-microhei,
-and fonts-noto-color-emoji for the vote buttons), logged in as the agent who wrote the demo articles:
+(/usr/bin/chromium) through Playwright in Chinese (zh-CN; needs a CJK font such as fonts-wqy-microhei),
+logged in as the agent who wrote the demo articles:
 the knowledge search for 退款 with highlighted hits, an article, the canned-reply picker in a
 ticket's reply box (pinyin initials `tkbl`, then the filled text), the suggestion panel on that
 ticket, the case library and the list of articles due for review. Viewport 1280x800, not full

