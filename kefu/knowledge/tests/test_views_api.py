@@ -123,6 +123,6 @@ def test_page_filters_by_category_team_and_dates(client, agent_alice, lead_linda
     # Bad input: a clear message, never a 500; the bad field narrows nothing.
     r = client.get(f"/knowledge/?q=退款&updated_from={today}&updated_to={today - timedelta(days=1)}",
                    HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kb-results")
-    assert r.status_code == 200 and "The end date is before the start date." in r.content.decode()
+    assert r.status_code == 200 and "结束日期早于开始日期。" in r.content.decode()  # zh-hans by default
     r = client.get("/knowledge/?q=退款&updated_from=2026-13-45&category=abc")
     assert r.status_code == 200 and "退款到账时间" in r.content.decode().replace("<mark>", "").replace("</mark>", "")
