@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/workforce/screenshots.py [--out docs/screenshots] [--data-dir /tmp/kefu_wf_shots]
 
-Builds a fresh SQLite demo database in --data-dir (migrate, `kefu demo`, then the workforce demo), serves it with
+Builds a fresh SQLite demo database in --data-dir (migrate, then `kefu demo`, which loads the workforce demo too), serves it with
 `manage.py runserver --noreload` on a free port, and drives Debian's chromium (/usr/bin/chromium) through Playwright
 in Chinese (zh-CN; needs a CJK font such as fonts-wqy-microhei): the manager's last-week forecast against its
 actuals, what-if, coverage, schedule grid, queue settings, intraday and leave
@@ -11,36 +11,12 @@ inbox; an agent's own schedule and leave page. Not part of the test suite.
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-PASSWORD = "kefu123"  # the demo's password
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
-
-
-def build_demo(env: dict[str, str], tickets: int) -> None:
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "demo", "--tickets", str(tickets), "--customers", str(max(50, tickets // 6)))
-    code = "from kefu.workforce.demo import load_workforce_demo; print(load_workforce_demo())"
-    _manage(env, "shell", "--no-imports", "-c", code)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _screens import ARGS, CHROMIUM, PASSWORD, main, shell_words  # noqa: E402
 
 
 def ids(env: dict[str, str]) -> dict[str, int]:
@@ -51,10 +27,7 @@ def ids(env: dict[str, str]) -> dict[str, int]:
         "print(q.pk, Forecast.objects.filter(queue=q, week_start=m - d.timedelta(days=7)).latest('id').pk, "
         "Schedule.objects.get(queue=q, week_start=m + d.timedelta(days=7), status='published').pk)"
     )
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "--no-imports", "-c", code], env=env, check=True, cwd=ROOT,
-        capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1].split()  # fmt: skip
+    out = shell_words(env, code)
     return {"queue": int(out[0]), "forecast": int(out[1]), "schedule": int(out[2])}
 
 
@@ -108,42 +81,5 @@ def shoot(base: str, out: Path, pk: dict[str, int]) -> list[Path]:
     return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/kefu_wf_shots"))
-    parser.add_argument("--tickets", type=int, default=600, help="demo tickets (default 600)")
-    parser.add_argument("--keep", action="store_true", help="reuse an existing demo database in --data-dir")
-    args = parser.parse_args()
-    if args.data_dir.exists() and not args.keep:
-        shutil.rmtree(args.data_dir)
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(KEFU_DATA_DIR=str(args.data_dir), DJANGO_SETTINGS_MODULE="kefu.settings", PYTHONPATH=str(ROOT))
-    if not (args.keep and (args.data_dir / "kefu.sqlite3").exists()):
-        build_demo(env, args.tickets)
-    pk = ids(env)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        for path in shoot(f"http://127.0.0.1:{port}", args.out, pk):
-            print(path)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__ or "", Path("/tmp/kefu_wf_shots"), ids, shoot)
