@@ -181,6 +181,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Business defaults that are not yet edited in the UI.
 KEFU_REOPEN_DAYS = envint("KEFU_REOPEN_DAYS", "7")
 KEFU_AUTO_CLOSE_DAYS = envint("KEFU_AUTO_CLOSE_DAYS", "7")
+# An API create's Idempotency-Key is remembered this long, then the clock deletes it.
+KEFU_IDEMPOTENCY_KEY_HOURS = envint("KEFU_IDEMPOTENCY_KEY_HOURS", "24")
 # Automatic dispatch at intake, on presence changes and when capacity frees up (kefu.dispatch).
 # Off only for a center that dispatches everything by hand, or while importing history.
 KEFU_AUTO_DISPATCH = envbool("KEFU_AUTO_DISPATCH", "True")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from kefu.core.clock import Job, register
-from kefu.tickets.models import Ticket
-from kefu.tickets.services import ticket_auto_close
+from kefu.tickets.models import IdempotencyKey, Ticket
+from kefu.tickets.services import idempotency_key_expire, ticket_auto_close
 
 
 def _auto_close(ticket_id: int, due_at: datetime, now: datetime) -> bool:
@@ -15,3 +15,13 @@ def _auto_close(ticket_id: int, due_at: datetime, now: datetime) -> bool:
 
 # A resolved ticket closes itself KEFU_AUTO_CLOSE_DAYS after resolution (partial index ticket_auto_close_due_idx).
 register(Job(name="ticket_auto_close", model=Ticket, due_field="auto_close_due_at", handle=_auto_close))
+
+
+def _expire_key(key_id: int, due_at: datetime, now: datetime) -> bool:
+    return idempotency_key_expire(key_id=key_id, due_at=due_at)
+
+
+# API Idempotency-Keys are forgotten KEFU_IDEMPOTENCY_KEY_HOURS after they were first used
+# (index idempotency_key_expiry_idx).
+register(Job(name="idempotency_key_expire", model=IdempotencyKey, due_field="expires_at", handle=_expire_key,
+             batch_size=500))

@@ -244,13 +244,17 @@ class TicketEvent(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """`Idempotency-Key` of an API create: a retry returns the first ticket, not a second one."""
+    """`Idempotency-Key` of an API create: a retry returns the first ticket, not a second one.
+    Remembered KEFU_IDEMPOTENCY_KEY_HOURS; after `expires_at` the key is free again and the clock
+    deletes the row (index idempotency_key_expiry_idx)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_key_expiry_idx")]

@@ -228,12 +228,14 @@ def ticket_create(
 def ticket_create_idempotent(
     *, actor: User, key: str, payload: dict[str, Any], data: TicketInput
 ) -> tuple[Ticket, bool]:
-    """Create once per (user, Idempotency-Key). A retry with the same payload returns the first ticket;
-    the same key with a different payload is a 409. Returns (ticket, created)."""
+    """Create once per (user, Idempotency-Key) within KEFU_IDEMPOTENCY_KEY_HOURS. A retry with the
+    same payload returns the first ticket; the same key with a different payload is a 409. Returns
+    (ticket, created)."""
     request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    now = timezone.now()
 
     def existing() -> Ticket | None:
-        row = IdempotencyKey.objects.filter(user=actor, key=key).select_related("ticket").first()
+        row = IdempotencyKey.objects.filter(user=actor, key=key, expires_at__gt=now).select_related("ticket").first()
         if row is None:
             return None
         if row.request_hash != request_hash:
@@ -248,8 +250,13 @@ def ticket_create_idempotent(
         return found, False
     try:
         with transaction.atomic():
+            # An expired key the clock has not deleted yet is free again.
+            IdempotencyKey.objects.filter(user=actor, key=key, expires_at__lte=now).delete()
             ticket = ticket_create(actor=actor, data=data)
-            IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash, ticket=ticket)
+            IdempotencyKey.objects.create(
+                user=actor, key=key, request_hash=request_hash, ticket=ticket,
+                expires_at=now + timedelta(hours=settings.KEFU_IDEMPOTENCY_KEY_HOURS),
+            )
     except IntegrityError:
         # A concurrent request with the same key won the race; ours was rolled back whole.
         if (found := existing()) is not None:
@@ -794,3 +801,9 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
         if settings.KEFU_AUTO_DISPATCH:
             dispatch_team_queue_on_commit(ticket.team_id)
     return True
+
+
+def idempotency_key_expire(*, key_id: int, due_at: datetime) -> bool:
+    """Clock job: delete an expired Idempotency-Key (conditional on the expiry the clock read)."""
+    deleted, _rows = IdempotencyKey.objects.filter(pk=key_id, expires_at=due_at).delete()
+    return deleted > 0

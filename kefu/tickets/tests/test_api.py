@@ -339,6 +339,36 @@ def test_idempotency_keys_are_per_user(client, agent_alice, teammate_bob):
     assert IdempotencyKey.objects.count() == 2
 
 
+def test_idempotency_keys_expire_and_the_clock_deletes_them(client, agent_alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.core.clock import load_jobs, run_pass
+
+    settings.KEFU_IDEMPOTENCY_KEY_HOURS = 24
+    before = timezone.now()
+    first = call(client, "post", URL, agent_alice, {"title": "断网"}, **{"Idempotency-Key": "req-3"})
+    row = IdempotencyKey.objects.get(key="req-3")
+    assert before + timedelta(hours=24) <= row.expires_at <= timezone.now() + timedelta(hours=24)
+    job = next(j for j in load_jobs() if j.name == "idempotency_key_expire")
+    # Within the window: the clock leaves it, a different body is refused.
+    assert run_pass(job_list=[job], now=row.expires_at - timedelta(seconds=1)).handled == 0
+    assert_error(call(client, "post", URL, agent_alice, {"title": "别的事"}, **{"Idempotency-Key": "req-3"}),
+                 409, "idempotency_key_reused")
+    # Past it, before the clock ran: the key is free again and names the new ticket.
+    IdempotencyKey.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    again = call(client, "post", URL, agent_alice, {"title": "别的事"}, **{"Idempotency-Key": "req-3"})
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") is None
+    assert again.json()["number"] != first.json()["number"]
+    assert list(IdempotencyKey.objects.values_list("ticket__number", flat=True)) == [again.json()["number"]]
+    # The clock deletes keys once they expire.
+    renewed = IdempotencyKey.objects.get(key="req-3")
+    assert run_pass(job_list=[job], now=renewed.expires_at).by_job == {"idempotency_key_expire": 1}
+    assert not IdempotencyKey.objects.exists()
+    assert Ticket.objects.count() == 2  # the tickets stay
+
+
 def test_idempotency_key_too_long_is_422(client, agent_alice):
     response = call(client, "post", URL, agent_alice, {"title": "x"}, **{"Idempotency-Key": "k" * 201})
     assert_error(response, 422, "validation_error")
