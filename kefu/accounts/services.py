@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import Presence
 from kefu.accounts.models import ApiToken, User
+from kefu.accounts.reactions import presence_changed
 from kefu.core.errors import DomainError, Forbidden
 
 TOKEN_PREFIX = "kefu_"
@@ -61,9 +61,7 @@ def user_set_presence(*, actor: User, user: User, presence: str) -> User:
         user.presence = presence
         user.presence_changed_at = timezone.now()
         user.save(update_fields=["presence", "presence_changed_at"])
-        if settings.KEFU_AUTO_DISPATCH:
-            from kefu.dispatch.services import dispatch_on_presence_change
-
-            # After commit: going offline returns untouched tickets, coming online drains the queue.
-            transaction.on_commit(lambda: dispatch_on_presence_change(user=user))
+        # After commit: dispatch returns untouched tickets of an agent going offline, drains the
+        # queue for one coming online (kefu.dispatch.reactions).
+        presence_changed(user)
     return user

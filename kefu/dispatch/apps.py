@@ -18,3 +18,8 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch")
     default_auto_field = "django.db.models.BigAutoField"
     nav_items = [NavItem("dispatch:index", _("Dispatch board"), key="dispatch", visible=_sees_board, order=50)]
+
+    def ready(self) -> None:
+        from kefu.dispatch import reactions
+
+        reactions.subscribe_all()

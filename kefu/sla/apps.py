@@ -18,3 +18,8 @@ class SlaConfig(AppConfig):
     verbose_name = _("Time limits (SLA)")
     default_auto_field = "django.db.models.BigAutoField"
     nav_items = [NavItem("sla:at_risk", _("At risk"), key="sla", visible=_sees_board, order=40)]
+
+    def ready(self) -> None:
+        from kefu.sla import reactions
+
+        reactions.subscribe_all()

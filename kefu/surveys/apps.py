@@ -20,3 +20,8 @@ class SurveysConfig(AppConfig):
             order=40,
         ),
     ]
+
+    def ready(self) -> None:
+        from kefu.surveys import reactions
+
+        reactions.subscribe_all()

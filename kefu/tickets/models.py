@@ -258,3 +258,32 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
         indexes = [models.Index(fields=["expires_at"], name="idempotency_key_expiry_idx")]
+
+
+class ReactionFailure(models.Model):
+    """An after-commit or task reaction to a ticket fact that raised (kefu.tickets.reactions). The
+    ticket change itself stands; the clock retries the reaction with backoff until it succeeds or
+    MAX_ATTEMPTS is reached. Listed in the admin and by `kefu reactions --failed`."""
+
+    reaction = models.CharField(_("reaction"), max_length=100)
+    ticket_id = models.BigIntegerField(_("ticket id"))
+    ticket_number = models.CharField(_("ticket number"), max_length=32)
+    fact = models.JSONField(_("fact"))
+    error = models.TextField(_("error"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    failed_at = models.DateTimeField(_("failed at"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed reaction")
+        verbose_name_plural = _("failed reactions")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="reaction_failure_due_idx",
+                condition=models.Q(next_attempt_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} {self.ticket_number}"

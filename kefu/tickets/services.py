@@ -1,7 +1,9 @@
 """Writes to tickets. Views, the API, tasks, commands and the admin all call these.
 
 Each service locks the ticket row it changes (select_for_update through access_ticket), saves with
-update_fields, writes a TicketEvent, and defers side effects to transaction.on_commit.
+update_fields, writes a TicketEvent, and publishes what happened as a fact (kefu.tickets.reactions):
+the apps that react to tickets (SLA, dispatch, satisfaction ...) subscribe to those facts; this
+module knows none of them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,7 @@ from kefu.core.errors import DomainError, Forbidden
 from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
 from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
-from kefu.dispatch.services import dispatch_on_create, dispatch_on_transfer, dispatch_team_queue_on_commit
-from kefu.sla.services import sla_recompute
-from kefu.surveys.services import dissatisfied_note_complaint, survey_schedule_for_ticket
-from kefu.tickets import workflow
+from kefu.tickets import reactions, workflow
 from kefu.tickets.access import (
     access_ticket,
     access_ticket_by_portal_token,
@@ -56,6 +55,23 @@ from kefu.tickets.models import (
     TicketTransfer,
     new_portal_key,
 )
+from kefu.tickets.reactions import (
+    AuthorKind,
+    TicketAssigned,
+    TicketClosed,
+    TicketCreated,
+    TicketFact,
+    TicketMerged,
+    TicketMessageAdded,
+    TicketPriorityChanged,
+    TicketReopened,
+    TicketState,
+    TicketStatusChanged,
+    TicketTransferred,
+    TicketUpdated,
+    ticket_change,
+)
+from kefu.tickets.tasks import ticket_reply_notify_task
 
 NUMBER_PREFIX = "GD"
 
@@ -176,7 +192,7 @@ def ticket_create(
     if (data.uploads or data.documents) and data.customer is None:
         raise DomainError(code="customer_required", message=_("Attachments need a customer to archive them on."))
     now = at or timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         team = data.team or (data.assignee.team if data.assignee else None) or _default_team()
         status = TicketStatus.ASSIGNED if data.assignee else TicketStatus.NEW
         ticket = Ticket.objects.create(
@@ -214,15 +230,32 @@ def ticket_create(
         if data.tags:
             ticket.tags.set(tags_get_or_create(data.tags))
         _attach(ticket=ticket, actor=actor, uploads=data.uploads, documents=data.documents, message=None, at=now)
-        sla_recompute(ticket.pk, now=now)
-        if ticket.kind == TicketKind.COMPLAINT and ticket.customer_id:
-            dissatisfied_note_complaint(ticket_id=ticket.pk)
-        if settings.KEFU_AUTO_DISPATCH:
-            # Triage and assignment commit with the ticket (never raises: a failed dispatch leaves
-            # the ticket waiting in its team queue).
-            dispatch_on_create(ticket_id=ticket.pk, ticket=ticket, now=now)
-            ticket.refresh_from_db()
+        reactions.publish(TicketCreated(**_fact(ticket, actor, now, by_customer=by_customer)))
+    if ticket.pk in reactions.changed_by_reactions():
+        ticket.refresh_from_db()  # a reaction (dispatch) changed it through another service
     return ticket
+
+
+def _fact(ticket: Ticket, actor: User | None, at: datetime, *, by_customer: bool = False) -> dict[str, Any]:
+    """The fields every fact carries."""
+    return {
+        "ticket": TicketState.of(ticket), "at": at, "actor_id": actor.pk if actor is not None else None,
+        "by_customer": by_customer, "instance": ticket,
+    }
+
+
+def _status_facts(
+    ticket: Ticket, actor: User | None, at: datetime, before: str, *, by_customer: bool = False, auto: bool = False
+) -> list[TicketFact]:
+    """TicketStatusChanged, and TicketReopened / TicketClosed beside it where they apply."""
+    common = _fact(ticket, actor, at, by_customer=by_customer)
+    after = ticket.status
+    facts: list[TicketFact] = [TicketStatusChanged(**common, from_status=before, to_status=after, auto=auto)]
+    if before in workflow.DONE and after not in workflow.DONE:
+        facts.append(TicketReopened(**common, from_status=before, to_status=after))
+    if after == TicketStatus.CLOSED:
+        facts.append(TicketClosed(**common, from_status=before, auto=auto))
+    return facts
 
 
 def ticket_create_idempotent(
@@ -310,7 +343,7 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
     """
     require_write(actor)
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
         if ticket.status == TicketStatus.CLOSED:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("The ticket is closed."))
@@ -329,6 +362,8 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
         if assignee is not None and ticket.assignee_id == assignee.pk and ticket.team_id == (new_team and new_team.pk):
             return ticket
         before = ticket.assignee
+        before_team_id = ticket.team_id
+        before_status = ticket.status
         ticket.assignee = assignee
         ticket.team = new_team
         fields = ["assignee", "team"]
@@ -355,7 +390,15 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
                 team=new_team.name if new_team else None,
                 data={"from": _uname(before)},
             )
-        sla_recompute(ticket.pk, now=now)
+        reactions.publish(
+            TicketAssigned(
+                **_fact(ticket, actor, now), from_assignee_id=before.pk if before else None,
+                to_assignee_id=assignee.pk if assignee else None, from_team_id=before_team_id,
+                to_team_id=ticket.team_id,
+            )
+        )
+        if ticket.status != before_status:
+            reactions.publish(*_status_facts(ticket, actor, now, before_status))
     return ticket
 
 
@@ -374,7 +417,7 @@ def ticket_transfer(
     if to_team is None and to_user is None:
         raise DomainError(code=TicketErrorCode.TRANSFER_TARGET_REQUIRED, message=_("Choose a team or a person."))
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
         if not ticket.is_open:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("Only open tickets can be transferred."))
@@ -400,6 +443,7 @@ def ticket_transfer(
         )
         from_team = ticket.team.name if ticket.team_id and ticket.team else None
         from_user = _uname(ticket.assignee)
+        from_ids = (ticket.team_id, ticket.assignee_id, ticket.status)
         ticket.team = target_team
         ticket.assignee = to_user
         ticket.transfer_count += 1
@@ -420,10 +464,14 @@ def ticket_transfer(
             to_user=_uname(to_user),
             reason=reason.strip()[:500],
         )
-        sla_recompute(ticket.pk, now=now)
-        if settings.KEFU_AUTO_DISPATCH:
-            # Bounce flags, the back-office reply limit, and an agent in the receiving team.
-            dispatch_on_transfer(ticket_id=ticket.pk)
+        reactions.publish(
+            TicketTransferred(
+                **_fact(ticket, actor, now), from_team_id=from_ids[0], to_team_id=ticket.team_id,
+                from_assignee_id=from_ids[1], to_assignee_id=ticket.assignee_id, reason=reason.strip()[:500],
+            )
+        )
+        if ticket.status != from_ids[2]:
+            reactions.publish(*_status_facts(ticket, actor, now, from_ids[2]))
     return ticket
 
 
@@ -463,7 +511,7 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
     if status not in TicketStatus.values:
         raise DomainError(code=TicketErrorCode.INVALID_TRANSITION, message=_("Unknown status."))
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
         before = ticket.status
         if before == status:
@@ -487,12 +535,7 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
         _save(ticket, now, *fields)
         kind = EventKind.REOPENED if before in workflow.DONE and status not in workflow.DONE else EventKind.STATUS_CHANGED
         event_write(ticket=ticket, kind=kind, actor=actor, at=now, data={"from": before, "to": status}, comment=comment[:500])
-        sla_recompute(ticket.pk, now=now)
-        if status == TicketStatus.RESOLVED:
-            # Writes due rows only (survey, plan callbacks); the clock sends after commit.
-            survey_schedule_for_ticket(ticket_id=ticket.pk, now=now)
-        if status in workflow.DONE and settings.KEFU_AUTO_DISPATCH:
-            dispatch_team_queue_on_commit(ticket.team_id)  # capacity freed: hand out waiting tickets
+        reactions.publish(*_status_facts(ticket, actor, now, before))
     return ticket
 
 
@@ -501,7 +544,7 @@ def ticket_change_priority(*, actor: User, number: str, priority: str, reason: s
     if priority not in Priority.values:
         raise DomainError(code="invalid_priority", message=_("Unknown priority."))
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
         before = ticket.priority
         if before == priority:
@@ -513,7 +556,7 @@ def ticket_change_priority(*, actor: User, number: str, priority: str, reason: s
             ticket=ticket, kind=EventKind.PRIORITY_CHANGED, actor=actor, at=now, data={"from": before, "to": priority},
             reason=reason[:500],
         )
-        sla_recompute(ticket.pk, now=now)
+        reactions.publish(TicketPriorityChanged(**_fact(ticket, actor, now), from_priority=before, to_priority=priority))
     return ticket
 
 
@@ -538,7 +581,7 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
     if changes.get("category") is not None and not changes["category"].is_active:
         raise DomainError(code=TicketErrorCode.CATEGORY_INACTIVE, message=_("This category is no longer in use."))
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
         diff: dict[str, list[Any]] = {}
         for name, value in changes.items():
@@ -553,8 +596,7 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
         if fields:
             _save(ticket, now, *fields)
             event_write(ticket=ticket, kind=EventKind.FIELDS_CHANGED, actor=actor, at=now, changes=diff)
-            # Kind, category and channel choose the SLA policy; tags do not, so a tag edit alone skips this.
-            sla_recompute(ticket.pk, now=now)
+        tags_changed = False
         if tags is not None:
             before = sorted(ticket.tags.values_list("name", flat=True))
             new_tags = tags_get_or_create(tags)
@@ -564,6 +606,9 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
                 if not fields:
                     _save(ticket, now)
                 event_write(ticket=ticket, kind=EventKind.TAGS_CHANGED, actor=actor, at=now, before=before, after=after)
+                tags_changed = True
+        if diff or tags_changed:
+            reactions.publish(TicketUpdated(**_fact(ticket, actor, now), changes=diff, tags_changed=tags_changed))
     return ticket
 
 
@@ -596,8 +641,9 @@ def ticket_add_message(
     if not body.strip():
         raise DomainError(code=TicketErrorCode.EMPTY_MESSAGE, message=_("Write something first."), fields={"body": [_("Required.")]})
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket(user=actor, number=number, for_update=True)
+        before_status = ticket.status
         if ticket.status == TicketStatus.CLOSED and kind == MessageKind.REPLY:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("The ticket is closed; reopen it to reply."))
         message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=body, created_at=now)
@@ -637,19 +683,23 @@ def ticket_add_message(
         )
         if kind == MessageKind.REPLY:
             _notify_customer_on_commit(ticket, message)
-        # In the same transaction: a refused status change takes the message back with it.
-        # ticket_change_status recomputes SLA from the whole history, this reply included.
+        reactions.publish(
+            TicketMessageAdded(
+                **_fact(ticket, actor, now), message_id=message.pk, is_public=kind == MessageKind.REPLY,
+                author_kind=AuthorKind.AGENT,
+            )
+        )
+        if ticket.status != before_status:
+            reactions.publish(*_status_facts(ticket, actor, now, before_status))
+        # In the same transaction: a refused status change takes the message back with it. The
+        # reactions run once the outer scope ends, so SLA sees this reply and the status together.
         if status and status != ticket.status:
             ticket_change_status(actor=actor, number=number, status=status)
-        else:
-            sla_recompute(ticket.pk, now=now)
     return message
 
 
 def _notify_customer_on_commit(ticket: Ticket, message: TicketMessage) -> None:
     if ticket.customer_id and ticket.customer and ticket.customer.email:
-        from kefu.tickets.tasks import ticket_reply_notify_task
-
         message_id = message.pk
         transaction.on_commit(lambda: ticket_reply_notify_task.enqueue(message_id=message_id))
 
@@ -663,7 +713,7 @@ def ticket_customer_reply(*, token: str, body: str, uploads: list[Upload] | None
     if not body.strip():
         raise DomainError(code=TicketErrorCode.EMPTY_MESSAGE, message=_("Write something first."), fields={"body": [_("Required.")]})
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         ticket = access_ticket_by_portal_token(token, for_update=True)
         if ticket.merged_into_id:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("This ticket was merged into another one."))
@@ -687,7 +737,14 @@ def ticket_customer_reply(*, token: str, body: str, uploads: list[Upload] | None
         if before in workflow.DONE:
             event_write(ticket=ticket, kind=EventKind.REOPENED, actor=None, at=now, by_customer=True, data={"from": before, "to": target})
         _attach(ticket=ticket, actor=None, uploads=uploads or [], documents=[], message=message, at=now)
-        sla_recompute(ticket.pk, now=now)
+        reactions.publish(
+            TicketMessageAdded(
+                **_fact(ticket, None, now, by_customer=True), message_id=message.pk, is_public=True,
+                author_kind=AuthorKind.CUSTOMER,
+            )
+        )
+        if target != before:
+            reactions.publish(*_status_facts(ticket, None, now, before, by_customer=True))
     return message
 
 
@@ -757,7 +814,7 @@ def ticket_merge(*, actor: User, source_number: str, target_number: str) -> Tick
     if source_number == target_number:
         raise DomainError(code=TicketErrorCode.MERGE_SELF, message=_("A ticket cannot be merged into itself."))
     now = timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         # Lock in a fixed order so two opposite merges cannot deadlock.
         first, second = sorted([source_number, target_number])
         locked = {n: access_ticket(user=actor, number=n, for_update=True) for n in (first, second)}
@@ -766,6 +823,7 @@ def ticket_merge(*, actor: User, source_number: str, target_number: str) -> Tick
             raise DomainError(code=TicketErrorCode.MERGE_CLOSED, message=_("One of the tickets was already merged."))
         if target.status == TicketStatus.CLOSED:
             raise DomainError(code=TicketErrorCode.MERGE_CLOSED, message=_("Merge into an open ticket."))
+        source_status = source.status
         fields = _apply_status(source, TicketStatus.CLOSED, now) if source.status != TicketStatus.CLOSED else []
         source.merged_into = target
         _save(source, now, *fields, "merged_into")
@@ -775,9 +833,9 @@ def ticket_merge(*, actor: User, source_number: str, target_number: str) -> Tick
         event_write(ticket=source, kind=EventKind.MERGED_INTO, actor=actor, at=now, to=target.number)
         event_write(ticket=target, kind=EventKind.MERGED, actor=actor, at=now, source=source.number, source_title=source.title)
         _save(target, now)
-        sla_recompute(source.pk, now=now)
-        if settings.KEFU_AUTO_DISPATCH:
-            dispatch_team_queue_on_commit(source.team_id)
+        reactions.publish(TicketMerged(**_fact(source, actor, now), into_id=target.pk, into_number=target.number))
+        if source.status != source_status:
+            reactions.publish(*_status_facts(source, actor, now, source_status))
     return target
 
 
@@ -789,7 +847,7 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
     two clocks never close it twice; a ticket reopened meanwhile no longer matches. Returns whether
     this call closed it."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with ticket_change():
         claimed = Ticket.objects.filter(
             pk=ticket_id, status=TicketStatus.RESOLVED, auto_close_due_at=due_at
         ).update(status=TicketStatus.CLOSED, closed_at=now, auto_close_due_at=None, updated_at=now)
@@ -797,9 +855,7 @@ def ticket_auto_close(*, ticket_id: int, due_at: datetime, now: datetime | None 
             return False
         ticket = Ticket.objects.get(pk=ticket_id)
         event_write(ticket=ticket, kind=EventKind.AUTO_CLOSED, actor=None, at=now, data={"from": TicketStatus.RESOLVED, "to": TicketStatus.CLOSED})
-        sla_recompute(ticket.pk, now=now)
-        if settings.KEFU_AUTO_DISPATCH:
-            dispatch_team_queue_on_commit(ticket.team_id)
+        reactions.publish(*_status_facts(ticket, None, now, TicketStatus.RESOLVED, auto=True))
     return True
 
 
