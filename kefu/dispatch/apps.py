@@ -20,6 +20,7 @@ class DispatchConfig(AppConfig):
     nav_items = [NavItem("dispatch:index", _("Dispatch board"), key="dispatch", visible=_sees_board, order=50)]
 
     def ready(self) -> None:
-        from kefu.dispatch import reactions
+        from kefu.dispatch import panels, reactions
 
         reactions.subscribe_all()
+        panels.register_all()

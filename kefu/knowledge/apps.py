@@ -13,3 +13,8 @@ class KnowledgeConfig(AppConfig):
     nav_items = [
         NavItem("knowledge:index", _("Knowledge"), key="knowledge", visible=lambda u: u.is_authenticated, order=40),
     ]
+
+    def ready(self) -> None:
+        from kefu.knowledge import panels
+
+        panels.register_all()

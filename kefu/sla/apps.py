@@ -20,6 +20,7 @@ class SlaConfig(AppConfig):
     nav_items = [NavItem("sla:at_risk", _("At risk"), key="sla", visible=_sees_board, order=40)]
 
     def ready(self) -> None:
-        from kefu.sla import reactions
+        from kefu.sla import panels, reactions
 
         reactions.subscribe_all()
+        panels.register_all()

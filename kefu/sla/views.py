@@ -153,3 +153,4 @@ def calendar_day_toggle(request: AuthedHtmxRequest, calendar_id: int) -> HttpRes
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
     response = render(request, "sla/calendar_year.html#calendar-year", _year_context(calendar, day.year))
     return with_events(response, kefuToast=toast(_("Saved. Open tickets are being recomputed.")))
+

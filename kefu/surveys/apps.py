@@ -22,6 +22,7 @@ class SurveysConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from kefu.surveys import reactions
+        from kefu.surveys import panels, reactions
 
         reactions.subscribe_all()
+        panels.register_all()

@@ -31,6 +31,7 @@ from kefu.customers.api import (
 )
 from kefu.tickets.choices import Channel, MessageKind, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Ticket, TicketMessage
+from kefu.tickets.panels import api_field
 from kefu.tickets.selectors import TimelineEntry
 
 Scope = Literal["all", "mine", "team", "owned", "owned_elsewhere", "unassigned"]
@@ -245,26 +246,9 @@ def ticket_out(ticket: Ticket, viewer: User) -> dict[str, Any]:
 
 
 def sla_out(ticket: Ticket) -> list[dict[str, Any]]:
-    """Uses the targets a list selector attached (kefu.sla.selectors.attach_sla), else loads them."""
-    from kefu.sla.selectors import ticket_sla_targets
-
-    views = getattr(ticket, "sla_targets_view", None)
-    if views is None:
-        views = ticket_sla_targets(ticket=ticket)
-    return [
-        {
-            "target": v.target,
-            "state": v.state,
-            "paused": v.paused,
-            "due_at": v.due_at,
-            "achieved_at": v.achieved_at,
-            "target_minutes": v.target_minutes,
-            "remaining_business_seconds": v.remaining_seconds,
-            "breached": v.breached,
-            "cycle": v.cycle,
-        }
-        for v in views
-    ]
+    """The `sla` API field the SLA app registers (kefu.tickets.panels.register_api_field); [] without it."""
+    value: list[dict[str, Any]] = api_field("sla", ticket, default=[])
+    return value
 
 
 def message_out(message: TicketMessage) -> dict[str, Any]:
@@ -286,19 +270,12 @@ def timeline_out(entries: list[TimelineEntry], viewer: User) -> list[dict[str, A
     out = []
     for entry in entries:
         ev, msg = entry.event, entry.message
-        if entry.sla_event is not None:
-            sla = entry.sla_event
-            out.append({
-                "type": "event",
-                "kind": f"sla_{sla.kind}",
-                "created_at": sla.fired_at,
-                "actor": None,
-                "by_customer": False,
-                "data": {"target": sla.target, "level": sla.level, "cycle": sla.cycle, "late": sla.late,
-                         "moment": sla.moment.isoformat(), **sla.data},
-                "event_kind": None,
-                "message": None,
-            })
+        if entry.extra is not None:
+            if entry.extra.api is not None:  # an entry another app added (SLA warnings, breaches ...)
+                out.append({
+                    "type": "event", "created_at": entry.extra.at, "actor": None, "by_customer": False,
+                    "event_kind": None, "message": None, **entry.extra.api,
+                })
         elif msg is not None:
             out.append({
                 "type": "message",

@@ -19,6 +19,7 @@ from kefu.customers.models import Customer, CustomerPhone
 from kefu.tickets.access import tickets_visible_to, visible_tickets_q
 from kefu.tickets.choices import OPEN_STATUSES, MessageKind
 from kefu.tickets.models import Category, Ticket, TicketAttachment, TicketEvent, TicketMessage, TicketTransfer
+from kefu.tickets.panels import TimelineItem, annotate_list, list_filter_q, timeline_items
 
 NUMBER_RE = re.compile(r"^GD\d{8}-\d{6}$", re.IGNORECASE)
 PHONE_RE = re.compile(r"^\+?[\d\s\-]{5,24}$")
@@ -47,7 +48,7 @@ class TicketFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     sort: str = "-updated_at"
-    sla: str = ""  # "" | at_risk | breached (kefu.sla.selectors.sla_filter_q)
+    sla: str = ""  # "" | at_risk | breached: the list filter the SLA app registers (kefu.tickets.panels)
 
 
 def _list_base() -> QuerySet[Ticket]:
@@ -101,22 +102,18 @@ def ticket_filter_qs(*, user: User, f: TicketFilter) -> QuerySet[Ticket]:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.q.strip():
         qs = qs.filter(search_q(f.q))
-    if f.sla:
-        from kefu.sla.selectors import sla_filter_q
-
-        qs = qs.filter(sla_filter_q(f.sla))
+    if f.sla and (sla_q := list_filter_q("sla", f.sla)) is not None:
+        qs = qs.filter(sla_q)
     return qs
 
 
 def ticket_list_visible_to(*, user: User, f: TicketFilter, cursor: str | None = None, limit: int = 25) -> Page:
     """One page of the tickets `user` may see, filtered and keyset-paginated, each ticket carrying its
-    SLA targets (`sla_badge`, `sla_targets_view`). Three queries whatever the page depth: the page,
-    the page's SLA rows, the SLA configuration token."""
-    from kefu.sla.selectors import attach_sla
-
+    SLA targets (`sla_badge`, `sla_targets_view`) through the registered list annotators. Three
+    queries whatever the page depth: the page, the page's SLA rows, the SLA configuration token."""
     ordering = SORTS.get(f.sort, SORTS["-updated_at"])
     page = keyset_page(ticket_filter_qs(user=user, f=f), ordering=ordering, cursor=cursor, limit=max(1, min(limit, 100)))
-    attach_sla(page.items)
+    annotate_list(page.items)
     return page
 
 
@@ -327,10 +324,10 @@ def search_q(text: str) -> Q:
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # event / message / sla
+    kind: str  # event / message / extra
     event: TicketEvent | None = None
     message: TicketMessage | None = None
-    sla_event: Any = None  # kefu.sla.models.SlaEvent: warnings, breaches, escalations
+    extra: TimelineItem | None = None  # from another app's timeline source (SLA warnings, breaches ...)
 
 
 def ticket_timeline(*, ticket: Ticket, for_customer: bool = False) -> list[TimelineEntry]:
@@ -348,10 +345,8 @@ def ticket_timeline(*, ticket: Ticket, for_customer: bool = False) -> list[Timel
         msg = by_id.pop(ev.data.get("message_id"), None) if "message_id" in ev.data else None
         entries.append(TimelineEntry(at=ev.created_at, kind="message" if msg else "event", event=ev, message=msg))
     entries.extend(TimelineEntry(at=m.created_at, kind="message", message=m) for m in by_id.values())
-    # SLA warnings, breaches and escalations (the clock's SlaEvent rows) read in the same timeline.
-    from kefu.sla.selectors import sla_events_for
-
-    entries.extend(TimelineEntry(at=e.fired_at, kind="sla", sla_event=e) for e in sla_events_for(ticket=ticket))
+    # Other apps' entries (SLA warnings, breaches and escalations) read in the same timeline.
+    entries.extend(TimelineEntry(at=item.at, kind="extra", extra=item) for item in timeline_items(ticket))
     entries.sort(key=lambda e: (e.at, e.event.pk if e.event else 0))
     return entries
 

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
@@ -36,7 +36,6 @@ from kefu.core.htmx import (
     with_events,
 )
 from kefu.customers.selectors import contact_view
-from kefu.sla.selectors import sla_panel
 from kefu.tickets.access import access_ticket, may_assign_others, may_merge, may_write
 from kefu.tickets.forms import (
     AssignForm,
@@ -50,6 +49,7 @@ from kefu.tickets.forms import (
     uploads_from,
 )
 from kefu.tickets.models import Ticket, TicketAttachment
+from kefu.tickets.panels import panel_for_region, panels_by_slot
 from kefu.tickets.selectors import customer_ticket_history, ticket_detail_related, ticket_timeline
 from kefu.tickets.services import (
     ticket_add_message,
@@ -63,7 +63,7 @@ from kefu.tickets.services import (
 )
 
 TEMPLATE = "tickets/ticket_detail.html"
-REGIONS = ("ticket-header", "ticket-timeline", "ticket-actions", "ticket-customer", "ticket-compose", "ticket-sla")
+REGIONS = ("ticket-header", "ticket-timeline", "ticket-actions", "ticket-customer", "ticket-compose")
 
 
 def ticket_or_404(request: AuthedHtmxRequest, number: str) -> Ticket:
@@ -110,7 +110,7 @@ def _context(request: AuthedHtmxRequest, ticket: Ticket, bound: dict[str, forms.
             if customer
             else []
         ),
-        "sla": SimpleLazyObject(lambda: sla_panel(ticket=ticket)),
+        "panels": panels_by_slot(request, ticket),
         "may_write": may_write(user),
         "may_assign_others": may_assign_others(user),
         "may_merge": may_merge(user),
@@ -121,6 +121,9 @@ def _context(request: AuthedHtmxRequest, ticket: Ticket, bound: dict[str, forms.
 @login_required
 def ticket_detail(request: AuthedHtmxRequest, number: str) -> HttpResponse:
     ticket = ticket_or_404(request, number)
+    if request.htmx and (panel := panel_for_region(request, ticket, request.htmx.target)) is not None:
+        # A panel another app added reloads itself (the SLA countdowns every minute).
+        return render(request, panel.template, {"ticket": ticket, "may_write": may_write(request.user), **panel.context})
     return render_region(request, TEMPLATE, _context(request, ticket), regions=REGIONS)
 
 

@@ -7,7 +7,11 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
+from kefu.accounts.choices import Presence
+from kefu.core.masking import mask_phone
+from kefu.core.nav import nav_items_for
 from kefu.tickets.choices import Channel, EventKind, LinkKind, Priority, TicketKind, TicketStatus
+from kefu.tickets.panels import RenderedPanel
 
 register = template.Library()
 
@@ -81,16 +85,12 @@ def event_detail(event: Any) -> str:
 
 @register.simple_tag
 def presence_choices() -> list[tuple[str, str]]:
-    from kefu.accounts.choices import Presence
-
     return [(value, str(label)) for value, label in Presence.choices]
 
 
 @register.filter
 def phone_for(value: str, viewer: Any) -> str:
     """A phone number as `viewer` may see it: in full, or masked (138****1234)."""
-    from kefu.core.masking import mask_phone
-
     if not value:
         return ""
     return value if getattr(viewer, "may_see_contacts", False) else mask_phone(value)
@@ -100,8 +100,15 @@ def phone_for(value: str, viewer: Any) -> str:
 def app_nav(context: Any) -> list[dict[str, Any]]:
     """Main-menu entries contributed by apps: an AppConfig may define
     `nav_items = [NavItem(url_name, label, key, visible=lambda user: ...)]` (kefu.core.nav)."""
-    from kefu.core.nav import nav_items_for
-
     request = context.get("request")
     user = getattr(request, "user", None)
     return nav_items_for(user) if user is not None and user.is_authenticated else []
+
+
+@register.simple_tag(takes_context=True)
+def render_panel(context: Any, panel: RenderedPanel) -> str:
+    """Render another app's ticket-page panel (kefu.tickets.panels) with its own context on top of
+    the page's (so `request`, `user`, `ticket` and `csrf_token` stay available)."""
+    tpl = context.template.engine.get_template(panel.template)
+    with context.push(**panel.context):
+        return tpl.render(context)
