@@ -51,6 +51,7 @@ test-pg: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(BIN)/python -m kefu.core.i18n_check
 	$(BIN)/mypy kefu

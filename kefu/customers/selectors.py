@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from kefu.accounts.models import User
 from kefu.core.masking import mask_email, mask_id_number, mask_phone
 from kefu.customers.models import Customer, CustomerAsset, CustomerDocument, CustomerPhone
+from kefu.customers.sections import document_grounds_q
 
 _DIGITS = re.compile(r"^\+?[\d\s\-]{5,24}$")
 
@@ -91,12 +92,9 @@ def customer_search(*, viewer: User, q: str, limit: int = 20) -> list[Customer]:
 
 def customer_documents_visible(*, viewer: User, customer: Customer) -> list[CustomerDocument]:
     """Archived documents may be ID scans: managers and users who may see contacts get all of them,
-    others only those attached to tickets they can see, or that they uploaded themselves."""
+    others only those they uploaded themselves or that a registered ground lets them see (the
+    ticket app: attached to a ticket they can see; kefu.customers.sections)."""
     qs = CustomerDocument.objects.filter(customer=customer).order_by("-created_at")
     if viewer.may_see_contacts:
         return list(qs)
-    from kefu.tickets.access import visible_tickets_q
-    from kefu.tickets.models import Ticket
-
-    visible = Ticket.objects.filter(visible_tickets_q(viewer), customer=customer).values("pk")
-    return list(qs.filter(Q(ticket_links__ticket__in=visible) | Q(uploaded_by=viewer)).distinct())
+    return list(qs.filter(Q(uploaded_by=viewer) | document_grounds_q(viewer, customer)).distinct())

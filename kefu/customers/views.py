@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 
 from kefu.core.htmx import AuthedHtmxRequest, render_region
 from kefu.customers.models import Customer
+from kefu.customers.sections import sections_for
 from kefu.customers.selectors import contact_view, customer_documents_visible, customer_get, customer_search
-from kefu.sla.selectors import attach_sla
-from kefu.tickets.selectors import customer_ticket_history
 
 
 @login_required
@@ -39,12 +38,10 @@ def _customer_or_404(request: AuthedHtmxRequest, customer_id: int) -> Customer:
 @login_required
 def customer_detail(request: AuthedHtmxRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request, customer_id)
-    tickets = customer_ticket_history(user=request.user, customer_id=customer.pk, limit=50)
-    attach_sla(tickets)  # countdown badges on first paint (then refreshed every 60 s by the rows' poller)
     context = {
         "customer": customer,
         "contacts": contact_view(customer=customer, viewer=request.user),
-        "tickets": tickets,
+        "sections": sections_for(request, customer),
         "documents": customer_documents_visible(viewer=request.user, customer=customer),
         "nav": "customers",
     }

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kefu.dispatch.choices import Outcome, Severity, SuggestionState, Trigger
+from kefu.accounts.choices import AssignmentMode
+from kefu.dispatch.choices import Outcome, PassReason, Severity, SuggestionState, Trigger
 from kefu.tickets.choices import Priority
 
 
@@ -194,8 +195,6 @@ class DispatchDecision(models.Model):
 
     @property
     def mode_label(self) -> str:
-        from kefu.accounts.choices import AssignmentMode
-
         labels = {
             **dict(AssignmentMode.choices), "account_manager": _("Dedicated account manager"),
             "sticky": _("Back to the last agent"), "intake": _("Taken at intake"), "return": _("Returned"),
@@ -205,8 +204,6 @@ class DispatchDecision(models.Model):
     @property
     def candidate_rows(self) -> list[dict[str, object]]:
         """Candidates with their verdict translated, for templates."""
-        from kefu.dispatch.choices import PassReason
-
         labels = dict(PassReason.choices)
         return [{**c, "verdict_label": labels.get(c.get("verdict", ""), c.get("verdict", ""))} for c in self.candidates]
 

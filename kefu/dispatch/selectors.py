@@ -18,7 +18,14 @@ from kefu.accounts.models import Skill, Team, User
 from kefu.customers.models import Customer
 from kefu.dispatch import config
 from kefu.dispatch.choices import Outcome, PassReason, Severity
-from kefu.dispatch.models import AgentLoad, DispatchDecision, TicketDispatch
+from kefu.dispatch.models import (
+    AgentLoad,
+    CategoryRule,
+    DispatchDecision,
+    RoutingRule,
+    TicketDispatch,
+    TriageRule,
+)
 from kefu.dispatch.routing import Candidate, Facts, choose, route, suggest_category, triage
 from kefu.tickets.access import access_ticket
 from kefu.tickets.choices import OPEN_STATUSES, Priority
@@ -298,8 +305,6 @@ def dispatch_preview(
 
 
 def rules_overview() -> dict[str, QuerySet[Any]]:
-    from kefu.dispatch.models import CategoryRule, RoutingRule, TriageRule
-
     return {
         "triage": TriageRule.objects.order_by("position", "id").prefetch_related("match_tiers"),
         "categories": CategoryRule.objects.select_related("category").order_by("position", "id"),

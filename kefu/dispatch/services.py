@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import AssignmentMode, Presence, Role, TeamKind
 from kefu.accounts.models import Team, User
+from kefu.core.calendar import add_business_time
 from kefu.core.errors import DomainError
 from kefu.customers.models import Customer
 from kefu.dispatch import config
@@ -61,8 +62,13 @@ from kefu.dispatch.routing import (
     triage,
 )
 from kefu.dispatch.selectors import agent_loads_drift, agent_workloads
+from kefu.dispatch.tasks import dispatch_notify_task
+from kefu.sla.config import get_config
+from kefu.sla.models import Notification, TicketSla
+from kefu.tickets.access import access_ticket, require_write
 from kefu.tickets.choices import OPEN_STATUSES, PRIORITY_RANK, Priority, TicketKind, TicketStatus
 from kefu.tickets.models import Category, Ticket, TicketMessage, TicketTransfer
+from kefu.tickets.services import ticket_assign, ticket_change_priority, ticket_link, ticket_update
 
 logger = logging.getLogger("kefu.dispatch")
 
@@ -185,8 +191,6 @@ def _triage_apply(
     ticket: Ticket, row: TicketDispatch, facts: Facts, rules: config.DispatchRules, bot: User, now: datetime
 ) -> None:
     """The triage itself, on rows the caller fetched and saves. Leaves `ticket.priority` as raised."""
-    from kefu.tickets.services import ticket_change_priority
-
     result = triage(facts, rules.triage)
     severity_before = row.severity
     row.fired = result.fired
@@ -231,8 +235,6 @@ def _recent_categories(ticket: Ticket) -> list[int]:
 
 def _link_repeat_complaints(ticket: Ticket, row: TicketDispatch, bot: User, now: datetime) -> None:
     """Same customer, same category (or the suggested one), within the repeat window: flag and link."""
-    from kefu.tickets.services import ticket_link
-
     category_id = ticket.category_id or row.suggested_category_id
     if category_id is None or ticket.customer_id is None:
         return
@@ -267,8 +269,6 @@ def _supervisors(team_id: int | None) -> list[int]:
 
 def _notify(ticket: Ticket, user_ids: Iterable[int], title: str, body: str, now: datetime) -> None:
     """In-app notifications (kefu.sla's Notification) now; email and group robots after commit."""
-    from kefu.sla.models import Notification
-
     ids = sorted(set(user_ids))
     Notification.objects.bulk_create(
         [Notification(user_id=u, ticket_id=ticket.pk, title=title[:200], body=body, created_at=now) for u in ids]
@@ -276,8 +276,6 @@ def _notify(ticket: Ticket, user_ids: Iterable[int], title: str, body: str, now:
     ticket_id = ticket.pk
 
     def _send() -> None:
-        from kefu.dispatch.tasks import dispatch_notify_task
-
         dispatch_notify_task.enqueue(ticket_id=ticket_id, user_ids=ids, title=title[:200], body=body)
 
     transaction.on_commit(_send)
@@ -405,8 +403,6 @@ def _record(
 
 
 def _apply(ticket: Ticket, plan: _Plan, state: TeamDispatchState, bot: User) -> None:
-    from kefu.tickets.services import ticket_assign
-
     if plan.chosen is not None:
         team = plan.team if plan.chosen.team_id in (None, plan.team.pk) else None
         # No separate "last assigned" write: the DispatchDecision recorded next is that fact.
@@ -733,8 +729,6 @@ def dispatch_on_presence_change(*, user: User, now: datetime | None = None) -> l
 
 
 def _presence_changed(user: User, now: datetime) -> list[DispatchDecision]:
-    from kefu.tickets.services import ticket_assign
-
     decisions: list[DispatchDecision] = []
     teams: dict[int, Team] = {}
     if user.presence in RETURNING_PRESENCES:
@@ -775,10 +769,6 @@ def _bounce_reason(ticket: Ticket) -> str:
 def _back_office_due(ticket: Ticket, now: datetime) -> datetime:
     """The SLA dispatch target's length (in the policy's business time) when its policy has one,
     else KEFU_DISPATCH_BACK_OFFICE_REPLY_MINUTES of wall-clock time."""
-    from kefu.core.calendar import add_business_time
-    from kefu.sla.config import get_config
-    from kefu.sla.models import TicketSla
-
     sla = TicketSla.objects.filter(ticket=ticket, policy__dispatch_minutes__isnull=False).select_related("policy").first()
     if sla is not None and sla.policy is not None and sla.policy.dispatch_minutes:
         calendar = get_config().calendars.get(sla.policy.calendar_id)
@@ -878,9 +868,6 @@ def dispatch_back_office_check(*, dispatch_id: int, due_at: datetime, now: datet
 
 def category_suggestion_accept(*, actor: User, number: str) -> Ticket:
     """Set the suggested category on the ticket (through ticket_update, which checks access)."""
-    from kefu.tickets.access import access_ticket
-    from kefu.tickets.services import ticket_update
-
     with transaction.atomic():
         ticket = access_ticket(user=actor, number=number)
         row = TicketDispatch.objects.select_for_update().filter(ticket=ticket).first()
@@ -895,8 +882,6 @@ def category_suggestion_accept(*, actor: User, number: str) -> Ticket:
 
 
 def category_suggestion_dismiss(*, actor: User, number: str) -> None:
-    from kefu.tickets.access import access_ticket, require_write
-
     require_write(actor)
     with transaction.atomic():
         ticket = access_ticket(user=actor, number=number)

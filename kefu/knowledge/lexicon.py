@@ -20,6 +20,7 @@ import jieba
 import opencc
 
 from kefu.core.text import _CJK_RUN, _LATIN_WORD, _TOKEN_OK, _ensure_initialized, normalize
+from kefu.knowledge.models import DictionaryWord, SynonymGroup
 
 _t2s = opencc.OpenCC("t2s")
 _lock = threading.Lock()
@@ -64,8 +65,6 @@ def lexicon() -> Lexicon:
     if lex is not None and time.monotonic() - lex.loaded_at < LEXICON_TTL:
         return lex
     with _lock:
-        from kefu.knowledge.models import DictionaryWord, SynonymGroup
-
         groups = [tuple(simplify(w) for w in words) for words in DEFAULT_SYNONYMS]
         for g in SynonymGroup.objects.filter(is_active=True).only("words"):
             words = tuple(dict.fromkeys(simplify(w) for w in g.word_list))

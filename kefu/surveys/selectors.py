@@ -14,12 +14,13 @@ from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from kefu.accounts.models import User
+from kefu.accounts.models import Team, User
 from kefu.customers.models import CustomerPhone
 from kefu.surveys import rules
 from kefu.surveys.access import callbacks_visible_to, metrics_scope_q, visible_callbacks_q
 from kefu.surveys.choices import CallbackOutcome, CallbackStatus, CaseStatus, SurveyStatus
 from kefu.surveys.models import Callback, CallbackAttempt, CareAction, DissatisfiedCase, Survey
+from kefu.tickets.models import Category
 
 GROUPS = ("agent", "team", "category", "month", "week", "day")
 
@@ -197,9 +198,6 @@ def _group_expr(group: str, date_field: str, agent_field: str) -> tuple[dict[str
 
 
 def _labels(group: str, keys: set[Any]) -> dict[Any, str]:
-    from kefu.accounts.models import Team
-    from kefu.tickets.models import Category
-
     ids = [k for k in keys if k is not None]
     if group == "agent":
         return {u.pk: u.name for u in User.objects.filter(pk__in=ids)}

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -65,6 +66,8 @@ from kefu.surveys.models import (
     Survey,
     SurveyTemplate,
 )
+from kefu.surveys.selectors import callback_day_summary
+from kefu.surveys.tasks import summary_mail_task
 from kefu.tickets.access import access_ticket
 from kefu.tickets.choices import TicketKind, TicketStatus
 from kefu.tickets.models import Ticket
@@ -216,8 +219,6 @@ def _skip_reason(survey: Survey, now: datetime) -> str:
 
 
 def _enqueue_send(survey_id: int, *, reminder: bool) -> None:
-    from kefu.surveys.tasks import survey_send_task
-
     transaction.on_commit(lambda: survey_send_task.enqueue(survey_id=survey_id, reminder=reminder))
 
 
@@ -762,8 +763,6 @@ def summary_ensure(*, day: Any) -> DailySummary:
 def summary_send(*, summary_id: int, due_at: datetime, now: datetime | None = None) -> bool:
     """Clock: at 18:00 local, compute the day's callback summary, mail it to the managers (after
     commit), and schedule tomorrow's."""
-    from kefu.surveys.selectors import callback_day_summary
-
     now = now or timezone.now()
     with transaction.atomic():
         claimed = DailySummary.objects.filter(pk=summary_id, due_at=due_at).update(due_at=None, sent_at=now)
@@ -778,7 +777,10 @@ def summary_send(*, summary_id: int, due_at: datetime, now: datetime | None = No
             User.objects.filter(role=Role.MANAGER, is_active=True).exclude(email="").values_list("email", flat=True)
         )
         if emails:
-            from kefu.surveys.tasks import summary_mail_task
-
             transaction.on_commit(lambda: summary_mail_task.enqueue(summary_id=summary_id))
     return True
+
+@task()
+def survey_send_task(*, survey_id: int, reminder: bool = False) -> None:
+    """Deliver a survey (or its one reminder). Idempotent: survey_deliver claims the row first."""
+    survey_deliver(survey_id=survey_id, reminder=reminder)

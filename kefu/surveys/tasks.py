@@ -11,13 +11,6 @@ from django.utils.translation import gettext as _
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.surveys.models import DailySummary
-from kefu.surveys.services import survey_deliver
-
-
-@task()
-def survey_send_task(*, survey_id: int, reminder: bool = False) -> None:
-    """Deliver a survey (or its one reminder). Idempotent: survey_deliver claims the row first."""
-    survey_deliver(survey_id=survey_id, reminder=reminder)
 
 
 @task()

@@ -8,3 +8,8 @@ class TicketsConfig(AppConfig):
     name = "kefu.tickets"
     label = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        from kefu.tickets import customer_page
+
+        customer_page.register_all()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from kefu.core.clock import Job, register
-from kefu.tickets.models import IdempotencyKey, Ticket
+from kefu.tickets.models import IdempotencyKey, ReactionFailure, Ticket
+from kefu.tickets.reactions import failure_retry
 from kefu.tickets.services import idempotency_key_expire, ticket_auto_close
 
 
@@ -25,3 +26,11 @@ def _expire_key(key_id: int, due_at: datetime, now: datetime) -> bool:
 # (index idempotency_key_expiry_idx).
 register(Job(name="idempotency_key_expire", model=IdempotencyKey, due_field="expires_at", handle=_expire_key,
              batch_size=500))
+
+
+def _retry_reaction(failure_id: int, due_at: datetime, now: datetime) -> bool:
+    return failure_retry(failure_id=failure_id, due_at=due_at, now=now)
+
+
+# Failed after-commit and task reactions, retried with backoff (partial index reaction_failure_due_idx).
+register(Job(name="reaction_retry", model=ReactionFailure, due_field="next_attempt_at", handle=_retry_reaction))

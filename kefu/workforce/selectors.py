@@ -202,9 +202,7 @@ def what_if(
     shrinkage: float,
 ) -> WhatIf:
     """Heads and cost of the forecast's week under other goals: no write. Paid hours = Σ heads × interval."""
-    from kefu.workforce.selectors import forecast_get as _get
-
-    fc = _get(user=user, forecast_id=forecast_id)
+    fc = forecast_get(user=user, forecast_id=forecast_id)
     fields: dict[str, list[str]] = {}
     if not 0 < service_level < 1:
         fields["service_level"] = [_("Between 0 and 1, e.g. 0.8.")]

@@ -13,6 +13,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncMinute
+from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from kefu.accounts.models import Skill, Team, User
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.sla.models import BusinessCalendar
 from kefu.tickets.choices import Channel
+from kefu.tickets.models import Ticket
 from kefu.workforce import planning
 from kefu.workforce.access import access_queue, access_schedule, may_decide_leave, require_planner
 from kefu.workforce.choices import (
@@ -199,8 +201,6 @@ def _upsert_volumes(queue: Queue, buckets: dict[datetime, list[float]], source: 
 
 def _ticket_counts(queue: Queue, since: datetime, until: datetime) -> dict[datetime, list[float]]:
     """Tickets created in [since, until) per interval start, mapped to the queue by channel and team."""
-    from kefu.tickets.models import Ticket
-
     tickets = Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
     if queue.channels:
         tickets = tickets.filter(channel__in=queue.channels)
@@ -322,7 +322,6 @@ def history_import_create(
         total_rows=max(0, lines),
         created_by=actor,
     )
-    from kefu.workforce.tasks import history_import_run_task
 
     transaction.on_commit(lambda: history_import_run_task.enqueue(import_id=job.pk))
     return job
@@ -745,3 +744,7 @@ __all__ = [
     "schedule_create",
     "schedule_publish",
 ]
+
+@task()
+def history_import_run_task(*, import_id: int) -> None:
+    history_import_run(import_id=import_id)

@@ -21,6 +21,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from kefu.demo.seed import demo_present
+
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -105,7 +107,6 @@ class Command(BaseCommand):
                 child.pump.start()
             self._say(out_lock, f"kefu is running on http://{options['host']}:{options['port']}/  (data: "
                       f"{'DATABASE_URL' if os.getenv('DATABASE_URL') else settings.DATA_DIR}); Ctrl-C stops it")
-            from kefu.demo.seed import demo_present  # optional app: only for the banner
 
             if demo_present():
                 self._say(out_lock, "demo logins: admin, manager, lead1-lead3, agent1-agent20, qa1 "
