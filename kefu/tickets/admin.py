@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-
-from django.db.models import QuerySet
 
 from kefu.tickets.models import Category, ReactionFailure
 from kefu.tickets.reactions import failure_retry
