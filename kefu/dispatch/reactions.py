@@ -49,7 +49,8 @@ def _frees_capacity(fact: TicketFact) -> bool:
 
 def drain_team(fact: TicketFact) -> None:
     """A ticket left its agent's hands (resolved, closed, merged): hand out waiting tickets."""
-    team = Team.objects.filter(pk=fact.ticket.team_id).first()
+    team_id = fact.ticket.team_id
+    team = Team.objects.filter(pk=team_id).first() if team_id is not None else None
     if team is not None:
         dispatch_team_queue(team)
 

@@ -14,13 +14,20 @@ from kefu.tickets.reactions import (
     TicketStatusChanged,
     TicketTransferred,
     TicketUpdated,
+    batch_facts,
+    changed_by_reactions,
     subscribe,
 )
 
 
 def recompute(fact: TicketFact) -> None:
-    # Inside the change's transaction: the clocks commit or roll back with it.
-    sla_recompute(fact.ticket_id, now=fact.at)
+    # Inside the change's transaction, once per ticket when the batch has settled (after dispatch
+    # assigned a new ticket): the clocks commit or roll back with it.
+    new = any(isinstance(f, TicketCreated) for f in batch_facts(fact.ticket_id))
+    # The service's own row is locked and current unless another service (called by a reaction)
+    # changed the ticket since: then it is read again.
+    fresh = fact.instance if fact.ticket_id not in changed_by_reactions() else None
+    sla_recompute(fact.ticket_id, now=fact.at, new=new, read_back=False, ticket=fresh)
 
 
 def _policy_fields_changed(fact: TicketFact) -> bool:

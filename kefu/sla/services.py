@@ -197,24 +197,46 @@ def _apply(plan: _Plan) -> None:
         TicketSla.objects.filter(pk__in=plan.delete).delete()
     if plan.create:
         TicketSla.objects.bulk_create(plan.create)
-    for row, fields in plan.update:
+    if len(plan.update) == 1:
+        row, fields = plan.update[0]
         row.save(update_fields=fields)
+    elif plan.update:
+        # One UPDATE ... CASE for the ticket's changed rows (they are locked: writing a column that
+        # did not change writes the value it has).
+        fields = list(dict.fromkeys(f for _row, fs in plan.update for f in fs))
+        TicketSla.objects.bulk_update([row for row, _fs in plan.update], fields)
 
 
-def sla_recompute(ticket_id: int, *, now: datetime | None = None) -> list[TicketSla]:
+def sla_recompute(
+    ticket_id: int,
+    *,
+    now: datetime | None = None,
+    new: bool = False,
+    read_back: bool = True,
+    ticket: Ticket | None = None,
+) -> list[TicketSla]:
     """Recompute every SLA target of one ticket from its whole timeline and save what changed.
 
-    Call it at the end of every ticket service, inside its transaction (it joins it). Locks the
-    ticket row and its TicketSla rows, so it serialises with other writers and with the clock's
-    claims; a clock claim that lost the race finds the due column changed and skips. Never fires
-    anything itself: moments already past are left to the clock, which marks them late.
+    Runs as the ticket's in-transaction reaction (kefu.sla.reactions), inside the change's
+    transaction (it joins it, without a savepoint). Locks the ticket row and its TicketSla rows, so
+    it serialises with other writers and with the clock's claims; a clock claim that lost the race
+    finds the due column changed and skips. Never fires anything itself: moments already past are
+    left to the clock, which marks them late.
+
+    `ticket`: the row as the caller's transaction has locked and saved it (with its category and
+    customer), so it need not be read again. `new`: the ticket was created in this transaction, so it has no TicketSla rows yet and nobody
+    else can see it (no rows to read and lock). `read_back=False`: return nothing instead of reading
+    the rows back (the reaction does not need them).
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "customer").get(
-            pk=ticket_id
+    with transaction.atomic(savepoint=False):
+        if ticket is None or ticket.pk != ticket_id:
+            ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "customer").get(
+                pk=ticket_id
+            )
+        existing = (
+            {} if new else {r.target: r for r in TicketSla.objects.select_for_update().filter(ticket_id=ticket_id)}
         )
-        existing = {r.target: r for r in TicketSla.objects.select_for_update().filter(ticket_id=ticket_id)}
         attrs = ticket_attrs(
             ticket,
             ticket.category.path if ticket.category else None,
@@ -229,6 +251,8 @@ def sla_recompute(ticket_id: int, *, now: datetime | None = None) -> list[Ticket
             now=now,
         )
         _apply(plan)
+    if not read_back:
+        return []
     order = list(SlaTarget.values)
     return sorted(TicketSla.objects.filter(ticket_id=ticket_id), key=lambda r: order.index(r.target))
 

@@ -39,7 +39,8 @@ def access_ticket(*, user: User, number: str | None = None, ticket_id: int | Non
     """The ticket if `user` may see it, else NotFound. `for_update` locks the row (call inside atomic())."""
     qs = tickets_visible_to(user)
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        # A service changing the ticket: its reactions (SLA) read the category and the customer.
+        qs = qs.select_for_update(of=("self",)).select_related("customer", "category")
     if number is not None:
         qs = qs.filter(number=number)
     elif ticket_id is not None:

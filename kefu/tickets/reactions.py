@@ -21,9 +21,11 @@ Order inside a phase is the subscription's `order` (unique per phase), never imp
 
 Services wrap their work in `ticket_change()` (a transaction plus a collecting scope). Facts
 published inside a scope are held until the outermost scope of that service call ends, then the
-reactions run, once per fact; a subscription with `once_per_ticket=True` runs once per ticket of
-that batch, with its last fact (SLA recomputes once when a reply also changes the status). A service that a reaction
-calls (dispatch assigning the new ticket) opens its own scope and runs its own reactions.
+in-transaction reactions run, once per fact, in order. A ticket service that a reaction calls
+(dispatch assigning the new ticket) adds its facts to the batch: they make the next round. A
+subscription with `once_per_ticket=True` runs after the rounds settle, once per ticket with its
+last fact: SLA recomputes once for a create that dispatch assigned, or a reply that also changed
+the status.
 """
 
 from __future__ import annotations
@@ -323,8 +325,9 @@ class _Scope(threading.local):
     def __init__(self) -> None:
         self.depth = 0
         self.pending: list[TicketFact] = []
-        self.reacting = 0  # > 0 while in-transaction reactions run
+        self.flushing = False  # in-transaction reactions of a batch are running
         self.changed: set[int] = set()  # tickets that reactions changed through ticket services
+        self.facts: dict[int, list[TicketFact]] = {}  # the running batch's facts per ticket
 
 
 _scope = _Scope()
@@ -333,7 +336,8 @@ _scope = _Scope()
 @contextmanager
 def collect() -> Iterator[None]:
     """Hold facts published inside until the outermost scope ends, then run their reactions (still
-    inside the caller's transaction). On an exception the facts of this scope are dropped."""
+    inside the caller's transaction). On an exception the facts of this scope are dropped. A
+    ticket service that a reaction calls adds its facts to the batch being run."""
     start = len(_scope.pending)
     _scope.depth += 1
     try:
@@ -343,53 +347,86 @@ def collect() -> Iterator[None]:
         raise
     finally:
         _scope.depth -= 1
-    if _scope.depth == 0:
-        batch, _scope.pending = _scope.pending, []
-        if not _scope.reacting:
-            _scope.changed = set()
-        _run(batch)
+    if _scope.depth == 0 and not _scope.flushing:
+        _flush()
+
+
+def batch_facts(ticket_id: int) -> list[TicketFact]:
+    """Every fact of the running batch about one ticket, in order (for once-per-ticket reactions,
+    which get the last one: was the ticket created in this batch?)."""
+    return list(_scope.facts.get(ticket_id, ()))
 
 
 def changed_by_reactions() -> set[int]:
-    """Ids of the tickets that the reactions of the last service call changed through ticket
-    services of their own (dispatch assigning a new ticket): the caller's row is stale."""
+    """Ids of the tickets that the reactions of the last batch changed through ticket services of
+    their own (dispatch assigning a new ticket): the caller's row is stale."""
     return _scope.changed
 
 
 @contextmanager
 def ticket_change() -> Iterator[None]:
-    """The transaction of one ticket service, with its facts collected: `with ticket_change(): ...`."""
-    with transaction.atomic(), collect():
+    """The transaction of one ticket service, with its facts collected: `with ticket_change(): ...`.
+    A ticket service called by another one (or by a reaction) joins its transaction without a
+    savepoint: a refusal fails the caller as a whole (a reaction that carries on after a refusal,
+    like dispatch, opens its own savepoint)."""
+    nested = _scope.depth > 0 or _scope.flushing
+    with transaction.atomic(savepoint=not nested), collect():
         yield
 
 
 def publish(*facts: TicketFact) -> None:
     """Record what happened. Inside a scope the reactions run when it ends; outside one, now."""
-    if _scope.reacting:
+    if _scope.flushing:
         _scope.changed.update(f.ticket_id for f in facts)
-    if _scope.depth:
-        _scope.pending.extend(facts)
-        return
-    with transaction.atomic():
-        _run(list(facts))
+    _scope.pending.extend(facts)
+    if _scope.depth == 0 and not _scope.flushing:
+        with transaction.atomic(savepoint=False):
+            _flush()
 
 
-def _run(batch: list[TicketFact]) -> None:
-    if not batch:
-        return
-    for sub in subscriptions(Phase.IN_TRANSACTION):
-        for fact in _select(sub, batch):
-            _scope.reacting += 1
-            try:
-                sub.handler(fact)
-            except DomainError:
-                raise
-            except Exception as exc:
-                logger.exception("reaction %s failed on %s; the change is rolled back", sub.name, fact.ticket.number)
-                raise ReactionFailed(reaction=sub.name, number=fact.ticket.number) from exc
-            finally:
-                _scope.reacting -= 1
-    later = [(sub, fact) for sub in subscriptions() if sub.phase != Phase.IN_TRANSACTION for fact in _select(sub, batch)]
+def _call(sub: Subscription, fact: TicketFact) -> None:
+    try:
+        sub.handler(fact)
+    except DomainError:
+        raise
+    except Exception as exc:
+        logger.exception("reaction %s failed on %s; the change is rolled back", sub.name, fact.ticket.number)
+        raise ReactionFailed(reaction=sub.name, number=fact.ticket.number) from exc
+
+
+def _flush() -> None:
+    """Run the pending facts' reactions. In rounds: the in-transaction reactions of the facts so far,
+    in order; facts that those reactions publish (through ticket services) make the next round.
+    Once-per-ticket reactions (SLA) run after the rounds settle, once per ticket with its last fact,
+    so they see the ticket as the batch leaves it. After-commit and task reactions are registered
+    for every fact of the batch."""
+    _scope.flushing = True
+    _scope.changed = set()
+    done: list[TicketFact] = []
+    try:
+        while _scope.pending:
+            settled: list[TicketFact] = []
+            while _scope.pending:
+                batch, _scope.pending = _scope.pending, []
+                settled += batch
+                for fact in batch:
+                    _scope.facts.setdefault(fact.ticket_id, []).append(fact)
+                for sub in subscriptions(Phase.IN_TRANSACTION):
+                    if not sub.once_per_ticket:
+                        for fact in _select(sub, batch):
+                            _call(sub, fact)
+            for sub in subscriptions(Phase.IN_TRANSACTION):
+                if sub.once_per_ticket:
+                    for fact in _select(sub, settled):
+                        _call(sub, fact)
+            done += settled
+    except BaseException:
+        _scope.pending = []
+        raise
+    finally:
+        _scope.flushing = False
+        _scope.facts = {}
+    later = [(sub, fact) for sub in subscriptions() if sub.phase != Phase.IN_TRANSACTION for fact in _select(sub, done)]
     if later:
         transaction.on_commit(lambda: _after_commit(later))
 

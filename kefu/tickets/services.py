@@ -228,11 +228,13 @@ def ticket_create(
         if data.assignee:
             event_write(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now, to=data.assignee.username)
         if data.tags:
-            ticket.tags.set(tags_get_or_create(data.tags))
+            ticket.tags.add(*tags_get_or_create(data.tags))  # a new ticket has none: no read first
         _attach(ticket=ticket, actor=actor, uploads=data.uploads, documents=data.documents, message=None, at=now)
         reactions.publish(TicketCreated(**_fact(ticket, actor, now, by_customer=by_customer)))
     if ticket.pk in reactions.changed_by_reactions():
-        ticket.refresh_from_db()  # a reaction (dispatch) changed it through another service
+        # A reaction (dispatch) changed it through another service: read it again, with what the
+        # pages and the API show of it in the same query.
+        ticket = Ticket.objects.select_related("team", "assignee", "owner", "customer__tier", "category").get(pk=ticket.pk)
     return ticket
 
 

@@ -1,0 +1,163 @@
+"""Statement budgets of the ticket write paths, with SLA and automatic dispatch on (the product's
+defaults). Every reaction an app adds lives inside these; a test fails when a path grows. The
+statements are listed on failure, so the new one is easy to find.
+
+Counted: everything one request runs after a warm-up request (the caches of configuration that
+rarely changes are warm in a running server). The test runs inside a transaction, so the request's
+own transaction shows as a SAVEPOINT/RELEASE pair: in production that pair is the BEGIN/COMMIT
+which Django's capture does not list, so the counts are those of the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kefu.accounts.models import User
+from kefu.accounts.services import api_token_create
+from kefu.customers.models import Customer
+from kefu.tests.factories import TicketFactory
+from kefu.tickets.choices import TicketStatus
+from kefu.tickets.models import Ticket
+
+# The budgets (statements per operation, the same on PostgreSQL and SQLite). Before the reactions
+# (issue 13) they were, in the same measurement: 55, 47, 42, 21, 20, 35, 19 and 20. Issue 13 aims at
+# <= 12 for a create with SLA and dispatch: dispatch choosing the agent before the insert and the
+# configuration versions read in one statement are the known next steps (docs/benchmarks.md).
+BUDGET = {
+    "api_create": 33,  # + the answer: the ticket read again with what it shows, its phones, tags, SLA
+    "staff_create": 31,  # + session, user, the intake form's customer card
+    "portal_create": 26,
+    "public_reply": 15,
+    "internal_note": 15,
+    "transfer": 30,  # + dispatch's bounce check and the receiving team's agents
+    "status_change": 14,
+    "assignment": 17,
+}
+
+
+@pytest.fixture(autouse=True)
+def _auto_dispatch(settings):
+    settings.KEFU_AUTO_DISPATCH = True
+
+
+@contextmanager
+def budget(name: str) -> Iterator[CaptureQueriesContext]:
+    with CaptureQueriesContext(connection) as ctx:
+        yield ctx
+    n = len(ctx.captured_queries)
+    listing = "\n".join(f"{i + 1:>3}. {q['sql'][:160]}" for i, q in enumerate(ctx.captured_queries))
+    print(f"{name}: {n} statements\n{listing}")
+    assert n <= BUDGET[name], f"{name} ran {n} statements, budget {BUDGET[name]}:\n{listing}"
+
+
+def _bearer(user: User) -> dict[str, str]:
+    _row, token = api_token_create(user=user, name="budget")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _twice(run: Callable[[int], Any], name: str) -> Any:
+    run(0)  # warm-up: token, the day's number row, configuration caches
+    with budget(name):
+        return run(1)
+
+
+def test_api_create(client: Client, agent_alice: User, teammate_bob: User, customer_wang: Customer) -> None:
+    headers = _bearer(agent_alice)
+
+    def run(i: int) -> Any:
+        body = {"title": f"宽带无法上网 {i}", "customer": {"phone": "13812341234"}, "tags": ["宽带"]}
+        r = client.post("/api/v1/tickets/", data=body, content_type="application/json", headers=headers)
+        assert r.status_code == 201, r.content
+        return r.json()
+
+    data = _twice(run, "api_create")
+    ticket = Ticket.objects.get(number=data["number"])
+    assert ticket.assignee_id in (agent_alice.pk, teammate_bob.pk)  # dispatched on the way in
+
+
+def test_staff_create(client: Client, agent_alice: User, teammate_bob: User, customer_wang: Customer) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:new"), {
+            "title": f"发票开错了 {i}", "description": "请重开", "kind": "inquiry", "channel": "phone",
+            "priority": "normal", "customer_id": customer_wang.pk, "phone": "13812341234", "assign": "team",
+        })
+        assert r.status_code in (302, 204), r.content.decode()[:2000]
+        return r
+
+    _twice(run, "staff_create")
+
+
+def test_portal_create(client: Client, agent_alice: User, front_team: Any) -> None:
+    def run(i: int) -> Any:
+        r = client.post(reverse("portal:submit"), {
+            "name": "王先生", "phone": "13912345678", "kind": "inquiry", "title": f"快递没到 {i}", "description": "三天了",
+        })
+        assert r.status_code == 302, r.content.decode()[:2000]
+        return r
+
+    _twice(run, "portal_create")
+
+
+@pytest.fixture
+def open_tickets(agent_alice: User, customer_wang: Customer) -> list[Ticket]:
+    return [TicketFactory(actor=agent_alice, assignee=agent_alice, customer=customer_wang) for _ in range(2)]
+
+
+def test_public_reply(client: Client, agent_alice: User, open_tickets: list[Ticket]) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:reply", args=[open_tickets[i].number]), {"kind": "reply", "body": "您好，已处理"})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _twice(run, "public_reply")
+
+
+def test_internal_note(client: Client, agent_alice: User, open_tickets: list[Ticket]) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:reply", args=[open_tickets[i].number]), {"kind": "note", "body": "内部备注"})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _twice(run, "internal_note")
+
+
+def test_transfer(client: Client, agent_alice: User, open_tickets: list[Ticket], aftersales_team: Any, outsider_charlie: User) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:transfer", args=[open_tickets[i].number]), {"to_team": aftersales_team.pk, "reason": "售后问题"})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _twice(run, "transfer")
+
+
+def test_status_change(client: Client, agent_alice: User, open_tickets: list[Ticket]) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:status", args=[open_tickets[i].number]), {"status": TicketStatus.IN_PROGRESS})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _twice(run, "status_change")
+
+
+def test_assignment(client: Client, lead_linda: User, teammate_bob: User, open_tickets: list[Ticket]) -> None:
+    client.force_login(lead_linda)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:assign", args=[open_tickets[i].number]), {"assignee": teammate_bob.pk})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _twice(run, "assignment")
