@@ -116,7 +116,9 @@ def customer_find(identity: CustomerIdentity) -> Customer | None:
             return found
     if identity.phone:
         number = normalize_phone(identity.phone)
-        phone = CustomerPhone.objects.filter(number=number).select_related("customer").order_by("id").first()
+        phone = (
+            CustomerPhone.objects.filter(number=number).select_related("customer__tier").order_by("id").first()
+        )
         if phone:
             return phone.customer
     if identity.email:

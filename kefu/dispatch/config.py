@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from kefu.core import tokens
 from kefu.dispatch.models import CategoryRule, DispatchConfigVersion, RoutingRule, TriageRule
 from kefu.dispatch.routing import CategoryRuleC, Conditions, RoutingRuleC, TriageRuleC
 
@@ -88,9 +89,14 @@ _lock = threading.Lock()
 _cached: DispatchRules | None = None
 
 
+tokens.register(
+    "dispatch", f'SELECT "token" FROM "{DispatchConfigVersion._meta.db_table}" ORDER BY "id" LIMIT 1'
+)
+
+
 def _current_token() -> str:
-    token = DispatchConfigVersion.objects.values_list("token", flat=True).first()
-    return token or "initial"
+    # Read with the other configuration tokens in one statement (kefu.core.tokens).
+    return tokens.value("dispatch") or "initial"
 
 
 def get_rules(token: str | None = None) -> DispatchRules:
@@ -111,5 +117,6 @@ def get_rules(token: str | None = None) -> DispatchRules:
 def rules_changed() -> None:
     """Call inside the transaction that edits rules: every process reloads on its next decision."""
     token = uuid.uuid4().hex
+    tokens.forget()
     if not DispatchConfigVersion.objects.update(token=token):
         DispatchConfigVersion.objects.create(token=token)

@@ -7,6 +7,7 @@ from django.conf import settings
 from kefu.accounts.models import Team, User
 from kefu.accounts.reactions import on_presence_change
 from kefu.dispatch.services import (
+    dispatch_new_ticket,
     dispatch_on_create,
     dispatch_on_presence_change,
     dispatch_on_transfer,
@@ -31,7 +32,10 @@ def _auto(_fact: TicketFact) -> bool:
 def on_create(fact: TicketFact) -> None:
     # Triage and assignment commit with the ticket (never raises: a failed dispatch leaves the
     # ticket waiting in its team queue).
-    dispatch_on_create(ticket_id=fact.ticket_id, ticket=fact.instance, now=fact.at)
+    if fact.instance is not None and fact.instance.pk == fact.ticket_id:
+        dispatch_new_ticket(ticket=fact.instance, now=fact.at)
+    else:
+        dispatch_on_create(ticket_id=fact.ticket_id, now=fact.at)
 
 
 def on_transfer(fact: TicketFact) -> None:

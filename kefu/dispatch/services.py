@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import AssignmentMode, Presence, Role, TeamKind
 from kefu.accounts.models import Team, User
+from kefu.core import tokens
 from kefu.core.calendar import add_business_time
 from kefu.core.errors import DomainError
 from kefu.customers.models import Customer
@@ -43,7 +44,6 @@ from kefu.dispatch.errors import DispatchErrorCode
 from kefu.dispatch.models import (
     AgentLoad,
     CategoryRule,
-    DispatchConfigVersion,
     DispatchDecision,
     RoutingRule,
     TeamDispatchState,
@@ -105,23 +105,21 @@ def dispatch_system_user() -> User:
 _robot: User | None = None
 
 
+tokens.register("dispatch.robot", f'SELECT "id" FROM "{User._meta.db_table}" WHERE "username" = %s', (SYSTEM_USERNAME,))
+
+
 def _context() -> tuple[config.DispatchRules, User]:
-    """The compiled rules and the robot actor for one decision, with one query: the rules' version
-    token and the robot's id (both are cached per process; either changing reloads it)."""
+    """The compiled rules and the robot actor for one decision: the rules' version token and the
+    robot's id come with the other configuration tokens in one statement (kefu.core.tokens; both
+    are cached per process, either changing reloads it)."""
     global _robot
-    qn = connection.ops.quote_name
-    version, users = DispatchConfigVersion._meta.db_table, User._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT {qn('token')} FROM {qn(version)} ORDER BY {qn('id')} LIMIT 1),"
-            f" (SELECT {qn('id')} FROM {qn(users)} WHERE {qn('username')} = %s)",
-            [SYSTEM_USERNAME],
-        )
-        token, robot_id = cursor.fetchone()
-    rules = config.get_rules(token or "initial")
+    current = tokens.values()
+    rules = config.get_rules(current["dispatch"] or "initial")
+    robot_id = current["dispatch.robot"]
     robot = _robot
     if robot is None or robot_id is None or robot.pk != robot_id:
         robot = _robot = dispatch_system_user()
+        tokens.forget()
     return rules, robot
 
 
@@ -137,6 +135,43 @@ def _dispatch_row(ticket: Ticket, now: datetime) -> TicketDispatch:
 # --- facts -----------------------------------------------------------------------------------------
 
 
+HISTORY_ROWS = 50
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    created_at: datetime
+    category_id: int | None
+    category_active: bool
+    assignee_id: int | None
+    assignee_username: str | None
+
+
+def _history(ticket: Ticket, now: datetime) -> list[_Earlier]:
+    """The customer's last HISTORY_ROWS other tickets, newest first, in one query: the repeat-contact
+    facts, the recent categories and the sticky agent are all read from it (each falls back to its
+    own query only when these rows cannot answer it). Kept on the ticket for the decision at `now`."""
+    kept = getattr(ticket, "_dispatch_history", None)
+    if kept is not None and kept[0] == now:
+        return list(kept[1])
+    rows = [
+        _Earlier(*r)
+        for r in Ticket.objects.filter(customer_id=ticket.customer_id or 0)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "category_id", "category__is_active", "assignee_id", "assignee__username")[
+            :HISTORY_ROWS
+        ]
+    ]
+    ticket._dispatch_history = (now, rows)  # type: ignore[attr-defined]
+    return rows
+
+
+def _history_covers(rows: list[_Earlier], since: datetime | None) -> bool:
+    """Whether `rows` hold every earlier ticket since `since` (None: every earlier ticket)."""
+    return len(rows) < HISTORY_ROWS or (since is not None and rows[-1].created_at < since)
+
+
 def _lookback_days(rules: config.DispatchRules) -> int:
     days = [r.repeat_within_days for r in rules.triage if r.repeat_within_days]
     return max([*days, 1])
@@ -149,11 +184,15 @@ def ticket_facts(ticket: Ticket, *, now: datetime, rules: config.DispatchRules) 
     earlier: tuple[datetime, ...] = ()
     if customer is not None and any(r.repeat_within_days for r in rules.triage):
         since = now - timedelta(days=_lookback_days(rules))
-        earlier = tuple(
-            Ticket.objects.filter(customer_id=customer.pk, created_at__gte=since)
-            .exclude(pk=ticket.pk)
-            .values_list("created_at", flat=True)
-        )
+        rows = _history(ticket, now)
+        if _history_covers(rows, since):
+            earlier = tuple(r.created_at for r in rows if r.created_at >= since)
+        else:
+            earlier = tuple(
+                Ticket.objects.filter(customer_id=customer.pk, created_at__gte=since)
+                .exclude(pk=ticket.pk)
+                .values_list("created_at", flat=True)
+            )
     return Facts(
         text=f"{ticket.title}\n{ticket.description}",
         kind=ticket.kind,
@@ -205,7 +244,7 @@ def _triage_apply(
         ticket.priority = result.priority
         ticket.priority_rank = PRIORITY_RANK[Priority(result.priority)]
     if ticket.category_id is None and row.suggestion_state in ("", SuggestionState.PENDING):
-        recent = _recent_categories(ticket)
+        recent = _recent_categories(ticket, now)
         suggested, reasons = suggest_category(facts.text, rules.categories, recent)
         row.suggested_category_id = suggested
         row.suggestion_reasons = reasons
@@ -221,9 +260,13 @@ def _severity_rank(severity: str) -> int:
     return SEVERITY_RANK.get(severity, 0)
 
 
-def _recent_categories(ticket: Ticket) -> list[int]:
+def _recent_categories(ticket: Ticket, now: datetime) -> list[int]:
     if not ticket.customer_id:
         return []
+    rows = _history(ticket, now)
+    found = [r.category_id for r in rows if r.category_id is not None and r.category_active][:5]
+    if len(found) == 5 or _history_covers(rows, None):
+        return found
     ids = (
         Ticket.objects.filter(customer_id=ticket.customer_id, category__isnull=False, category__is_active=True)
         .exclude(pk=ticket.pk)
@@ -418,6 +461,14 @@ def _sticky_agent_id(ticket: Ticket, now: datetime) -> int | None:
     if not ticket.customer_id:
         return None
     since = now - timedelta(days=config.sticky_days())
+    rows = _history(ticket, now)
+    for r in rows:
+        if r.created_at < since:
+            return None
+        if r.assignee_id is not None and r.assignee_username != SYSTEM_USERNAME:
+            return r.assignee_id
+    if _history_covers(rows, since):
+        return None
     value: int | None = (
         Ticket.objects.filter(customer_id=ticket.customer_id, created_at__gte=since, assignee__isnull=False)
         .exclude(pk=ticket.pk)
@@ -521,10 +572,24 @@ def dispatch_on_create(
     `ticket` to save a query. Never raises: a failure is logged, rolled back to a savepoint, and the
     ticket waits in its team queue (a second call for the same ticket is such a failure)."""
     try:
-        with transaction.atomic():
+        with tokens.kept(), transaction.atomic():
             return _dispatch_new(ticket_id, ticket, _now(now))
     except Exception:
         logger.exception("dispatch: ticket %s could not be dispatched", ticket_id)
+        return None
+
+
+def dispatch_new_ticket(*, ticket: Ticket, now: datetime) -> DispatchDecision | None:
+    """dispatch_on_create for a ticket created in the running transaction (the reaction to
+    TicketCreated), without a savepoint of its own: it has no dispatch row yet and nobody else can
+    see it, so a rule or a routing step that fails in Python is logged and the ticket waits in its
+    team queue, while a database error (which aborts the transaction anyway) fails the create."""
+    try:
+        return _dispatch_new(ticket.pk, ticket, now)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("dispatch: ticket %s could not be dispatched", ticket.number)
         return None
 
 

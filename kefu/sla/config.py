@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from kefu.core import calendar as core_calendar
+from kefu.core import tokens
 from kefu.sla.choices import DayKind
 from kefu.sla.engine import Target
 from kefu.sla.models import (
@@ -62,9 +63,12 @@ def calendar_from_rows(
     )
 
 
+tokens.register("sla", f'SELECT "token" FROM "{SlaConfigVersion._meta.db_table}" WHERE "id" = 1')
+
+
 def _current_token() -> str:
-    token = SlaConfigVersion.objects.filter(pk=1).values_list("token", flat=True).first()
-    return token or "missing"
+    # Read with the other configuration tokens in one statement (kefu.core.tokens).
+    return tokens.value("sla") or "missing"
 
 
 def load_config() -> SlaConfig:
@@ -124,5 +128,6 @@ def sla_config_changed() -> None:
     """Mark calendars and policies as edited: every process reloads them on its next use.
     Call inside the transaction of the edit, so the new token commits together with it."""
     token = uuid.uuid4().hex
+    tokens.forget()
     if not SlaConfigVersion.objects.filter(pk=1).update(token=token):
         SlaConfigVersion.objects.create(pk=1, token=token)

@@ -154,7 +154,8 @@ def nearest(views: Sequence[TargetView]) -> TargetView | None:
 def ticket_sla_targets(*, ticket: Ticket, now: datetime | None = None) -> list[TargetView]:
     """Every target of one (already access-checked) ticket, in the order dispatch → resolution."""
     now = now or timezone.now()
-    return _views(TicketSla.objects.filter(ticket_id=ticket.pk), get_config(), now)
+    rows = getattr(ticket, "sla_rows_written", None)  # set by sla_recompute on the changing service's row
+    return _views(TicketSla.objects.filter(ticket_id=ticket.pk) if rows is None else rows, get_config(), now)
 
 
 def sla_panel(*, ticket: Ticket, now: datetime | None = None) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from kefu.sla.models import (
 from kefu.sla.policy import TicketAttrs
 from kefu.sla.tasks import sla_event_notify_task, sla_events_notify_task
 from kefu.tickets.choices import OPEN_STATUSES, Priority
+from kefu.tickets.events import timeline_in_memory
 from kefu.tickets.models import Ticket, TicketEvent
 from kefu.tickets.services import ticket_change_priority, ticket_transfer, ticket_update
 
@@ -192,6 +193,12 @@ def _timeline(ticket_ids: Sequence[int]) -> dict[int, list[tuple[str, dict[str, 
     return out
 
 
+def _timeline_of(ticket_id: int, new: bool) -> list[tuple[str, dict[str, Any], datetime]]:
+    """A new ticket's timeline as its creation wrote it (no read), else from the database."""
+    written = timeline_in_memory(ticket_id) if new else None
+    return written if written is not None else _timeline([ticket_id])[ticket_id]
+
+
 def _apply(plan: _Plan) -> None:
     if plan.delete:
         TicketSla.objects.filter(pk__in=plan.delete).delete()
@@ -229,6 +236,7 @@ def sla_recompute(
     the rows back (the reaction does not need them).
     """
     now = now or timezone.now()
+    given = ticket is not None and ticket.pk == ticket_id
     with transaction.atomic(savepoint=False):
         if ticket is None or ticket.pk != ticket_id:
             ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "customer").get(
@@ -245,12 +253,19 @@ def sla_recompute(
         plan = _plan(
             ticket=ticket,
             attrs=attrs,
-            rows=_timeline([ticket_id])[ticket_id],
+            rows=_timeline_of(ticket_id, new),
             existing=existing,
             config=get_config(),
             now=now,
         )
         _apply(plan)
+        if given:
+            # The caller's row carries its rows as this transaction leaves them, so the answer
+            # that shows them (the API's `sla`, the ticket page) need not read them back.
+            gone = set(plan.delete)
+            ticket.sla_rows_written = [  # type: ignore[attr-defined]
+                *(r for r in existing.values() if r.pk not in gone), *plan.create
+            ]
     if not read_back:
         return []
     order = list(SlaTarget.values)

@@ -31,6 +31,15 @@ def visible_tickets_q(user: User) -> Q:
     return q
 
 
+def may_see(user: User, ticket: Ticket) -> bool:
+    """visible_tickets_q for a row in hand."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.sees_all_tickets:
+        return True
+    return user.pk in (ticket.owner_id, ticket.assignee_id) or bool(user.team_id and ticket.team_id == user.team_id)
+
+
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(visible_tickets_q(user))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from kefu.customers.selectors import customer_get
 from kefu.customers.services import CustomerIdentity, customer_match_or_create, normalize_phone
 from kefu.tickets.access import access_ticket
 from kefu.tickets.models import Category
+from kefu.tickets.reactions import ticket_transaction
 from kefu.tickets.schemas import (
     AssignIn,
     CustomerRefIn,
@@ -153,7 +153,7 @@ def ticket_create_endpoint(
 ) -> Status:
     actor: User = request.auth
     # One transaction: a refused create (409, 403) leaves no inline customer behind.
-    with transaction.atomic():
+    with ticket_transaction():
         data = _ticket_input(actor, payload)
         if idempotency_key:
             ticket, created = ticket_create_idempotent(
@@ -206,7 +206,7 @@ def ticket_update_endpoint(request: ApiRequest, number: Text200, payload: Ticket
         changes["contact_phone"] = _phone(sent["contact_phone"], "contact_phone")
     if "category_id" in sent:
         changes["category"] = _category(sent["category_id"])
-    with transaction.atomic():
+    with ticket_transaction():
         ticket = ticket_update(actor=actor, number=number, changes=changes, tags=sent.get("tags"))
         if "priority" in sent:
             ticket = ticket_change_priority(actor=actor, number=number, priority=sent["priority"])
@@ -216,7 +216,7 @@ def ticket_update_endpoint(request: ApiRequest, number: Text200, payload: Ticket
 @router.post("/{number}/messages", response={201: MessageOut}, summary="Add a public reply or an internal note")
 def ticket_message_endpoint(request: ApiRequest, number: Text200, payload: MessageIn) -> Status:
     # Reply and status change commit together or not at all.
-    with transaction.atomic():
+    with ticket_transaction():
         message = ticket_add_message(
             actor=request.auth, number=number, kind=payload.kind, body=payload.body, status=payload.status
         )

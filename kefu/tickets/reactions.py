@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from kefu.core import tokens
 from kefu.core.errors import DomainError
 from kefu.tickets.models import ReactionFailure, Ticket
 
@@ -326,6 +327,7 @@ class _Scope(threading.local):
         self.depth = 0
         self.pending: list[TicketFact] = []
         self.flushing = False  # in-transaction reactions of a batch are running
+        self.joined = 0  # inside ticket_transaction(): services join the caller's transaction
         self.changed: set[int] = set()  # tickets that reactions changed through ticket services
         self.facts: dict[int, list[TicketFact]] = {}  # the running batch's facts per ticket
 
@@ -357,6 +359,25 @@ def batch_facts(ticket_id: int) -> list[TicketFact]:
     return list(_scope.facts.get(ticket_id, ()))
 
 
+def live_row(number: str) -> Ticket | None:
+    """While the in-transaction reactions of a batch run: the row of a ticket that this batch
+    created, as the creating service holds it (a new row is invisible to others and current), so a
+    reaction's ticket service changes that very object instead of reading the ticket again. None
+    for every other ticket (those are read again, locked)."""
+    if not _scope.flushing:
+        return None
+    for facts in _scope.facts.values():
+        fact = facts[0]
+        if isinstance(fact, TicketCreated) and fact.instance is not None and fact.instance.number == number:
+            return fact.instance
+    return None
+
+
+def _is_live(fact: TicketFact) -> bool:
+    facts = _scope.facts.get(fact.ticket_id) or []
+    return bool(facts) and isinstance(facts[0], TicketCreated) and facts[0].instance is fact.instance
+
+
 def changed_by_reactions() -> set[int]:
     """Ids of the tickets that the reactions of the last batch changed through ticket services of
     their own (dispatch assigning a new ticket): the caller's row is stale."""
@@ -369,15 +390,30 @@ def ticket_change() -> Iterator[None]:
     A ticket service called by another one (or by a reaction) joins its transaction without a
     savepoint: a refusal fails the caller as a whole (a reaction that carries on after a refusal,
     like dispatch, opens its own savepoint)."""
-    nested = _scope.depth > 0 or _scope.flushing
-    with transaction.atomic(savepoint=not nested), collect():
+    nested = _scope.depth > 0 or _scope.flushing or _scope.joined > 0
+    with tokens.kept(), transaction.atomic(savepoint=not nested), collect():
         yield
+
+
+@contextmanager
+def ticket_transaction() -> Iterator[None]:
+    """A caller's own transaction around ticket services (the API matching or creating the
+    customer before the ticket): the services inside join it without savepoints of their own, so a
+    refusal or a failed reaction fails the whole block. Reactions still run when each service ends."""
+    with transaction.atomic():
+        _scope.joined += 1
+        try:
+            yield
+        finally:
+            _scope.joined -= 1
 
 
 def publish(*facts: TicketFact) -> None:
     """Record what happened. Inside a scope the reactions run when it ends; outside one, now."""
     if _scope.flushing:
-        _scope.changed.update(f.ticket_id for f in facts)
+        # A reaction changed a ticket through a service: the caller's row is stale, unless the
+        # service changed the batch's live row itself (live_row).
+        _scope.changed.update(f.ticket_id for f in facts if f.instance is None or not _is_live(f))
     _scope.pending.extend(facts)
     if _scope.depth == 0 and not _scope.flushing:
         with transaction.atomic(savepoint=False):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
-from kefu.core.errors import DomainError, Forbidden
+from kefu.core.errors import DomainError, Forbidden, NotFound
 from kefu.core.text import index_text, index_tokens
 from kefu.customers.models import Customer, CustomerDocument
 from kefu.customers.services import document_archive, normalize_phone, tags_get_or_create
@@ -30,6 +30,7 @@ from kefu.tickets.access import (
     access_ticket_by_portal_token,
     may_assign_others,
     may_merge,
+    may_see,
     require_write,
 )
 from kefu.tickets.choices import (
@@ -43,7 +44,7 @@ from kefu.tickets.choices import (
     TicketStatus,
 )
 from kefu.tickets.errors import TicketErrorCode
-from kefu.tickets.events import event_write
+from kefu.tickets.events import event_write, new_ticket_timeline
 from kefu.tickets.models import (
     Category,
     IdempotencyKey,
@@ -192,7 +193,7 @@ def ticket_create(
     if (data.uploads or data.documents) and data.customer is None:
         raise DomainError(code="customer_required", message=_("Attachments need a customer to archive them on."))
     now = at or timezone.now()
-    with ticket_change():
+    with new_ticket_timeline() as track, ticket_change():
         team = data.team or (data.assignee.team if data.assignee else None) or _default_team()
         status = TicketStatus.ASSIGNED if data.assignee else TicketStatus.NEW
         ticket = Ticket.objects.create(
@@ -215,6 +216,7 @@ def ticket_create(
             created_at=now,
             updated_at=now,
         )
+        track(ticket.pk)
         event_write(
             ticket=ticket,
             kind=EventKind.CREATED,
@@ -227,8 +229,10 @@ def ticket_create(
         )
         if data.assignee:
             event_write(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now, to=data.assignee.username)
-        if data.tags:
-            ticket.tags.add(*tags_get_or_create(data.tags))  # a new ticket has none: no read first
+        tags = tags_get_or_create(data.tags) if data.tags else []
+        if tags:
+            ticket.tags.add(*tags)  # a new ticket has none: no read first
+        _keep_prefetched(ticket, "tags", tags)  # the answer shows them: no read back
         _attach(ticket=ticket, actor=actor, uploads=data.uploads, documents=data.documents, message=None, at=now)
         reactions.publish(TicketCreated(**_fact(ticket, actor, now, by_customer=by_customer)))
     if ticket.pk in reactions.changed_by_reactions():
@@ -236,6 +240,16 @@ def ticket_create(
         # pages and the API show of it in the same query.
         ticket = Ticket.objects.select_related("team", "assignee", "owner", "customer__tier", "category").get(pk=ticket.pk)
     return ticket
+
+
+def _keep_prefetched(ticket: Ticket, name: str, objs: list[Any]) -> None:
+    """Store `objs` as the prefetched result of the relation `name`, as prefetch_related would, so
+    `ticket.<name>.all()` answers them without a query (they are what this transaction wrote)."""
+    qs = getattr(ticket, name).all()
+    qs._result_cache = sorted(objs, key=lambda o: o.name) if name == "tags" else list(objs)
+    qs._prefetch_done = True
+    cache: dict[str, Any] = ticket.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = qs
 
 
 def _fact(ticket: Ticket, actor: User | None, at: datetime, *, by_customer: bool = False) -> dict[str, Any]:
@@ -329,6 +343,17 @@ def _attach(
             )
 
 
+def _locked(actor: User, number: str) -> Ticket:
+    """The ticket to change, locked: read with access_ticket, or, for a reaction changing a ticket
+    that its batch created, that row itself (reactions.live_row), with the same visibility rule."""
+    live = reactions.live_row(number)
+    if live is None:
+        return access_ticket(user=actor, number=number, for_update=True)
+    if not may_see(actor, live):
+        raise NotFound(code=TicketErrorCode.NOT_FOUND, message=_("Ticket not found."))
+    return live
+
+
 def _save(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.updated_at = now
     ticket.save(update_fields=[*fields, "updated_at"])
@@ -346,7 +371,7 @@ def ticket_assign(*, actor: User, number: str, assignee: User | None, team: Team
     require_write(actor)
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         if ticket.status == TicketStatus.CLOSED:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("The ticket is closed."))
         if assignee is not None and assignee.pk != actor.pk and not may_assign_others(actor):
@@ -420,7 +445,7 @@ def ticket_transfer(
         raise DomainError(code=TicketErrorCode.TRANSFER_TARGET_REQUIRED, message=_("Choose a team or a person."))
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         if not ticket.is_open:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("Only open tickets can be transferred."))
         target_team = to_team or (to_user.team if to_user else None)
@@ -514,7 +539,7 @@ def ticket_change_status(*, actor: User, number: str, status: str, comment: str 
         raise DomainError(code=TicketErrorCode.INVALID_TRANSITION, message=_("Unknown status."))
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         before = ticket.status
         if before == status:
             return ticket
@@ -547,7 +572,7 @@ def ticket_change_priority(*, actor: User, number: str, priority: str, reason: s
         raise DomainError(code="invalid_priority", message=_("Unknown priority."))
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         before = ticket.priority
         if before == priority:
             return ticket
@@ -584,7 +609,7 @@ def ticket_update(*, actor: User, number: str, changes: dict[str, Any], tags: li
         raise DomainError(code=TicketErrorCode.CATEGORY_INACTIVE, message=_("This category is no longer in use."))
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         diff: dict[str, list[Any]] = {}
         for name, value in changes.items():
             old = getattr(ticket, name)
@@ -644,7 +669,7 @@ def ticket_add_message(
         raise DomainError(code=TicketErrorCode.EMPTY_MESSAGE, message=_("Write something first."), fields={"body": [_("Required.")]})
     now = timezone.now()
     with ticket_change():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         before_status = ticket.status
         if ticket.status == TicketStatus.CLOSED and kind == MessageKind.REPLY:
             raise DomainError(code=TicketErrorCode.TICKET_CLOSED, message=_("The ticket is closed; reopen it to reply."))
@@ -779,7 +804,7 @@ def ticket_portal_link_revoke(*, actor: User, number: str) -> Ticket:
     require_write(actor)
     now = timezone.now()
     with transaction.atomic():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         ticket.portal_key = new_portal_key()
         _save(ticket, now, "portal_key")
         event_write(ticket=ticket, kind=EventKind.FIELDS_CHANGED, actor=actor, at=now, changes={"portal_link": ["…", "…"]})
@@ -797,7 +822,7 @@ def ticket_link(*, actor: User, number: str, other_number: str, kind: str = Link
         raise DomainError(code=TicketErrorCode.LINK_SELF, message=_("A ticket cannot be linked to itself."))
     now = timezone.now()
     with transaction.atomic():
-        ticket = access_ticket(user=actor, number=number, for_update=True)
+        ticket = _locked(actor, number)
         other = access_ticket(user=actor, number=other_number)
         link, created = TicketLink.objects.get_or_create(from_ticket=ticket, to_ticket=other, defaults={"kind": kind})
         if created:
