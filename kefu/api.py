@@ -10,12 +10,15 @@ declares those answers on every operation (`ERROR_RESPONSES`), so clients and th
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
@@ -225,6 +228,56 @@ def _unsupported_media_type(request: HttpRequest) -> HttpResponse:
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(
         request, error_body("payload_too_large", _("The request body is too large.")), status=413
+    )
+
+
+# Ids and counts are 64-bit in the database; a larger number reaches it as an OverflowError (SQLite)
+# or a DataError (PostgreSQL). Rather than bound every integer of every schema, the failure is
+# traced back to the input that caused it and answered as a 422 naming it.
+_INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str) and _INTEGER.match(value.strip()) and len(value) < 5000:
+        value = int(value)
+    return isinstance(value, int) and abs(value) > _INT64_MAX
+
+
+def _oversized_numbers(request: HttpRequest) -> dict[str, list[str]]:
+    found: list[str] = []
+    match = request.resolver_match
+    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _too_large(v)]
+    found += [k for k in request.GET if any(_too_large(v) for v in request.GET.getlist(k))]
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}.{i}" if path else str(i))
+        elif _too_large(value):
+            found.append(path or "__all__")
+
+    try:
+        walk(json.loads(request.body or b"null"), "")
+    except (ValueError, RequestDataTooBig):
+        pass
+    message = _("The number is out of range.")
+    return {name: [message] for name in found}
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    fields = _oversized_numbers(request)
+    if not fields:
+        return _server_error(request, exc)
+    return api.create_response(
+        request, error_body("validation_error", _("Some of the input is not valid."), fields), status=422
     )
 
 

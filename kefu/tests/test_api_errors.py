@@ -160,3 +160,18 @@ def test_the_openapi_document_declares_the_error_answers_of_every_operation(clie
             assert {"401", "404", "422", "429"} <= declared, (method, path)
             if "requestBody" in operation:
                 assert {"413", "415"} <= declared, (method, path)
+
+
+# --- numbers beyond 64 bits ---------------------------------------------------------------------
+
+
+def test_an_id_beyond_64_bits_is_a_422_naming_it_in_path_query_and_body(client, manager_mike, queue, agent_alice):
+    huge = "9" * 25
+    r = client.get(f"/api/v1/workforce/queues/{huge}", headers=bearer(manager_mike))
+    # Looked up by a query the database answers "none" for (404), or refused on the way in (422).
+    assert r.status_code in (404, 422) and r.json()["code"] in ("workforce_not_found", "validation_error")
+    r = client.get("/api/v1/workforce/schedules", {"queue_id": "-" + huge}, headers=bearer(manager_mike))
+    assert assert_error(r, 422, "validation_error")["fields"] == {"queue_id": ["数字超出范围。"]}
+    r = client.post("/api/v1/tickets/", {"title": "x", "category_id": int(huge)}, content_type="application/json",
+                    headers=bearer(agent_alice))  # fmt: skip
+    assert list(assert_error(r, 422, "validation_error")["fields"]) == ["category_id"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -46,8 +46,8 @@ class QueueSettings(Schema):
     min_weekly_hours: float
     max_weekly_hours: float
     shift_hours: float
-    shift_earliest_start: time
-    shift_latest_start: time
+    shift_earliest_start: WallTime
+    shift_latest_start: WallTime
     break_minutes: int
     break_after_hours: float
     break_before_hours: float
