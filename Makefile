@@ -13,13 +13,14 @@ KEFU_PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export KEFU_DATA_DIR KEFU_PORT
 
-.PHONY: help demo run test test-pg test-fast lint i18n messages clean
+.PHONY: help demo run test test-pg test-fast lint i18n messages clean fuzz
 
 help:
 	@echo "make demo     set up and run kefu with Chinese demo data on http://127.0.0.1:$(KEFU_PORT)"
 	@echo "make test     run the whole test suite (SQLite)"
 	@echo "make test-pg  run the whole test suite on PostgreSQL ($(PG_URL))"
 	@echo "make lint     ruff, mypy, migrations check, translation completeness"
+	@echo "make fuzz     the API fuzz and access matrix, longer (nightly): FUZZ_EXAMPLES per operation, more users"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "kefu needs Python 3.12 or newer (Django 6.1). Install python3.12 and retry, or pass PYTHON=/path/to/python3.12." >&2; exit 1; }
@@ -48,6 +49,13 @@ test: $(VENV)/.dev
 
 test-pg: $(VENV)/.dev
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+# The API fuzz of `make test` (20 examples per operation, as the admin), run long: for nightly CI.
+FUZZ_EXAMPLES ?= 200
+FUZZ_USERS ?= admin,manager,team_lead,agent,qa
+fuzz: $(VENV)/.dev
+	KEFU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KEFU_FUZZ_USERS=$(FUZZ_USERS) KEFU_FUZZ_RANDOM=$${KEFU_FUZZ_RANDOM:-1} \
+		$(BIN)/python -m pytest -n 2 -q kefu/tests/test_api_fuzz.py kefu/tests/test_api_access.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

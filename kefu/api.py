@@ -1,26 +1,41 @@
 """The one NinjaAPI, mounted at /api/v1/. Each app adds its Router here.
 
 Every error leaves the API as {"code", "message", "fields"}: DomainError from the services, ninja's
-own validation errors, a body that is not JSON, a missing or bad token, an unknown path or method.
+own validation errors, a body that is not JSON or not declared as JSON (415), a body over the size
+limit (413), a missing or bad token, too many requests (429), an unknown path or method, and an
+unexpected failure (500, with the request id that is also in the log). The OpenAPI document
+declares those answers on every operation (`ERROR_RESPONSES`), so clients and the fuzz tests
+(kefu/tests/test_api_fuzz.py) can hold the API to them.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from kefu.accounts.models import User
 from kefu.accounts.services import api_token_authenticate
 from kefu.core.errors import DomainError
+from kefu.core.request_id import HEADER as REQUEST_ID_HEADER
+from kefu.core.request_id import request_id_of
+
+logger = logging.getLogger("kefu.errors")
 
 # Where an error sits in the input: ("body", "payload", "customer", "phone") -> "customer.phone".
 _PARAM_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -42,8 +57,77 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+class UnsupportedMediaType(Exception):
+    pass
+
+
+class JSONOnlyParser(Parser):
+    """Bodies are JSON: `application/json` or `application/*+json` (or no Content-Type at all, which
+    is read as JSON); anything else, a form post included, answers 415 rather than being guessed at."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        content_type = (request.content_type or "").lower()
+        if content_type and content_type != "application/json" and not (
+            content_type.startswith("application/") and content_type.endswith("+json")
+        ):
+            raise UnsupportedMediaType(content_type)
+        return super().parse_body(request)
+
+
+# What any operation may answer besides its own success codes (all in the Error shape). Declared in
+# the OpenAPI document on every operation; 413 and 415 only where the operation takes a body.
+ERROR_RESPONSES: dict[int, str] = {
+    400: "A business rule said no, or the body is not JSON.",
+    401: "No valid token.",
+    403: "Your role may not do this.",
+    404: "No such object, or one you may not see.",
+    409: "Conflict with the current state.",
+    422: "The input has the wrong shape; `fields` names what is wrong.",
+    429: "Too many requests; wait `Retry-After` seconds.",
+}
+BODY_ERROR_RESPONSES: dict[int, str] = {
+    413: "The body is over the size limit.",
+    415: "The body is not declared as JSON (`Content-Type: application/json`).",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "required": ["code", "message", "fields"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable English code, for programs."},
+        "message": {"type": "string", "description": "For people; follows Accept-Language."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Input path -> what is wrong with it; {} when no single field is to blame.",
+        },
+        "request_id": {"type": "string", "description": "On a 500: quote it, it is in the server log."},
+    },
+}
+
+
+def _declare_errors(schema: OpenAPISchema) -> OpenAPISchema:
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            declared = dict(ERROR_RESPONSES)
+            if "requestBody" in operation:
+                declared.update(BODY_ERROR_RESPONSES)
+            for status, description in declared.items():
+                responses.setdefault(str(status), {"description": description, **ref})
+    return schema
+
+
 class KefuAPI(NinjaAPI):
-    """NinjaAPI whose 404 and 405 answers are JSON in the same error shape as everything else."""
+    """NinjaAPI whose 404 and 405 answers are JSON in the same error shape as everything else, and
+    whose OpenAPI document declares the error answers of every operation."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        return _declare_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
 
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super()._get_urls()
@@ -91,6 +175,7 @@ api = KefuAPI(
     urls_namespace="api",
     auth=BearerAuth(),
     renderer=Utf8JSONRenderer(),
+    parser=JSONOnlyParser(),
 )
 
 
@@ -117,12 +202,95 @@ def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    # ninja raises HttpError(400, "Cannot parse request body") for a body that is not JSON.
+    if isinstance(exc, Throttled):
+        return api.create_response(
+            request, error_body("rate_limited", _("Too many requests. Try again later.")), status=429
+        )
+    # ninja raises HttpError(400, "Cannot parse request body") from whatever the parser raised.
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        if isinstance(exc.__cause__, UnsupportedMediaType):
+            return _unsupported_media_type(request)
         return api.create_response(
             request, error_body("invalid_json", _("The request body is not valid JSON.")), status=400
         )
     return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+def _unsupported_media_type(request: HttpRequest) -> HttpResponse:
+    return api.create_response(
+        request,
+        error_body("unsupported_media_type", _("Send the body as JSON with Content-Type: application/json.")),
+        status=415,
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(
+        request, error_body("payload_too_large", _("The request body is too large.")), status=413
+    )
+
+
+# Ids and counts are 64-bit in the database; a larger number reaches it as an OverflowError (SQLite)
+# or a DataError (PostgreSQL). Rather than bound every integer of every schema, the failure is
+# traced back to the input that caused it and answered as a 422 naming it.
+_INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str) and _INTEGER.match(value.strip()) and len(value) < 5000:
+        value = int(value)
+    return isinstance(value, int) and abs(value) > _INT64_MAX
+
+
+def _oversized_numbers(request: HttpRequest) -> dict[str, list[str]]:
+    found: list[str] = []
+    match = request.resolver_match
+    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _too_large(v)]
+    found += [k for k in request.GET if any(_too_large(v) for v in request.GET.getlist(k))]
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}.{i}" if path else str(i))
+        elif _too_large(value):
+            found.append(path or "__all__")
+
+    try:
+        walk(json.loads(request.body or b"null"), "")
+    except (ValueError, RequestDataTooBig):
+        pass
+    message = _("The number is out of range.")
+    return {name: [message] for name in found}
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    fields = _oversized_numbers(request)
+    if not fields:
+        return _server_error(request, exc)
+    return api.create_response(
+        request, error_body("validation_error", _("Some of the input is not valid."), fields), status=422
+    )
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """An unexpected failure: logged with its traceback and the request id, answered in JSON."""
+    rid = request_id_of(request)
+    logger.error("Unexpected error, request %s: %s %s", rid, request.method, request.path, exc_info=exc)
+    body = error_body("server_error", _("Something went wrong on our side. Quote request %(id)s.") % {"id": rid})
+    body["request_id"] = rid
+    response = api.create_response(request, body, status=500)
+    response[REQUEST_ID_HEADER] = rid
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -23,3 +23,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# JSON in the API's error shape under /api/ (kefu.core.views), Django's pages elsewhere.
+handler400 = "kefu.core.views.bad_request"
+handler403 = "kefu.core.views.permission_denied"
+handler404 = "kefu.core.views.page_not_found"
+handler500 = "kefu.core.views.server_error"

@@ -7,6 +7,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema
 
 from kefu.accounts.api import ApiRequest
+from kefu.core.apitypes import ApiDateTime
 from kefu.knowledge import services
 from kefu.knowledge.choices import DocKind
 from kefu.knowledge.search import SearchFilter, SearchHit, search, suggestions_for_text
@@ -32,8 +33,8 @@ class SearchParams(Schema):
     kind: list[DocKind] = Field(default_factory=list)
     category_id: int | None = None
     team_id: int | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
+    updated_from: ApiDateTime | None = None
+    updated_to: ApiDateTime | None = None
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
+from kefu.core.apitypes import ApiDate, ApiDateTime
 from kefu.core.errors import DomainError
 from kefu.surveys import selectors, services
 from kefu.surveys.errors import SurveyErrorCode
@@ -65,7 +66,7 @@ class ResultIn(Schema):
 
 class ScheduleIn(Schema):
     ticket: str
-    service_at: datetime | None = None
+    service_at: ApiDateTime | None = None
 
 
 class CaseOut(Schema):
@@ -82,7 +83,7 @@ class CaseOut(Schema):
 
 class CareIn(Schema):
     kind: str
-    planned_for: date | None = None
+    planned_for: ApiDate | None = None
     amount: Decimal | None = None
     notes: str = ""
 
@@ -104,8 +105,8 @@ class CloseIn(Schema):
 
 class MetricsQuery(Schema):
     group: Literal["agent", "team", "category", "month", "week", "day"] = "agent"
-    start: date
-    end: date
+    start: ApiDate
+    end: ApiDate
 
 
 class MetricOut(Schema):

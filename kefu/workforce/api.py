@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from kefu.core.apitypes import ApiDate, ApiDateTime, WallTime
 from kefu.core.errors import DomainError
 from kefu.workforce import selectors, services
 from kefu.workforce.errors import WorkforceErrorCode
@@ -45,8 +46,8 @@ class QueueSettings(Schema):
     min_weekly_hours: float
     max_weekly_hours: float
     shift_hours: float
-    shift_earliest_start: time
-    shift_latest_start: time
+    shift_earliest_start: WallTime
+    shift_latest_start: WallTime
     break_minutes: int
     break_after_hours: float
     break_before_hours: float
@@ -86,8 +87,8 @@ class QueuePatch(Schema):
     min_weekly_hours: float | None = None
     max_weekly_hours: float | None = None
     shift_hours: float | None = None
-    shift_earliest_start: time | None = None
-    shift_latest_start: time | None = None
+    shift_earliest_start: WallTime | None = None
+    shift_latest_start: WallTime | None = None
     break_minutes: int | None = None
     break_after_hours: float | None = None
     break_before_hours: float | None = None
@@ -133,7 +134,7 @@ def _queue_fields(payload: QueuePatch) -> dict[str, Any]:
 
 class ForecastIn(Schema):
     queue_id: int
-    week_start: date
+    week_start: ApiDate
     method: str | None = None
 
 
@@ -191,8 +192,8 @@ class ScheduleDetailOut(ScheduleOut):
 
 
 class LeaveIn(Schema):
-    start: datetime
-    end: datetime
+    start: ApiDateTime
+    end: ApiDateTime
     reason: str
 
 

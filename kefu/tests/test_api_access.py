@@ -1,0 +1,288 @@
+"""The role × endpoint access matrix of the API, generated from the OpenAPI document.
+
+Every operation is called by eight callers — anonymous, a portal customer's tracking link used as a
+token, an agent, an agent of another team, the agent's team lead, QA, a manager and the admin — with
+real ids in its path and a minimal valid body. For every operation, without a list to keep:
+
+- anonymous and the portal link answer 401;
+- nobody gets a 5xx, and every refusal is in the error shape;
+- another team's ticket answers exactly what a ticket that does not exist answers (a 404 or the same
+  refusal): numbers cannot be probed;
+- a caller who may not see contacts never receives a customer's unmasked phone, ID number or email.
+
+Which roles an operation refuses (403/404 for its real objects) is declared in ``ACCESS`` below; an
+operation that is not there fails the test, so a new endpoint gets a rule when it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from kefu.accounts.choices import Role
+from kefu.accounts.models import User
+from kefu.accounts.services import api_token_create
+from kefu.customers.models import Customer, CustomerPhone
+from kefu.demo.seed import demo_load
+from kefu.tests import apifuzz
+from kefu.tickets.access import portal_token, tickets_visible_to
+from kefu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+STAFF = ("agent", "other_agent", "lead", "qa", "manager", "admin")
+NOT_STAFF = ("anonymous", "portal_link")
+NO_SUCH_TICKET = "GD20000101-999999"
+
+PLANNERS_ONLY = {"agent", "other_agent", "lead", "qa"}  # refused: managers and admins only
+SUPERVISORS_ONLY = {"agent", "other_agent", "qa"}  # refused: team leads, managers and admins only
+EVERYONE = set(STAFF)
+NO_ONE: set[str] = set()
+
+# (method, path) -> the staff roles that are refused (403 or 404) on the operation's real objects.
+# Everyone else may use it (their answer is never 401 or 403). Keep one line per operation.
+ACCESS: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/tickets/"): {"qa"},
+    ("GET", "/api/v1/tickets/"): NO_ONE,
+    ("GET", "/api/v1/tickets/{number}"): {"other_agent"},
+    ("PATCH", "/api/v1/tickets/{number}"): {"other_agent", "qa"},
+    ("POST", "/api/v1/tickets/{number}/messages"): {"other_agent", "qa"},
+    ("POST", "/api/v1/tickets/{number}/assign"): NO_ONE,
+    ("POST", "/api/v1/tickets/{number}/transfer"): {"qa"},
+    ("POST", "/api/v1/tickets/{number}/status"): {"other_agent", "qa"},
+    ("GET", "/api/v1/tickets/{number}/timeline"): {"other_agent"},
+    ("POST", "/api/v1/customers/"): {"qa"},
+    ("GET", "/api/v1/customers/"): NO_ONE,
+    ("GET", "/api/v1/customers/{customer_id}"): NO_ONE,
+    ("GET", "/api/v1/knowledge/search"): NO_ONE,
+    ("GET", "/api/v1/knowledge/suggestions/{number}"): {"other_agent"},
+    ("POST", "/api/v1/knowledge/feedback"): NO_ONE,
+    ("GET", "/api/v1/knowledge/replies"): NO_ONE,
+    ("POST", "/api/v1/knowledge/replies/{reply_id}/fill"): NO_ONE,
+    ("GET", "/api/v1/surveys/callbacks"): NO_ONE,
+    ("POST", "/api/v1/surveys/callbacks/{callback_id}/result"): EVERYONE,  # the demo has none open: 404 for all
+    ("POST", "/api/v1/surveys/plans/{code}/schedule"): NO_ONE,
+    ("GET", "/api/v1/surveys/metrics"): NO_ONE,
+    ("GET", "/api/v1/surveys/archive"): NO_ONE,
+    ("POST", "/api/v1/surveys/archive/{case_id}/care"): NO_ONE,
+    ("POST", "/api/v1/surveys/care/{action_id}/done"): EVERYONE,  # the demo has none open: 404 for all
+    ("POST", "/api/v1/surveys/archive/{case_id}/close"): PLANNERS_ONLY,
+    ("GET", "/api/v1/surveys/tickets/{number}"): {"other_agent"},
+    ("GET", "/api/v1/workforce/queues"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/workforce/queues"): PLANNERS_ONLY,
+    ("GET", "/api/v1/workforce/queues/{queue_id}"): SUPERVISORS_ONLY,
+    ("PATCH", "/api/v1/workforce/queues/{queue_id}"): PLANNERS_ONLY,
+    ("POST", "/api/v1/workforce/forecasts"): PLANNERS_ONLY,
+    ("GET", "/api/v1/workforce/forecasts/{forecast_id}"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/workforce/forecasts/{forecast_id}/requirements"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/workforce/queues/{queue_id}/intraday"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/workforce/schedules"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/workforce/schedules"): PLANNERS_ONLY,
+    ("GET", "/api/v1/workforce/schedules/{schedule_id}"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/workforce/schedules/{schedule_id}/publish"): PLANNERS_ONLY,
+    ("POST", "/api/v1/workforce/leave"): NO_ONE,
+    ("POST", "/api/v1/workforce/leave/{leave_id}/decision"): PLANNERS_ONLY,
+    ("GET", "/api/v1/me"): NO_ONE,
+    ("PUT", "/api/v1/me/presence"): NO_ONE,
+    ("GET", "/api/v1/dispatch/tickets/{number}"): {"other_agent"},
+    ("GET", "/api/v1/dispatch/tickets/{number}/decisions"): {"other_agent"},
+    ("POST", "/api/v1/dispatch/tickets/{number}/suggestion/accept"): {"other_agent"},
+    ("POST", "/api/v1/dispatch/tickets/{number}/suggestion/dismiss"): {"other_agent", "qa"},
+    ("POST", "/api/v1/dispatch/preview"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/dispatch/teams/{team_id}/board"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/dispatch/teams/{team_id}/drain"): SUPERVISORS_ONLY,
+}
+
+
+# --- the world ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(settings) -> dict[str, Any]:
+    demo_load(tickets=40, customers=15, days=20)
+    agent = next(
+        u for u in User.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).order_by("pk")
+        if not u.may_see_contacts and tickets_visible_to(u).filter(team=u.team).exists()
+    )  # fmt: skip
+    own = tickets_visible_to(agent).filter(team=agent.team).order_by("pk").first()
+    other_agent = next(
+        u for u in User.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).exclude(team=agent.team).order_by("pk")
+        if not u.may_see_contacts and not tickets_visible_to(u).filter(pk=own.pk).exists()
+    )  # fmt: skip
+    users = {
+        "agent": agent,
+        "other_agent": other_agent,
+        "lead": User.objects.filter(role=Role.TEAM_LEAD, team=agent.team).first()
+        or User.objects.filter(role=Role.TEAM_LEAD).order_by("pk").first(),
+        "qa": User.objects.filter(role=Role.QA).order_by("pk").first(),
+        "manager": User.objects.filter(role=Role.MANAGER).order_by("pk").first(),
+        "admin": User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
+    }
+    assert all(users.values()), users
+    headers = {role: {"Authorization": f"Bearer {api_token_create(user=u, name='matrix')[1]}"} for role, u in users.items()}
+    headers["anonymous"] = {}
+    headers["portal_link"] = {"Authorization": f"Bearer {portal_token(own)}"}
+    return {"users": users, "headers": headers, "own": own}
+
+
+def contact_secrets() -> set[str]:
+    values = set(CustomerPhone.objects.values_list("number", flat=True))
+    values |= set(Customer.objects.values_list("email", flat=True))
+    values |= set(Customer.objects.values_list("id_number", flat=True))
+    values |= set(Ticket.objects.values_list("contact_phone", flat=True))
+    return {v for v in values if v and len(v) >= 6}
+
+
+# --- building calls from the OpenAPI document -------------------------------------------------------
+
+
+def minimal(schema: dict[str, Any], components: dict[str, Any], path: str, name: str = "") -> Any:
+    """A small valid value for a JSON schema: required properties only, real ids for ``*_id``."""
+    if "$ref" in schema:
+        return minimal(components[schema["$ref"].rsplit("/", 1)[-1]], components, path, name)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return minimal(options[0], components, path, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema:
+        return schema["default"]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: minimal(props[k], components, path, k) for k in schema.get("required", []) if k in props}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        real = apifuzz.real_values(name, path, "integer") if name.endswith("_id") else None
+        return real[0] if real and len(real) > 1 else max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    fmt = schema.get("format")
+    if fmt == "date-time":
+        return "2026-12-01T09:00:00+08:00"
+    if fmt == "date":
+        return "2026-11-30"
+    if "pattern" in schema and "[0-5][0-9]" in schema["pattern"]:
+        return "08:00"
+    return "测试" if schema.get("minLength", 1) <= 2 else "测试" * schema["minLength"]
+
+
+def calls(doc: dict[str, Any], own: Ticket) -> list[tuple[str, str, str, Any, bool]]:
+    """(method, template, url, body, has_ticket) for every operation in the document."""
+    components = doc.get("components", {}).get("schemas", {})
+    found = []
+    for template, item in doc["paths"].items():
+        for method, operation in item.items():
+            url = template
+            has_ticket = False
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "path":
+                    continue
+                if parameter["name"] == "number":
+                    value: Any = own.number
+                    has_ticket = True
+                else:
+                    values = apifuzz.real_values(parameter["name"], template, parameter["schema"].get("type"))
+                    value = values[0] if values and len(values) > 1 else 1
+                url = url.replace("{" + parameter["name"] + "}", str(value))
+            body = None
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if schema is not None:
+                body = minimal(schema, components, template)
+            found.append((method, template, url, body, has_ticket))
+    return found
+
+
+def send(client: Client, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
+    if body is None:
+        return client.generic(method.upper(), url, headers=headers)
+    return client.generic(method.upper(), url, json.dumps(body), content_type="application/json", headers=headers)
+
+
+def error_code(response: Any) -> str | None:
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    assert set(body) >= {"code", "message", "fields"}, body
+    return body["code"]
+
+
+# --- the matrix -------------------------------------------------------------------------------------
+
+
+def test_the_role_by_endpoint_matrix_holds_for_every_operation(client: Client, world):
+    doc = client.get("/api/v1/openapi.json").json()
+    secrets = contact_secrets()
+    assert secrets
+    problems: list[str] = []
+    observed: dict[str, set[str]] = {}
+    supervisors_saw_contacts = False
+    for method, template, url, body, has_ticket in calls(doc, world["own"]):
+        op = f"{method.upper()} {template}"
+        rule = ACCESS.get((method.upper(), template))
+        if rule is None:
+            problems.append(f"{op}: no access rule; add it to ACCESS in kefu/tests/test_api_access.py")
+            rule = NO_ONE
+        for role in NOT_STAFF:
+            r = send(client, method, url, body, world["headers"][role])
+            if r.status_code != 401:
+                problems.append(f"{op} as {role}: {r.status_code}, expected 401")
+        for role in STAFF:
+            r = send(client, method, url, body, world["headers"][role])
+            if r.status_code >= 500:
+                problems.append(f"{op} as {role}: {r.status_code}")
+                continue
+            code = error_code(r)
+            if r.status_code in (403, 404):
+                observed.setdefault(op, set()).add(role)
+            if role in rule and r.status_code not in (403, 404):
+                problems.append(f"{op} as {role}: {r.status_code} {code}, expected a refusal (403/404)")
+            if role not in rule and r.status_code in (401, 403):
+                problems.append(f"{op} as {role}: {r.status_code} {code}, expected to be allowed")
+            if not world["users"][role].may_see_contacts:
+                text = r.content.decode()
+                leaked = sorted(s for s in secrets if s in text)
+                if leaked:
+                    problems.append(f"{op} as {role}: unmasked contact details {leaked[:3]}")
+            else:
+                supervisors_saw_contacts |= any(s in r.content.decode() for s in secrets)
+        if has_ticket:
+            # Another team's ticket answers like one that does not exist.
+            headers = world["headers"]["other_agent"]
+            theirs = send(client, method, url, body, headers)
+            missing = send(client, method, url.replace(world["own"].number, NO_SUCH_TICKET), body, headers)
+            if (theirs.status_code, error_code(theirs)) != (missing.status_code, error_code(missing)):
+                problems.append(
+                    f"{op}: another team's ticket answers {theirs.status_code} {error_code(theirs)}, "
+                    f"a missing one {missing.status_code} {error_code(missing)}"
+                )
+            elif theirs.status_code < 400:
+                problems.append(f"{op}: another team's ticket answers {theirs.status_code}")
+    if os.environ.get("KEFU_ACCESS_PRINT"):  # print the observed table, to review and paste into ACCESS
+        for method, template, *_ in calls(doc, world["own"]):
+            op = f"{method.upper()} {template}"
+            roles = ", ".join(f'"{r}"' for r in STAFF if r in observed.get(op, set()))
+            print(f'    ("{method.upper()}", "{template}"): {{{roles}}},')
+    # The check above can see contacts: managers and admins do receive them unmasked.
+    assert supervisors_saw_contacts
+    assert not problems, "\n".join(problems)
+
+
+def test_the_minimal_body_satisfies_the_schema():
+    components = {"Ref": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 3}}}}
+    schema = {"type": "object", "required": ["a", "r", "t"], "properties": {
+        "a": {"anyOf": [{"type": "null"}, {"type": "string", "format": "date-time"}]},
+        "r": {"$ref": "#/components/schemas/Ref"}, "t": {"type": "string", "minLength": 5},
+        "optional": {"type": "string"}}}  # fmt: skip
+    value = minimal(schema, components, "/api/v1/x/")
+    assert value == {"a": "2026-12-01T09:00:00+08:00", "r": {"n": 3}, "t": "测试测试测试测试测试"}
+    assert re.match(r"^\d{4}-", value["a"])
