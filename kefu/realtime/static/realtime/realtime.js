@@ -52,7 +52,7 @@
     document.dispatchEvent(new CustomEvent("kefuToast", { detail: { message: message } }));
   }
   window.kefuRealtime.on("ticket.queued", function (d) {
-    toast((msgQueued || "New ticket in your queue: %s").replace("%s", d.number));
+    toast((msgQueued || "New ticket in your queue:") + " " + d.number);
   });
   window.kefuRealtime.on("ticket.updated", function (d) {
     if (d.actor === userId) return;
