@@ -47,7 +47,7 @@ def child_commands(*, host: str, port: int, workers: int, threads: int) -> list[
                 "--host", host,
                 "--port", str(port),
                 "--workers", str(web_workers),
-                "--ws", "websockets",
+                "--ws", "websockets-sansio",
                 "--timeout-graceful-shutdown", "5",
                 "--no-server-header",
             ],
