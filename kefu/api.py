@@ -27,10 +27,8 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
-from ninja.security import HttpBearer
 
-from kefu.accounts.models import User
-from kefu.accounts.services import api_token_authenticate
+from kefu.accounts.api_auth import BearerAuth
 from kefu.core.errors import DomainError
 from kefu.core.request_id import HEADER as REQUEST_ID_HEADER
 from kefu.core.request_id import request_id_of
@@ -40,16 +38,6 @@ logger = logging.getLogger("kefu.errors")
 # Where an error sits in the input: ("body", "payload", "customer", "phone") -> "customer.phone".
 _PARAM_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 _WRAPPER_PARAMS = {"payload", "params"}
-
-
-class BearerAuth(HttpBearer):
-    """`Authorization: Bearer kefu_...`; the token's user becomes request.auth (and request.user)."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = api_token_authenticate(token.strip())
-        if user is not None:
-            request.user = user
-        return user
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -328,3 +316,5 @@ api.add_router("/surveys/", "kefu.surveys.api.router")
 api.add_router("/workforce/", "kefu.workforce.api.router")
 api.add_router("/me", "kefu.accounts.api.router")
 api.add_router("/dispatch/", "kefu.dispatch.api.router")
+api.add_router("/chat/", "kefu.chat.api.router")
+api.add_router("/bot/", "kefu.bot.api.router")

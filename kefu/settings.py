@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.dispatch",
     "kefu.surveys",
+    "kefu.realtime",
+    "kefu.chat",
+    "kefu.bot",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -120,6 +123,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "kefu.urls"
 WSGI_APPLICATION = "kefu.wsgi.application"
+ASGI_APPLICATION = "kefu.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "tickets:queue"
@@ -193,6 +197,18 @@ KEFU_SEMANTIC = envbool("KEFU_SEMANTIC", "False")
 # Outbound gateways for surveys and notices (off until set): SMS and WeChat template messages.
 KEFU_SMS_GATEWAY_URL = os.getenv("KEFU_SMS_GATEWAY_URL", "")
 KEFU_WECHAT_GATEWAY_URL = os.getenv("KEFU_WECHAT_GATEWAY_URL", "")
+
+# Realtime push (kefu.realtime): Django Channels' in-memory layer inside one web process by default;
+# with KEFU_REDIS_URL (redis://127.0.0.1:6379/0) every web process shares one Redis layer.
+KEFU_REDIS_URL = os.getenv("KEFU_REDIS_URL", "")
+if KEFU_REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [KEFU_REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live chat (kefu.chat): the longest visitor message, and messages per visitor per minute.
+KEFU_CHAT_MAX_MESSAGE = envint("KEFU_CHAT_MAX_MESSAGE", "2000")
+KEFU_CHAT_RATE_PER_MINUTE = envint("KEFU_CHAT_RATE_PER_MINUTE", "30")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("KEFU_SECURE_COOKIES", "False")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
 
@@ -99,11 +101,15 @@ def test_run_serves_and_ctrl_c_stops_every_child(env):
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             assert time.monotonic() < deadline, "the web server did not answer within 60 s"
             time.sleep(0.3)
-        # web (gunicorn master + 2 workers), task worker, clock
+        # web (one uvicorn process: the in-memory push layer lives in it), task worker, clock
         deadline = time.monotonic() + 20
-        while len(children := descendants(proc.pid)) < 5 and time.monotonic() < deadline:
+        while len(children := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(children) >= 5
+        assert len(children) >= 3
+        # The same server speaks WebSocket: a visitor's chat socket opens and says hello.
+        with ws_connect(f"ws://127.0.0.1:{port}/ws/chat/", open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "hello"}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "hello"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as resp:
             assert resp.status == 200
         proc.send_signal(signal.SIGINT)

@@ -2,7 +2,7 @@
 
 The supervisor `make demo` ends with. Each child runs in its own process group, so a Ctrl-C in the
 terminal reaches only this process, which then stops the children in order (SIGTERM to the whole
-group, so gunicorn's workers go too; SIGKILL after a grace period). If one child dies on its own,
+group, so uvicorn's workers go too; SIGKILL after a grace period). If one child dies on its own,
 the others are stopped and the exit status is non-zero, so a broken install does not half-run.
 """
 
@@ -36,19 +36,20 @@ class Child:
 
 def child_commands(*, host: str, port: int, workers: int, threads: int) -> list[Child]:
     py = sys.executable
+    # The in-memory channel layer lives inside one process: without Redis, one web process serves
+    # everyone (async, sync views on a thread pool); KEFU_REDIS_URL lets several share the push layer.
+    web_workers = workers if settings.KEFU_REDIS_URL else 1
     return [
         Child(
             "web",
             [
-                py, "-m", "gunicorn", "kefu.wsgi",
-                "--bind", f"{host}:{port}",
-                "--workers", str(workers),
-                "--threads", str(threads),
-                "--graceful-timeout", "5",
-                # Its default control socket is one per home directory: two instances would clash.
-                "--no-control-socket",
-                "--access-logfile", "-",
-                "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+                py, "-m", "uvicorn", "kefu.asgi:application",
+                "--host", host,
+                "--port", str(port),
+                "--workers", str(web_workers),
+                "--ws", "websockets-sansio",
+                "--timeout-graceful-shutdown", "5",
+                "--no-server-header",
             ],
         ),
         # The supervisor ran the system checks once already; the children need not repeat them.
@@ -58,12 +59,12 @@ def child_commands(*, host: str, port: int, workers: int, threads: int) -> list[
 
 
 class Command(BaseCommand):
-    help = "Run kefu: the web server (gunicorn), the task worker and the clock. Ctrl-C stops all of them."
+    help = "Run kefu: the web server (uvicorn, HTTP and WebSockets), the task worker and the clock. Ctrl-C stops all of them."
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.getenv("KEFU_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.getenv("KEFU_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-        parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+        parser.add_argument("--workers", type=int, default=2, help="web processes (default 2; 1 without KEFU_REDIS_URL)")
+        parser.add_argument("--threads", type=int, default=4, help="threads for sync views per web process (default 4)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # whitenoise warns on every start when STATIC_ROOT is missing (we serve from finders instead).
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
 
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "kefu.settings")}
+            "DJANGO_SETTINGS_MODULE", "kefu.settings"), "ASGI_THREADS": str(options["threads"])}
         # The children must see the same data directory even when it came from a default.
         if not os.getenv("DATABASE_URL"):
             env["KEFU_DATA_DIR"] = str(settings.DATA_DIR)
@@ -170,6 +171,6 @@ def _stop_all(children: list[Child]) -> None:
         except subprocess.TimeoutExpired:
             _signal_group(proc, signal.SIGKILL)
             proc.wait()
-    # A child that exited may leave its group behind (e.g. gunicorn workers of a crashed master).
+    # A child that exited may leave its group behind (e.g. uvicorn workers of a crashed master).
     for proc in live:
         _signal_group(proc, signal.SIGKILL)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ConversationStatus(models.TextChoices):
+    BOT = "bot", _("With the bot")
+    WAITING = "waiting", _("Waiting for an agent")
+    ACTIVE = "active", _("With an agent")
+    ENDED = "ended", _("Ended")
+
+
+class Sender(models.TextChoices):
+    VISITOR = "visitor", _("Visitor")
+    BOT = "bot", _("Bot")
+    AGENT = "agent", _("Agent")
+    SYSTEM = "system", _("System")
+
+
+OPEN_STATUSES = (ConversationStatus.BOT, ConversationStatus.WAITING, ConversationStatus.ACTIVE)

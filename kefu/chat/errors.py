@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChatErrorCode(StrEnum):
+    BAD_TOKEN = "bad_token"
+    EMPTY_MESSAGE = "empty_message"
+    MESSAGE_TOO_LONG = "message_too_long"
+    CONVERSATION_ENDED = "conversation_ended"
+    NOT_FOUND = "conversation_not_found"
+    NOT_WAITING = "not_waiting"
+    NOT_YOURS = "not_yours"
+    AT_CAPACITY = "at_capacity"
+    RATE_LIMITED = "rate_limited"
+    BAD_RATING = "bad_rating"
+    NOT_ENDED = "not_ended"
+    NO_SUCH_AGENT = "no_such_agent"

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kefu.chat.choices import ConversationStatus, Sender
+
+
+class Visitor(models.Model):
+    """Someone using the widget. Anonymous until they give a name or phone; a phone that matches a
+    customer links them, marked unverified (anyone may type any number)."""
+
+    key = models.CharField(max_length=43, unique=True)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="chat_visitors",
+    )
+    customer_verified = models.BooleanField(_("customer verified"), default=False)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+
+    def __str__(self) -> str:
+        return self.name or f"访客{self.pk}"
+
+    @property
+    def label(self) -> str:
+        return self.name or f"访客{self.pk}"
+
+
+class Conversation(models.Model):
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(
+        _("status"), max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.BOT
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="chat_conversations",
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="chat_conversations",
+    )
+    # The highest sequence number handed out; bumped under the row lock, so numbers are gap-free.
+    last_seq = models.PositiveIntegerField(default=0)
+    visitor_read_seq = models.PositiveIntegerField(default=0)
+    agent_read_seq = models.PositiveIntegerField(default=0)
+    bot_misses = models.PositiveSmallIntegerField(default=0)
+    handover_reason = models.CharField(_("handover reason"), max_length=32, blank=True)
+    page_url = models.CharField(_("page"), max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [
+            models.Index(fields=["status", "waiting_since"], name="chat_conv_status_wait"),
+            models.Index(fields=["assignee", "status"], name="chat_conv_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.visitor_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != ConversationStatus.ENDED
+
+
+class ChatMessage(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    # A whisper between agents: never sent to the visitor.
+    internal = models.BooleanField(default=False)
+    # The sender's id for the message, so a resend after a dropped socket is not stored twice.
+    client_id = models.CharField(max_length=64, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="chat_message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"], condition=~Q(client_id=""), name="chat_message_client_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq}"
+
+
+class AgentChatSetting(models.Model):
+    """How many chats an agent takes at once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_setting")
+    capacity = models.PositiveSmallIntegerField(_("chats at once"), default=3)
+
+    class Meta:
+        verbose_name = _("chat setting")
+        verbose_name_plural = _("chat settings")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.capacity}"

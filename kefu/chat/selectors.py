@@ -1,0 +1,98 @@
+"""Live chat reads, with visibility built in: a visitor reads only their own conversation (by their
+signed token), an agent the chats waiting, their own, and (supervisors) every chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.chat.choices import ConversationStatus
+from kefu.chat.errors import ChatErrorCode
+from kefu.chat.models import ChatMessage, Conversation, Visitor
+from kefu.core.errors import NotFound
+
+PAGE = 200
+
+
+def _visible_q(user: User) -> Q:
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_supervising:
+        return Q()
+    return Q(assignee_id=user.pk) | Q(status=ConversationStatus.WAITING)
+
+
+def conversations_visible_to(user: User) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(_visible_q(user)).select_related("visitor__customer", "assignee", "ticket")
+
+
+def conversation_for_agent(*, user: User, conversation_id: int) -> Conversation:
+    conv = conversations_visible_to(user).filter(pk=conversation_id).first()
+    if conv is None:
+        raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+    return conv
+
+
+def may_watch_conversation(user: User, key: str) -> bool:
+    return conversations_visible_to(user).filter(pk=int(key)).exists()
+
+
+def conversation_for_visitor(*, visitor: Visitor, conversation_id: int) -> Conversation:
+    conv = Conversation.objects.filter(pk=conversation_id, visitor=visitor).first()
+    if conv is None:
+        raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+    return conv
+
+
+def messages_after(*, conversation: Conversation, after: int = 0, internal: bool = False,
+                   limit: int = PAGE) -> list[ChatMessage]:
+    """Messages with seq > `after`, in order (the reconnect cursor). Whispers only for agents."""
+    qs = conversation.messages.filter(seq__gt=max(0, after)).select_related("author").order_by("seq")
+    if not internal:
+        qs = qs.filter(internal=False)
+    return list(qs[:limit])
+
+
+def visitor_history(*, visitor: Visitor, limit: int = 5) -> list[Conversation]:
+    return list(visitor.conversations.filter(status=ConversationStatus.ENDED).order_by("-id")[:limit])
+
+
+@dataclass
+class Console:
+    waiting: list[Conversation]
+    mine: list[Conversation]
+    others: list[Conversation]  # supervisors: every other live chat, to watch
+
+
+def console_for(*, user: User) -> Console:
+    live = list(conversations_visible_to(user).filter(
+        status__in=(ConversationStatus.WAITING, ConversationStatus.ACTIVE)).order_by("waiting_since", "id")[:200])
+    return Console(
+        waiting=[c for c in live if c.status == ConversationStatus.WAITING],
+        mine=[c for c in live if c.status == ConversationStatus.ACTIVE and c.assignee_id == user.pk],
+        others=[c for c in live if c.status == ConversationStatus.ACTIVE and c.assignee_id != user.pk],
+    )
+
+
+@dataclass
+class QueueStats:
+    waiting: int
+    active: int
+    bot: int
+    longest_wait_seconds: int
+
+
+def queue_stats() -> QueueStats:
+    rows = Conversation.objects.filter(status__in=(ConversationStatus.WAITING, ConversationStatus.ACTIVE,
+                                                   ConversationStatus.BOT)).values_list("status", "waiting_since")
+    now = timezone.now()
+    waits = [int((now - since).total_seconds()) for status, since in rows
+             if status == ConversationStatus.WAITING and since]
+    return QueueStats(
+        waiting=len(waits), active=sum(1 for s, _w in rows if s == ConversationStatus.ACTIVE),
+        bot=sum(1 for s, _w in rows if s == ConversationStatus.BOT), longest_wait_seconds=max(waits, default=0),
+    )

@@ -1,0 +1,429 @@
+"""Live chat writes. Every message is stored, with the conversation's next sequence number taken
+under the conversation's row lock, before it is pushed (on commit) to the visitor's sockets
+(`visitor.<conversation id>`) and the agents watching (`conv.<conversation id>`). A client that
+reconnects asks for what came after the last number it saw (kefu.chat.selectors.messages_after).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.choices import Presence
+from kefu.accounts.models import User
+from kefu.bot.services import ReplyKind, bot_mark_unresolved, bot_reply
+from kefu.chat.choices import OPEN_STATUSES, ConversationStatus, Sender
+from kefu.chat.errors import ChatErrorCode
+from kefu.chat.models import AgentChatSetting, ChatMessage, Conversation, Visitor
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.customers.services import CustomerIdentity, customer_find
+from kefu.realtime.push import group_name, push_on_commit
+from kefu.tickets.access import require_write
+from kefu.tickets.choices import Channel, MessageKind
+from kefu.tickets.models import Ticket
+from kefu.tickets.services import TicketInput, ticket_add_message, ticket_create
+
+TOKEN_SALT = "kefu.chat.visitor"
+QUEUE_GROUP = "chatqueue.all"
+
+
+# --- visitors --------------------------------------------------------------------------------------
+
+
+def visitor_token(visitor: Visitor) -> str:
+    return signing.dumps({"v": visitor.key}, salt=TOKEN_SALT, compress=True)
+
+
+def visitor_from_token(token: str) -> Visitor:
+    """The visitor a signed token names; DomainError bad_token (401) for a tampered or unknown one."""
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT)
+        visitor = Visitor.objects.select_related("customer__tier").get(key=str(data["v"]))
+    except (signing.BadSignature, Visitor.DoesNotExist, KeyError, TypeError):
+        raise DomainError(code=ChatErrorCode.BAD_TOKEN, message=_("This chat link is not valid."),
+                          status=401) from None
+    return visitor
+
+
+def visitor_start(*, name: str = "", phone: str = "") -> Visitor:
+    """A new anonymous visitor (or one who filled the pre-chat form)."""
+    now = timezone.now()
+    visitor = Visitor.objects.create(key=secrets.token_urlsafe(32), created_at=now, last_seen_at=now)
+    if name or phone:
+        visitor_identify(visitor=visitor, name=name, phone=phone)
+    return visitor
+
+
+def visitor_identify(*, visitor: Visitor, name: str = "", phone: str = "") -> Visitor:
+    """Name and phone from the pre-chat form. A phone that matches a customer links the visitor to
+    them, unverified: the visitor typed it, nobody checked it is theirs."""
+    visitor.name = name.strip()[:64]
+    visitor.phone = phone.strip()[:32]
+    visitor.customer = customer_find(CustomerIdentity(phone=visitor.phone)) if visitor.phone else None
+    visitor.customer_verified = False
+    visitor.save(update_fields=["name", "phone", "customer", "customer_verified"])
+    return visitor
+
+
+def rate_check(key: str, limit: int) -> None:
+    """At most `limit` hits per minute for `key` (a visitor, an IP); DomainError rate_limited (429)."""
+    bucket = f"kefu.chat.rate:{key}:{int(timezone.now().timestamp() // 60)}"
+    if cache.add(bucket, 1, timeout=70):
+        return
+    try:
+        count = cache.incr(bucket)
+    except ValueError:
+        cache.set(bucket, 1, timeout=70)
+        return
+    if count > limit:
+        raise DomainError(code=ChatErrorCode.RATE_LIMITED, message=_("Too many messages. Please wait a moment."),
+                          status=429)
+
+
+# --- conversations ---------------------------------------------------------------------------------
+
+
+def _event(message: ChatMessage) -> dict[str, Any]:
+    return {"type": "message", "conversation": message.conversation_id, "message": message_json(message)}
+
+
+def message_json(m: ChatMessage) -> dict[str, Any]:
+    return {
+        "seq": m.seq, "sender": m.sender, "body": m.body, "internal": m.internal,
+        "author": m.author.name if m.author_id and m.author else "",
+        "at": m.created_at.isoformat(), "meta": m.meta, "client_id": m.client_id,
+    }
+
+
+def _post(conv: Conversation, *, sender: str, body: str, author: User | None = None, internal: bool = False,
+          client_id: str = "", meta: dict[str, Any] | None = None, now: datetime | None = None) -> ChatMessage:
+    """Store one message with the next sequence number. `conv` must be locked (select_for_update)."""
+    conv.last_seq += 1
+    msg = ChatMessage.objects.create(
+        conversation=conv, seq=conv.last_seq, sender=sender, author=author, body=body, internal=internal,
+        client_id=client_id, meta=meta or {}, created_at=now or timezone.now(),
+    )
+    conv.save(update_fields=["last_seq"])
+    event = _event(msg)
+    push_on_commit(group_name("conv", conv.pk), event)
+    if not internal:
+        push_on_commit(group_name("visitor", conv.pk), event)
+    return msg
+
+
+def _status_event(conv: Conversation, **extra: Any) -> None:
+    event = {"type": "status", "conversation": conv.pk, "status": conv.status,
+             "agent": conv.assignee.name if conv.assignee_id and conv.assignee else "", **extra}
+    push_on_commit(group_name("conv", conv.pk), event)
+    push_on_commit(group_name("visitor", conv.pk), event)
+
+
+def _locked(conversation_id: int) -> Conversation:
+    conv = (Conversation.objects.select_for_update(of=("self",)).select_related("visitor", "assignee")
+            .filter(pk=conversation_id).first())
+    if conv is None:
+        raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+    return conv
+
+
+def conversation_open(*, visitor: Visitor, page_url: str = "") -> tuple[Conversation, bool]:
+    """The visitor's open conversation, or a new one with the bot's greeting. Returns (conv, created)."""
+    conv = visitor.conversations.filter(status__in=OPEN_STATUSES).order_by("-id").first()
+    if conv is not None:
+        return conv, False
+    now = timezone.now()
+    with transaction.atomic():
+        conv = Conversation.objects.create(visitor=visitor, created_at=now, page_url=page_url[:300])
+        _post(conv, sender=Sender.BOT, body=_("Hello, I am the service bot. Ask me anything, or say 转人工 "
+                                              "to talk to a person."), now=now)
+    return conv, True
+
+
+def queue_position(conv: Conversation) -> int:
+    if conv.status != ConversationStatus.WAITING or conv.waiting_since is None:
+        return 0
+    return Conversation.objects.filter(status=ConversationStatus.WAITING,
+                                       waiting_since__lte=conv.waiting_since).count()
+
+
+def agents_on_duty() -> int:
+    return User.objects.filter(is_active=True, presence=Presence.ONLINE).count()
+
+
+def _hand_over(conv: Conversation, *, reason: str, now: datetime) -> None:
+    conv.status = ConversationStatus.WAITING
+    conv.handover_reason = reason
+    conv.waiting_since = now
+    conv.save(update_fields=["status", "handover_reason", "waiting_since"])
+    if agents_on_duty() == 0:
+        _post(conv, sender=Sender.SYSTEM, body=_("No agent is on duty right now. Leave a message and we will "
+                                                 "contact you."), meta={"offline": True}, now=now)
+    else:
+        position = queue_position(conv)
+        _post(conv, sender=Sender.SYSTEM, body=_("Connecting you to an agent. You are number %(n)d in the "
+                                                 "queue.") % {"n": position}, meta={"queue": position}, now=now)
+    _status_event(conv, queue=queue_position(conv))
+    push_on_commit(QUEUE_GROUP, {"type": "chat.waiting", "conversation": conv.pk,
+                                 "visitor": conv.visitor.label, "reason": reason})
+
+
+def visitor_send(*, visitor: Visitor, conversation_id: int, body: str, client_id: str = "") -> list[ChatMessage]:
+    """A visitor's message, then the bot's reply while the bot has the conversation. A message with a
+    client_id already stored is not stored again (a resend after a reconnect): the stored one is
+    returned. Errors: empty, too long, ended, not this visitor's conversation, rate limited."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(code=ChatErrorCode.EMPTY_MESSAGE, message=_("Write something first."))
+    if len(body) > settings.KEFU_CHAT_MAX_MESSAGE:
+        raise DomainError(code=ChatErrorCode.MESSAGE_TOO_LONG, message=_("The message is too long."))
+    client_id = (client_id or "")[:64]
+    now = timezone.now()
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.visitor_id != visitor.pk:
+            raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+        if client_id:
+            done = conv.messages.filter(client_id=client_id).first()
+            if done is not None:
+                return [done]
+        if conv.status == ConversationStatus.ENDED:
+            raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("This conversation has ended."),
+                              status=409)
+        rate_check(f"v{visitor.pk}", settings.KEFU_CHAT_RATE_PER_MINUTE)
+        out = [_post(conv, sender=Sender.VISITOR, body=body, client_id=client_id, now=now)]
+        if conv.status == ConversationStatus.BOT:
+            out += _bot_turn(conv, body, now)
+        Visitor.objects.filter(pk=visitor.pk).update(last_seen_at=now)
+    return out
+
+
+def _bot_turn(conv: Conversation, body: str, now: datetime) -> list[ChatMessage]:
+    customer = conv.visitor.customer
+    vip = bool(customer is not None and customer.tier_id and customer.tier and customer.tier.is_vip)
+    reply = bot_reply(question=body[:500], misses=conv.bot_misses, vip=vip, conversation_ref=conv.pk)
+    if reply.reason == "not_solved" or (reply.kind == ReplyKind.HANDOVER and reply.reason == "misses"):
+        bot_mark_unresolved(conversation_ref=conv.pk)
+    if reply.reason in ("not_solved", "low_confidence"):
+        conv.bot_misses += 1
+        conv.save(update_fields=["bot_misses"])
+    meta: dict[str, Any] = {"kind": reply.kind, "confidence": reply.confidence,
+                            "sources": [{"title": s.title, "url": s.url} for s in reply.sources],
+                            "choices": reply.choices}
+    if reply.kind == ReplyKind.ANSWER:
+        meta["actions"] = ["没解决", "转人工"]
+    out = [_post(conv, sender=Sender.BOT, body=reply.text, meta=meta, now=now)]
+    if reply.kind == ReplyKind.HANDOVER:
+        _hand_over(conv, reason=reply.reason, now=now)
+    return out
+
+
+def visitor_read(*, visitor: Visitor, conversation_id: int, seq: int) -> None:
+    """Read receipt: the visitor has seen everything up to `seq`."""
+    updated = Conversation.objects.filter(pk=conversation_id, visitor=visitor, visitor_read_seq__lt=seq).update(
+        visitor_read_seq=seq)
+    if updated:
+        push_on_commit(group_name("conv", conversation_id), {"type": "read", "conversation": conversation_id,
+                                                             "by": "visitor", "seq": seq})
+
+
+def visitor_rate(*, visitor: Visitor, conversation_id: int, score: int, comment: str = "") -> Conversation:
+    """The satisfaction rating (1-5) at the end of a conversation."""
+    if score not in range(1, 6):
+        raise DomainError(code=ChatErrorCode.BAD_RATING, message=_("Choose 1 to 5 stars."))
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.visitor_id != visitor.pk:
+            raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+        if conv.status != ConversationStatus.ENDED:
+            raise DomainError(code=ChatErrorCode.NOT_ENDED, message=_("Rate the conversation when it has ended."))
+        conv.rating = score
+        conv.rating_comment = comment.strip()[:500]
+        conv.save(update_fields=["rating", "rating_comment"])
+        push_on_commit(group_name("conv", conv.pk), {"type": "rated", "conversation": conv.pk, "score": score})
+    return conv
+
+
+def visitor_end(*, visitor: Visitor, conversation_id: int) -> Conversation:
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.visitor_id != visitor.pk:
+            raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+        return _end(conv, by=None)
+
+
+# --- agents ----------------------------------------------------------------------------------------
+
+
+def chat_capacity(user: User) -> int:
+    setting = AgentChatSetting.objects.filter(user=user).first()
+    return setting.capacity if setting else 3
+
+
+def chat_set_capacity(*, actor: User, capacity: int) -> AgentChatSetting:
+    if capacity not in range(0, 21):
+        raise DomainError(code="bad_capacity", message=_("Choose 0 to 20 chats."))
+    setting, _created = AgentChatSetting.objects.update_or_create(user=actor, defaults={"capacity": capacity})
+    return setting
+
+
+def _may_handle(actor: User, conv: Conversation) -> None:
+    require_write(actor)
+    if conv.assignee_id != actor.pk and not actor.is_supervising:
+        raise Forbidden(code=ChatErrorCode.NOT_YOURS, message=_("This chat is another agent's."))
+
+
+def conversation_accept(*, actor: User, conversation_id: int) -> Conversation:
+    """Take a waiting chat. Locks the conversation: of two agents accepting at once, one gets it and
+    the other a 409 not_waiting. Refused at the agent's chat capacity."""
+    require_write(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.status != ConversationStatus.WAITING:
+            raise Conflict(code=ChatErrorCode.NOT_WAITING, message=_("Another agent took this chat already."))
+        active = Conversation.objects.filter(assignee=actor, status=ConversationStatus.ACTIVE).count()
+        if active >= chat_capacity(actor):
+            raise DomainError(code=ChatErrorCode.AT_CAPACITY, message=_("You have as many chats as you take at once."))
+        conv.status = ConversationStatus.ACTIVE
+        conv.assignee = actor
+        conv.accepted_at = now
+        conv.save(update_fields=["status", "assignee", "accepted_at"])
+        _post(conv, sender=Sender.SYSTEM, body=_("%(agent)s is here to help you.") % {"agent": actor.name}, now=now)
+        _status_event(conv)
+        push_on_commit(QUEUE_GROUP, {"type": "chat.taken", "conversation": conv.pk, "agent": actor.pk})
+    return conv
+
+
+def agent_send(*, actor: User, conversation_id: int, body: str, internal: bool = False,
+               client_id: str = "") -> ChatMessage:
+    """An agent's reply (or, `internal`, a whisper other agents see and the visitor never does)."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(code=ChatErrorCode.EMPTY_MESSAGE, message=_("Write something first."))
+    if len(body) > settings.KEFU_CHAT_MAX_MESSAGE:
+        raise DomainError(code=ChatErrorCode.MESSAGE_TOO_LONG, message=_("The message is too long."))
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        _may_handle(actor, conv)
+        if conv.status == ConversationStatus.ENDED:
+            raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("This conversation has ended."),
+                              status=409)
+        if client_id:
+            done = conv.messages.filter(client_id=client_id[:64]).first()
+            if done is not None:
+                return done
+        msg = _post(conv, sender=Sender.AGENT, body=body, author=actor, internal=internal, client_id=client_id[:64])
+        if not internal:
+            conv.agent_read_seq = conv.last_seq
+            conv.save(update_fields=["agent_read_seq"])
+    return msg
+
+
+def agent_typing_event(conversation_id: int) -> dict[str, Any]:
+    return {"type": "typing", "conversation": conversation_id, "who": "agent"}
+
+
+def conversation_transfer(*, actor: User, conversation_id: int, to_user_id: int, note: str = "") -> Conversation:
+    """Hand the chat to another agent, with a note only agents see."""
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        _may_handle(actor, conv)
+        if conv.status != ConversationStatus.ACTIVE:
+            raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("Only an ongoing chat can be transferred."),
+                              status=409)
+        target = User.objects.filter(pk=to_user_id, is_active=True).first()
+        if target is None or target.pk == actor.pk:
+            raise DomainError(code=ChatErrorCode.NO_SUCH_AGENT, message=_("Choose another active agent."))
+        conv.assignee = target
+        conv.save(update_fields=["assignee"])
+        _post(conv, sender=Sender.SYSTEM, body=_("Transferred from %(a)s to %(b)s: %(note)s") % {
+            "a": actor.name, "b": target.name, "note": note.strip()[:300] or "-"}, internal=True, author=actor)
+        _post(conv, sender=Sender.SYSTEM, body=_("%(agent)s is here to help you.") % {"agent": target.name})
+        _status_event(conv)
+        push_on_commit(group_name("user", target.pk), {"type": "chat.transferred", "conversation": conv.pk,
+                                                       "from": actor.name})
+    return conv
+
+
+def conversation_end(*, actor: User, conversation_id: int) -> Conversation:
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        _may_handle(actor, conv)
+        return _end(conv, by=actor)
+
+
+def _end(conv: Conversation, *, by: User | None) -> Conversation:
+    if conv.status == ConversationStatus.ENDED:
+        return conv
+    conv.status = ConversationStatus.ENDED
+    conv.ended_at = timezone.now()
+    conv.save(update_fields=["status", "ended_at"])
+    _post(conv, sender=Sender.SYSTEM, body=_("The conversation has ended. How did we do?"),
+          meta={"rate": True}, author=by)
+    _status_event(conv)
+    return conv
+
+
+def transcript(conv: Conversation, *, internal: bool = False) -> str:
+    lines = []
+    for m in conv.messages.select_related("author").order_by("seq"):
+        if m.internal and not internal:
+            continue
+        who = {Sender.VISITOR: conv.visitor.label, Sender.BOT: _("Bot"), Sender.SYSTEM: _("System")}.get(
+            m.sender, m.author.name if m.author else _("Agent"))
+        lines.append(f"[{timezone.localtime(m.created_at):%H:%M}] {who}: {m.body}")
+    return "\n".join(lines)
+
+
+def conversation_to_ticket(*, actor: User, conversation_id: int, number: str = "") -> Ticket:
+    """Open a ticket from the chat, with the transcript as its description, or (`number`) add the
+    transcript to an existing ticket as an internal note. The conversation links to the ticket."""
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        _may_handle(actor, conv)
+        text = transcript(conv)
+        if number:
+            ticket_add_message(actor=actor, number=number, kind=MessageKind.NOTE,
+                               body=_("Chat transcript:") + "\n" + text)
+            ticket = Ticket.objects.get(number=number)
+        elif conv.ticket_id:
+            assert conv.ticket is not None
+            return conv.ticket
+        else:
+            first = conv.messages.filter(sender=Sender.VISITOR).order_by("seq").first()
+            title = (first.body if first else _("Online chat"))[:60]
+            ticket = ticket_create(actor=actor, data=TicketInput(
+                title=title, description=text, channel=Channel.CHAT, customer=conv.visitor.customer,
+                contact_phone=conv.visitor.phone, assignee=actor))
+        conv.ticket = ticket
+        conv.save(update_fields=["ticket"])
+        push_on_commit(group_name("conv", conv.pk), {"type": "ticket", "conversation": conv.pk,
+                                                     "number": ticket.number})
+    return ticket
+
+
+def offline_message(*, visitor: Visitor, conversation_id: int, name: str, phone: str, body: str) -> Ticket:
+    """The offline form (nobody on duty): becomes a ticket the customer submitted."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(code=ChatErrorCode.EMPTY_MESSAGE, message=_("Write something first."))
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.visitor_id != visitor.pk:
+            raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+        visitor_identify(visitor=visitor, name=name, phone=phone)
+        ticket = ticket_create(actor=None, by_customer=True, data=TicketInput(
+            title=body[:60], description=transcript(conv) + "\n\n" + body[:settings.KEFU_CHAT_MAX_MESSAGE],
+            channel=Channel.CHAT, customer=visitor.customer, contact_phone=visitor.phone))
+        conv.ticket = ticket
+        conv.save(update_fields=["ticket"])
+        _end(conv, by=None)
+    return ticket

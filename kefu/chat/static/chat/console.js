@@ -1,0 +1,113 @@
+// The agent console: lists (waiting / mine / others), one open chat, actions over small JSON views,
+// new messages pushed by kefu.realtime (window.kefuRealtime). After a reconnect it reads what it
+// missed (messages after the last seq it has). Text is always set as text, never HTML.
+(function () {
+  "use strict";
+  var root, current = null, lastSeq = 0, seen = {};
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
+  }
+  function api(path, body) {
+    var opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json",
+      "X-CSRFToken": csrf() }, body: JSON.stringify(body) };
+    return fetch(path, opts).then(function (r) {
+      return r.json().then(function (d) {
+        if (!r.ok) { document.dispatchEvent(new CustomEvent("kefuToast", { detail: { message: d.message } })); throw d; }
+        return d;
+      });
+    });
+  }
+  function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls;
+    if (text != null) n.textContent = text; return n; }
+  function fill(id, list) {
+    var ul = document.getElementById(id); if (!ul) return;
+    ul.textContent = "";
+    if (!list.length) ul.appendChild(el("li", "empty", root.dataset.msgEmpty));
+    list.forEach(function (c) {
+      var li = el("li", c.id === current ? "is-current" : "", c.visitor + (c.agent ? " · " + c.agent : ""));
+      li.dataset.conversation = c.id;
+      li.addEventListener("click", function () { open(c.id); });
+      ul.appendChild(li);
+    });
+  }
+  function refresh() {
+    return api("/chat/console/state/").then(function (d) {
+      fill("chat-waiting", d.waiting); fill("chat-mine", d.mine); fill("chat-others", d.others);
+      (d.waiting.concat(d.mine, d.others)).forEach(function (c) { window.kefuRealtime.subscribe("conv." + c.id); });
+    });
+  }
+  function line(m) {
+    if (seen[m.seq]) return;
+    seen[m.seq] = true; lastSeq = Math.max(lastSeq, m.seq);
+    var row = el("div", "chat-msg " + m.sender + (m.internal ? " internal" : ""));
+    row.dataset.seq = m.seq;
+    row.appendChild(el("span", "who", m.author || m.sender));
+    row.appendChild(el("span", "text", m.body));
+    var log = document.getElementById("chat-log");
+    log.appendChild(row); log.scrollTop = log.scrollHeight;
+  }
+  function show(c) {
+    document.getElementById("chat-visitor").textContent = c.visitor + (c.phone ? " " + c.phone : "");
+    document.getElementById("chat-customer").textContent = c.customer ? c.customer.name : "";
+    var link = document.getElementById("chat-ticket-link");
+    link.hidden = !c.ticket; if (c.ticket) { link.href = "/tickets/" + c.ticket + "/"; link.textContent = c.ticket; }
+    document.getElementById("chat-accept").hidden = c.status !== "waiting";
+    root.dataset.status = c.status;
+  }
+  function load() {
+    if (current === null) return Promise.resolve();
+    return api("/chat/console/c/" + current + "/messages/?after=" + lastSeq).then(function (d) {
+      show(d.conversation); d.messages.forEach(line);
+    });
+  }
+  function open(id) {
+    current = id; lastSeq = 0; seen = {};
+    document.getElementById("chat-log").textContent = "";
+    document.getElementById("chat-pane").hidden = false;
+    window.kefuRealtime.subscribe("conv." + id);
+    load(); refresh();
+  }
+  function act(action, body) {
+    return api("/chat/console/c/" + current + "/" + action + "/", body || {}).then(function (d) {
+      if (d.conversation) show(d.conversation);
+      if (d.number) { var link = document.getElementById("chat-ticket-link"); link.hidden = false;
+        link.href = d.url; link.textContent = d.number; }
+      refresh(); return d;
+    });
+  }
+  function start() {
+    root = document.getElementById("chat-console");
+    if (!root || !window.kefuRealtime) return;
+    var rt = window.kefuRealtime;
+    rt.subscribe("chatqueue.all");
+    rt.on("message", function (d) { if (d.conversation === current) line(d.message); });
+    rt.on("status", function (d) { if (d.conversation === current) load(); refresh(); });
+    rt.on("chat.waiting", refresh); rt.on("chat.taken", refresh); rt.on("chat.transferred", refresh);
+    rt.on("typing", function (d) {
+      if (d.conversation !== current || d.who !== "visitor") return;
+      var tp = document.getElementById("chat-typing"); tp.hidden = false;
+      clearTimeout(start.t); start.t = setTimeout(function () { tp.hidden = true; }, 4000);
+    });
+    rt.on("reconnected", function () { load(); refresh(); });
+    document.getElementById("chat-accept").addEventListener("click", function () { act("accept"); });
+    document.getElementById("chat-end").addEventListener("click", function () { act("end"); });
+    document.getElementById("chat-ticket").addEventListener("click", function () { act("ticket"); });
+    document.getElementById("chat-transfer").addEventListener("click", function () {
+      var to = Number(document.getElementById("chat-transfer-to").value);
+      if (to) act("transfer", { to: to, note: "" }).then(function () { current = null;
+        document.getElementById("chat-pane").hidden = true; });
+    });
+    var input = document.getElementById("chat-input");
+    document.getElementById("chat-compose").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = input.value.trim(); if (!body) return;
+      api("/chat/console/c/" + current + "/send/", { body: body, internal: document.getElementById("chat-internal").checked,
+        client_id: "a" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }).then(function () { input.value = ""; });
+    });
+    document.getElementById("chat-capacity").addEventListener("change", function (e) {
+      api("/chat/console/capacity/", { capacity: Number(e.target.value) });
+    });
+    refresh();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();

@@ -1,0 +1,142 @@
+"""The whole chat in a real browser over a real ASGI server (uvicorn, started here in a thread so it
+shares the test database and the in-memory push layer): a visitor on a plain third-party page
+opens the widget, the bot answers from the knowledge base, the visitor asks for a person, an agent
+in a second browser context accepts in the console, replies, makes a ticket and ends; the visitor
+rates the chat."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import uvicorn
+
+from kefu.accounts.choices import Presence, Role
+from kefu.accounts.models import Team
+from kefu.asgi import application
+from kefu.chat.models import Conversation
+from kefu.knowledge import services as ks
+from kefu.knowledge.choices import ArticleStatus
+from kefu.tests.factories import TierFactory, UserFactory
+from kefu.tests.test_browser import TIMEOUT_MS, launched_browser, log_in, new_page
+from kefu.tickets.choices import Channel
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+
+@pytest.fixture
+def asgi_server(transactional_db) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, ws="websockets-sansio",
+                                           lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def desk(transactional_db) -> dict[str, Any]:
+    team = Team.objects.create(name="一线客服", is_default=True)
+    TierFactory(name="普通", is_default=True)
+    agent = UserFactory(username="agent1", display_name="王坐席", team=team, presence=Presence.ONLINE)
+    lead = UserFactory(username="lead1", display_name="林组长", team=team, role=Role.TEAM_LEAD)
+    art = ks.article_create(actor=agent, data=ks.ArticleInput(
+        title="退款到账时间", body_md="退款申请通过后，款项在三个工作日内退回原支付账户。", is_public=True))
+    ks.article_transition(actor=agent, article_id=art.pk, status=ArticleStatus.IN_REVIEW)
+    ks.article_transition(actor=lead, article_id=art.pk, status=ArticleStatus.PUBLISHED)
+    return {"agent": agent}
+
+
+def test_visitor_chats_with_the_bot_then_an_agent_who_ends_and_the_visitor_rates(desk, asgi_server) -> None:
+    try:
+        with launched_browser() as browser:
+            walk(browser, base=asgi_server, agent_username=desk["agent"].username)
+    finally:
+        for httpd in _shops:
+            httpd.shutdown()
+            httpd.server_close()
+        _shops.clear()
+    conv = Conversation.objects.get()
+    assert conv.rating == 5 and conv.assignee == desk["agent"]
+    assert conv.ticket is not None and conv.ticket.channel == Channel.CHAT
+    assert "您好，我是王坐席" in conv.ticket.description and "退款多久到账" in conv.ticket.description
+
+
+def shop_site(base: str) -> str:
+    """A plain page on another origin (its own little HTTP server) that embeds the widget with one
+    script tag, the way a customer's shop would."""
+    page = ("<!doctype html><html><head><meta charset=utf-8><title>小店</title></head><body><h1>小店</h1>"
+            f'<script src="{base}/chat/widget.js" data-title="小店客服" async></script></body></html>').encode()
+
+    class Shop(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _shops.append(httpd)
+    return f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+
+_shops: list[ThreadingHTTPServer] = []
+
+
+def walk(browser: Any, *, base: str, agent_username: str) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    agent = new_page(browser)
+    log_in(agent, base, agent_username)
+    agent.goto(f"{base}/chat/console/")
+
+    visitor = new_page(browser, mobile=True)
+    visitor.goto(shop_site(base))
+    visitor.get_by_role("button", name="在线客服").click()
+    log = visitor.locator(".kefu-log")
+    expect(log).to_contain_text("智能客服")
+    visitor.locator(".kefu-input").fill("退款多久到账")
+    visitor.get_by_role("button", name="发送").click()
+    expect(log).to_contain_text("三个工作日")
+    visitor.locator(".kefu-human").click()
+    expect(log).to_contain_text("排在第 1 位")
+
+    waiting = agent.locator("#chat-waiting li[data-conversation]")
+    expect(waiting).to_have_count(1)
+    waiting.first.click()
+    expect(agent.locator("#chat-log")).to_contain_text("退款多久到账")  # the bot's transcript comes along
+    agent.locator("#chat-accept").click()
+    expect(log).to_contain_text("王坐席")
+    agent.locator("#chat-input").fill("您好，我是王坐席，您的退款已在处理中。")
+    agent.locator("#chat-send").click()
+    expect(log).to_contain_text("您的退款已在处理中")
+    agent.locator("#chat-ticket").click()
+    expect(agent.locator("#chat-ticket-link")).to_be_visible()
+    agent.locator("#chat-end").click()
+
+    stars = visitor.locator(".kefu-star")
+    expect(stars).to_have_count(5)
+    stars.nth(4).click()
+    expect(log).to_contain_text("感谢您的评价")

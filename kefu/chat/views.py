@@ -1,0 +1,151 @@
+"""Chat pages: the agent console (HTML + small JSON actions its script calls), the visitor's mobile
+page and the widget script itself. The visitor side talks over /ws/chat/ (kefu.chat.consumers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from kefu.accounts.models import User
+from kefu.chat import selectors, services
+from kefu.chat.models import Conversation
+from kefu.core.errors import DomainError
+from kefu.core.htmx import AuthedHtmxRequest
+
+STATIC = Path(__file__).resolve().parent / "static" / "chat"
+
+
+def _json(data: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _error(exc: DomainError) -> JsonResponse:
+    return _json({"code": exc.code, "message": str(exc.message), "fields": exc.fields}, status=exc.status)
+
+
+def conversation_json(c: Conversation) -> dict[str, Any]:
+    v = c.visitor
+    return {
+        "id": c.pk, "status": c.status, "visitor": v.label, "phone": v.phone,
+        "customer": {"id": v.customer_id, "name": v.customer.name, "verified": v.customer_verified}
+        if v.customer_id and v.customer else None,
+        "agent": c.assignee.name if c.assignee_id and c.assignee else "", "agent_id": c.assignee_id,
+        "ticket": c.ticket.number if c.ticket_id and c.ticket else "", "last_seq": c.last_seq,
+        "reason": c.handover_reason, "waiting_since": c.waiting_since.isoformat() if c.waiting_since else None,
+        "rating": c.rating, "page": c.page_url,
+    }
+
+
+@login_required
+@require_GET
+def console(request: AuthedHtmxRequest) -> HttpResponse:
+    agents = User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username")[:200]
+    return render(request, "chat/console.html", {
+        "nav": "chat", "agents": agents, "capacity": services.chat_capacity(request.user),
+        "stats": selectors.queue_stats() if request.user.is_supervising else None,
+    })
+
+
+@login_required
+@require_GET
+def console_state(request: AuthedHtmxRequest) -> HttpResponse:
+    board = selectors.console_for(user=request.user)
+    stats = selectors.queue_stats()
+    return _json({
+        "waiting": [conversation_json(c) for c in board.waiting],
+        "mine": [conversation_json(c) for c in board.mine],
+        "others": [conversation_json(c) for c in board.others],
+        "stats": {"waiting": stats.waiting, "active": stats.active, "bot": stats.bot,
+                  "longest_wait": stats.longest_wait_seconds},
+    })
+
+
+def _after(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        return 0
+
+
+@login_required
+@require_GET
+def conversation_messages(request: AuthedHtmxRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conv = selectors.conversation_for_agent(user=request.user, conversation_id=conversation_id)
+    except DomainError as exc:
+        return _error(exc)
+    msgs = selectors.messages_after(conversation=conv, after=_after(request), internal=True)
+    return _json({"conversation": conversation_json(conv), "messages": [services.message_json(m) for m in msgs]})
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@login_required
+@require_POST
+def conversation_action(request: AuthedHtmxRequest, conversation_id: int, action: str) -> HttpResponse:
+    data = _body(request)
+    user = request.user
+    try:
+        selectors.conversation_for_agent(user=user, conversation_id=conversation_id)
+        if action == "accept":
+            conv = services.conversation_accept(actor=user, conversation_id=conversation_id)
+        elif action == "send":
+            services.agent_send(actor=user, conversation_id=conversation_id, body=str(data.get("body", "")),
+                                internal=bool(data.get("internal")), client_id=str(data.get("client_id", "")))
+            conv = selectors.conversation_for_agent(user=user, conversation_id=conversation_id)
+        elif action == "transfer":
+            to = data.get("to")
+            services.conversation_transfer(actor=user, conversation_id=conversation_id,
+                                           to_user_id=to if isinstance(to, int) else 0, note=str(data.get("note", "")))
+            return _json({"ok": True})
+        elif action == "end":
+            conv = services.conversation_end(actor=user, conversation_id=conversation_id)
+        elif action == "ticket":
+            ticket = services.conversation_to_ticket(actor=user, conversation_id=conversation_id,
+                                                     number=str(data.get("number", "")).strip())
+            return _json({"ok": True, "number": ticket.number, "url": f"/tickets/{ticket.number}/"})
+        else:
+            return _json({"code": "not_found", "message": "unknown action", "fields": {}}, status=404)
+    except DomainError as exc:
+        return _error(exc)
+    return _json({"ok": True, "conversation": conversation_json(conv)})
+
+
+@login_required
+@require_POST
+def capacity(request: AuthedHtmxRequest) -> HttpResponse:
+    value = _body(request).get("capacity")
+    try:
+        setting = services.chat_set_capacity(actor=request.user, capacity=value if isinstance(value, int) else -1)
+    except DomainError as exc:
+        return _error(exc)
+    return _json({"capacity": setting.capacity})
+
+
+@require_GET
+@xframe_options_exempt
+def mobile(request: HttpRequest) -> HttpResponse:
+    """The visitor's full-page chat (a WeChat menu link points here)."""
+    return render(request, "chat/mobile.html", {})
+
+
+@require_GET
+def widget_js(request: HttpRequest) -> FileResponse:
+    """`<script src="https://kefu.example.com/chat/widget.js" data-title="…">` on any site."""
+    response = FileResponse((STATIC / "widget.js").open("rb"), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
