@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.dispatch",
     "kefu.surveys",
+    "kefu.complaints",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -245,3 +246,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"kefu": {"handlers": ["console"], "level": os.getenv("KEFU_LOG_LEVEL", "INFO")}},
 }
+
+# Complaint compensation a role may approve alone (kefu.complaints); admins have no limit.
+KEFU_COMPENSATION_LIMITS = {"team_lead": 200, "manager": 2000}
