@@ -79,8 +79,12 @@ def test_nb_tail_is_a_probability_and_heavier_than_poisson() -> None:
     [(1.2, 50, None), (1.6, 50, "blue"), (2.2, 50, "yellow"), (3.5, 50, "red"), (3.5, 6, "yellow")],
 )
 def test_grade_takes_the_highest_level_reached(ratio, count, expected) -> None:
-    levels = [d.LevelRule("blue", 1, 1.5, 3), d.LevelRule("yellow", 2, 2.0, 5), d.LevelRule("orange", 3, 2.5, 8),
-              d.LevelRule("red", 4, 3.0, 10)]
+    levels = [
+        d.LevelRule("blue", 1, 1.5, 3),
+        d.LevelRule("yellow", 2, 2.0, 5),
+        d.LevelRule("orange", 3, 2.5, 8),
+        d.LevelRule("red", 4, 3.0, 10),
+    ]
     got = d.grade(ratio, count, levels)
     assert (got.code if got else None) == expected
 
