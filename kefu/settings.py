@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "kefu.realtime",
     "kefu.chat",
     "kefu.bot",
+    "kefu.complaints",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -262,3 +263,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"kefu": {"handlers": ["console"], "level": os.getenv("KEFU_LOG_LEVEL", "INFO")}},
 }
+
+# Complaint compensation a role may approve alone (kefu.complaints); admins have no limit.
+KEFU_COMPENSATION_LIMITS = {"team_lead": 200, "manager": 2000}

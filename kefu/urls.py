@@ -21,6 +21,7 @@ urlpatterns = [
     path("knowledge/", include("kefu.knowledge.urls")),
     path("dispatch/", include("kefu.dispatch.urls")),
     path("chat/", include("kefu.chat.urls")),
+    path("complaints/", include("kefu.complaints.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,450 @@
+"""/api/v1/complaints/: warnings and their duties, incidents (link, unlink, notify, plan, resolve),
+compensation, public-opinion post import, root causes. Endpoints parse, call a service or
+selector, and shape the answer; DomainError leaves as {"code", "message", "fields"}."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from kefu.accounts.api import ApiRequest
+from kefu.accounts.models import Team, User
+from kefu.complaints import selectors, services
+from kefu.complaints.access import require_read, require_work
+from kefu.complaints.errors import ComplaintErrorCode as E
+from kefu.complaints.models import Compensation, ComplaintWarning, Incident
+from kefu.core.errors import DomainError, NotFound
+
+router = Router(tags=["complaints"])
+
+
+class WarningOut(Schema):
+    id: int
+    number: str
+    level: str
+    level_name: str
+    series: str
+    dimension: str
+    key: str
+    window: str
+    status: str
+    observed: int
+    expected: float
+    ratio: float
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    owner_id: int | None
+    note: str
+    duty_due_at: datetime | None
+    escalations: int
+    tickets: list[str] = []
+
+
+def warning_out(w: ComplaintWarning, tickets: list[str] | None = None) -> WarningOut:
+    return WarningOut(
+        id=w.pk,
+        number=w.number,
+        level=w.level.code,
+        level_name=w.level.name,
+        series=w.label,
+        dimension=w.dimension,
+        key=w.key,
+        window=w.window,
+        status=w.status,
+        observed=w.observed,
+        expected=w.expected,
+        ratio=w.ratio,
+        raised_at=w.raised_at,
+        acknowledged_at=w.acknowledged_at,
+        owner_id=w.owner_id,
+        note=w.note,
+        duty_due_at=w.duty_due_at,
+        escalations=w.escalations,
+        tickets=tickets or [],
+    )
+
+
+class OwnerIn(Schema):
+    owner_id: int
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+@router.get("/warnings", response=list[WarningOut])
+def warnings(request: ApiRequest, status: str = "open", level: str = "") -> list[WarningOut]:
+    require_read(request.auth)
+    rows = (
+        selectors.warning_board(user=request.auth)
+        if status == "open"
+        else selectors.warning_history(user=request.auth, level=level)
+    )
+    if level:
+        rows = [w for w in rows if w.level.code == level]
+    return [warning_out(w) for w in rows]
+
+
+def _warning(request: ApiRequest, warning_id: int) -> WarningOut:
+    w = selectors.warning_detail(user=request.auth, warning_id=warning_id)
+    return warning_out(w, [t.number for t in selectors.warning_tickets(user=request.auth, warning=w)])
+
+
+@router.get("/warnings/{warning_id}", response=WarningOut)
+def warning(request: ApiRequest, warning_id: int) -> WarningOut:
+    require_read(request.auth)
+    return _warning(request, warning_id)
+
+
+@router.post("/warnings/{warning_id}/acknowledge", response=WarningOut)
+def warning_ack(request: ApiRequest, warning_id: int) -> WarningOut:
+    services.warning_acknowledge(actor=request.auth, warning_id=warning_id)
+    return _warning(request, warning_id)
+
+
+@router.post("/warnings/{warning_id}/owner", response=WarningOut)
+def warning_owner(request: ApiRequest, warning_id: int, payload: OwnerIn) -> WarningOut:
+    owner = User.objects.filter(pk=payload.owner_id).first()
+    if owner is None:
+        raise DomainError(
+            code=E.NOT_FOUND, message=_("User not found."), fields={"owner_id": [_("User not found.")]}
+        )
+    services.warning_assign(actor=request.auth, warning_id=warning_id, owner=owner)
+    return _warning(request, warning_id)
+
+
+@router.post("/warnings/{warning_id}/note", response=WarningOut)
+def warning_note(request: ApiRequest, warning_id: int, payload: NoteIn) -> WarningOut:
+    services.warning_note(actor=request.auth, warning_id=warning_id, note=payload.note)
+    return _warning(request, warning_id)
+
+
+@router.post("/warnings/{warning_id}/close", response=WarningOut)
+def warning_close(request: ApiRequest, warning_id: int, payload: NoteIn) -> WarningOut:
+    services.warning_close(actor=request.auth, warning_id=warning_id, note=payload.note)
+    return _warning(request, warning_id)
+
+
+# --- incidents ---------------------------------------------------------------------------------------
+
+
+class IncidentOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    owner_id: int | None
+    supervisor_id: int | None
+    expert_id: int | None
+    warning: str | None
+    opened_at: datetime
+    plan: str
+    plan_due_at: datetime | None
+    plan_overdue: bool
+    resolved_at: datetime | None
+    tickets: list[str]
+    compensation: dict[str, Decimal]
+
+
+def incident_out(request: ApiRequest, i: Incident) -> IncidentOut:
+    return IncidentOut(
+        id=i.pk,
+        number=i.number,
+        title=i.title,
+        status=i.status,
+        owner_id=i.owner_id,
+        supervisor_id=i.supervisor_id,
+        expert_id=i.expert_id,
+        warning=i.warning.number if i.warning else None,
+        opened_at=i.opened_at,
+        plan=i.plan,
+        plan_due_at=i.plan_due_at,
+        plan_overdue=i.plan_overdue,
+        resolved_at=i.resolved_at,
+        tickets=[t.number for t in selectors.incident_tickets(user=request.auth, incident=i)],
+        compensation=selectors.compensation_totals(incident=i),
+    )
+
+
+class IncidentIn(Schema):
+    title: str
+    description: str = ""
+    warning_id: int | None = None
+    supervisor_id: int | None = None
+    expert_id: int | None = None
+
+
+class NumbersIn(Schema):
+    numbers: list[str]
+
+
+class NumberIn(Schema):
+    number: str
+
+
+class BodyIn(Schema):
+    body: str
+
+
+class CountOut(Schema):
+    count: int
+
+
+class PlanIn(Schema):
+    plan: str
+
+
+class CommentIn(Schema):
+    comment: str
+
+
+def _user(user_id: int | None, field: str) -> User | None:
+    if user_id is None:
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise DomainError(
+            code=E.NOT_FOUND, message=_("User not found."), fields={field: [_("User not found.")]}
+        )
+    return user
+
+
+def _incident(request: ApiRequest, incident_id: int) -> Incident:
+    return selectors.incident_detail(user=request.auth, incident_id=incident_id)
+
+
+@router.get("/incidents", response=list[IncidentOut])
+def incidents(request: ApiRequest, status: str = "") -> list[IncidentOut]:
+    require_work(request.auth)
+    return [incident_out(request, i) for i in selectors.incident_list(user=request.auth, status=status)]
+
+
+@router.post("/incidents", response={201: IncidentOut})
+def incident_create(request: ApiRequest, payload: IncidentIn) -> Status:
+    i = services.incident_open(
+        actor=request.auth,
+        title=payload.title,
+        description=payload.description,
+        warning_id=payload.warning_id,
+        supervisor=_user(payload.supervisor_id, "supervisor_id"),
+        expert=_user(payload.expert_id, "expert_id"),
+    )
+    return Status(201, incident_out(request, _incident(request, i.pk)))
+
+
+@router.get("/incidents/{incident_id}", response=IncidentOut)
+def incident(request: ApiRequest, incident_id: int) -> IncidentOut:
+    require_work(request.auth)
+    return incident_out(request, _incident(request, incident_id))
+
+
+@router.post("/incidents/{incident_id}/link", response=IncidentOut)
+def incident_link(request: ApiRequest, incident_id: int, payload: NumbersIn) -> IncidentOut:
+    services.incident_link(actor=request.auth, incident_id=incident_id, numbers=payload.numbers)
+    return incident_out(request, _incident(request, incident_id))
+
+
+@router.post("/incidents/{incident_id}/unlink", response=IncidentOut)
+def incident_unlink(request: ApiRequest, incident_id: int, payload: NumberIn) -> IncidentOut:
+    services.incident_unlink(actor=request.auth, incident_id=incident_id, number=payload.number)
+    return incident_out(request, _incident(request, incident_id))
+
+
+@router.post("/incidents/{incident_id}/notify", response=CountOut)
+def incident_notify(request: ApiRequest, incident_id: int, payload: BodyIn) -> CountOut:
+    return CountOut(
+        count=services.incident_notify(actor=request.auth, incident_id=incident_id, body=payload.body)
+    )
+
+
+@router.post("/incidents/{incident_id}/plan", response=IncidentOut)
+def incident_plan(request: ApiRequest, incident_id: int, payload: PlanIn) -> IncidentOut:
+    services.incident_plan(actor=request.auth, incident_id=incident_id, plan=payload.plan)
+    return incident_out(request, _incident(request, incident_id))
+
+
+@router.post("/incidents/{incident_id}/resolve", response=CountOut)
+def incident_resolve(request: ApiRequest, incident_id: int, payload: CommentIn) -> CountOut:
+    return CountOut(
+        count=services.incident_resolve(actor=request.auth, incident_id=incident_id, comment=payload.comment)
+    )
+
+
+# --- compensation ------------------------------------------------------------------------------------
+
+
+class CompensationIn(Schema):
+    kind: str
+    amount: str
+    ticket: str = ""
+    note: str = ""
+
+
+class CompensationOut(Schema):
+    id: int
+    incident: str
+    ticket: str | None
+    kind: str
+    amount: Decimal
+    state: str
+    decided_by_id: int | None
+    paid_at: datetime | None
+
+
+def compensation_out(c: Compensation) -> CompensationOut:
+    return CompensationOut(
+        id=c.pk,
+        incident=c.incident.number,
+        ticket=c.ticket.number if c.ticket else None,
+        kind=c.kind,
+        amount=c.amount,
+        state=c.state,
+        decided_by_id=c.decided_by_id,
+        paid_at=c.paid_at,
+    )
+
+
+@router.get("/incidents/{incident_id}/compensation", response=list[CompensationOut])
+def compensation_list(request: ApiRequest, incident_id: int) -> list[CompensationOut]:
+    require_work(request.auth)
+    return [
+        compensation_out(c)
+        for c in selectors.compensation_list(user=request.auth, incident=_incident(request, incident_id))
+    ]
+
+
+@router.post("/incidents/{incident_id}/compensation", response={201: CompensationOut})
+def compensation_create(request: ApiRequest, incident_id: int, payload: CompensationIn) -> Status:
+    c = services.compensation_propose(
+        actor=request.auth,
+        incident_id=incident_id,
+        kind=payload.kind,
+        amount=payload.amount,
+        ticket_number=payload.ticket,
+        note=payload.note,
+    )
+    return Status(201, compensation_out(c))
+
+
+@router.post("/compensation/{compensation_id}/approve", response=CompensationOut)
+def compensation_approve(request: ApiRequest, compensation_id: int) -> CompensationOut:
+    return compensation_out(
+        services.compensation_decide(actor=request.auth, compensation_id=compensation_id, approve=True)
+    )
+
+
+@router.post("/compensation/{compensation_id}/refuse", response=CompensationOut)
+def compensation_refuse(request: ApiRequest, compensation_id: int) -> CompensationOut:
+    return compensation_out(
+        services.compensation_decide(actor=request.auth, compensation_id=compensation_id, approve=False)
+    )
+
+
+@router.post("/compensation/{compensation_id}/pay", response=CompensationOut)
+def compensation_pay(request: ApiRequest, compensation_id: int) -> CompensationOut:
+    return compensation_out(services.compensation_pay(actor=request.auth, compensation_id=compensation_id))
+
+
+# --- public opinion ----------------------------------------------------------------------------------
+
+
+class ImportIn(Schema):
+    posts: list[dict[str, Any]]
+
+
+class PostOut(Schema):
+    id: int
+    source: str
+    url: str
+    matched: list[str]
+    score: int
+
+
+class ImportOut(Schema):
+    created: list[PostOut]
+    duplicates: int
+    errors: list[dict[str, Any]]
+
+
+@router.post("/posts/import", response=ImportOut)
+def posts_import(request: ApiRequest, payload: ImportIn) -> ImportOut:
+    if len(payload.posts) > 5000:
+        raise DomainError(code=E.BAD_POST, message=_("At most 5,000 posts per request."))
+    result = services.posts_import(actor=request.auth, rows=payload.posts)
+    return ImportOut(
+        created=[
+            PostOut(id=p.pk, source=p.source, url=p.url, matched=p.matched, score=p.score)
+            for p in result.created
+        ],
+        duplicates=result.duplicates,
+        errors=result.errors,
+    )
+
+
+# --- root causes -------------------------------------------------------------------------------------
+
+
+class CauseIn(Schema):
+    cause: str
+    department_id: int | None = None
+    note: str = ""
+
+
+class CauseOut(Schema):
+    ticket: str
+    cause: str
+    department_id: int | None
+
+
+class StatsOut(Schema):
+    causes: list[str]
+    rows: list[dict[str, Any]]
+    pareto: list[dict[str, Any]]
+    total: int
+    unattributed: int
+
+
+@router.post("/causes/{number}", response=CauseOut)
+def cause_set(request: ApiRequest, number: str, payload: CauseIn) -> CauseOut:
+    department = None
+    if payload.department_id is not None:
+        department = Team.objects.filter(pk=payload.department_id).first()
+        if department is None:
+            raise NotFound(code=E.NOT_FOUND, message=_("Team not found."))
+    c = services.complaint_cause_set(
+        actor=request.auth, number=number, cause_code=payload.cause, department=department, note=payload.note
+    )
+    return CauseOut(ticket=number, cause=c.cause.code if c.cause else "", department_id=c.cause_department_id)
+
+
+@router.get("/causes/stats", response=StatsOut)
+def cause_stats(request: ApiRequest, start: date | None = None, end: date | None = None) -> StatsOut:
+    require_read(request.auth)
+    tz = timezone.get_current_timezone()
+    end = end or timezone.localdate()
+    start = start or end - timedelta(days=90)
+    stats = selectors.root_cause_stats(
+        user=request.auth,
+        start=datetime.combine(start, time(), tz),
+        end=datetime.combine(end + timedelta(days=1), time(), tz),
+    )
+    return StatsOut(
+        causes=[c.code for c in stats.causes],
+        rows=stats.rows,
+        total=stats.total,
+        unattributed=stats.unattributed,
+        pareto=[
+            {
+                "cause": p["cause"].code,
+                "n": p["n"],
+                "share": round(p["share"], 2),
+                "cumulative": round(p["cumulative"], 2),
+            }
+            for p in stats.pareto
+        ],
+    )
