@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.dispatch",
     "kefu.surveys",
+    "kefu.appointments",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
