@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "kefu.chat",
     "kefu.bot",
     "kefu.complaints",
+    "kefu.appointments",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",

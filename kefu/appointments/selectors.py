@@ -1,0 +1,127 @@
+"""Reads: free slots (for the portal, staff and the API), the day's board, calls due."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.appointments import slots as grid_mod
+from kefu.appointments.access import appointments_visible_to, is_staff_member
+from kefu.appointments.choices import ACTIVE_STATUSES, AppointmentStatus, CallStatus
+from kefu.appointments.models import Appointment, ConfirmationCall, Resource, ServiceType, Slot
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSlot:
+    resource_id: int
+    start: datetime
+    free: int
+
+
+def active_resources() -> list[Resource]:
+    return list(Resource.objects.filter(is_active=True).order_by("kind", "name"))
+
+
+def service_types(*, portal: bool = False) -> list[ServiceType]:
+    qs = ServiceType.objects.all()
+    if portal:
+        qs = qs.filter(on_portal=True)
+    return list(qs.order_by("name"))
+
+
+def free_slots(
+    *, resources: list[Resource], service: ServiceType, first: date, days: int = 1, now: datetime | None = None
+) -> list[FreeSlot]:
+    """Starts where the service's run of slots has room on every slot, from `now` on. Public
+    information (times only), so no viewer is needed: the portal uses it too."""
+    now = now or timezone.now()
+    if not resources:
+        return []
+    last = first + timedelta(days=days)
+    reserved = grid_mod.reserved_for(resources)
+    lo = datetime.combine(first - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    booked: dict[tuple[int, datetime], int] = {}
+    for rid, start, n in Slot.objects.filter(
+        resource__in=resources, start__gte=lo, start__lt=lo + timedelta(days=days + 2), booked__gt=0
+    ).values_list("resource_id", "start", "booked"):
+        booked[(rid, start)] = n
+    out: list[FreeSlot] = []
+    for resource in resources:
+        d = first
+        while d < last:
+            cells = grid_mod.grid(resource, d, reserved)
+            for start, run in grid_mod.runs(cells, service.slots).items():
+                if start <= now:
+                    continue
+                free = min(c.capacity - booked.get((resource.pk, c.start), 0) for c in run)
+                if free > 0:
+                    out.append(FreeSlot(resource.pk, start, free))
+            d += timedelta(days=1)
+    out.sort(key=lambda s: (s.start, s.resource_id))
+    return out
+
+
+def day_board(*, viewer: User, day: date) -> dict[Resource, list[Appointment]]:
+    """The day's appointments per resource (the welcome board)."""
+    resources = active_resources() if is_staff_member(viewer) else []
+    zone = timezone.get_current_timezone()
+    lo = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    rows = (
+        appointments_visible_to(viewer)
+        .filter(start__gte=lo, start__lt=lo + timedelta(days=1))
+        .select_related("customer", "asset", "service_type", "resource")
+        .order_by("start")
+    )
+    per: dict[int, list[Appointment]] = defaultdict(list)
+    for a in rows:
+        per[a.resource_id].append(a)
+    return {r: per.get(r.pk, []) for r in resources}
+
+
+def appointments_list(*, viewer: User, first: date, days: int = 1) -> QuerySet[Appointment]:
+    zone = timezone.get_current_timezone()
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    return (
+        appointments_visible_to(viewer)
+        .filter(start__gte=lo, start__lt=lo + timedelta(days=days))
+        .select_related("customer", "asset", "service_type", "resource")
+        .order_by("start", "id")
+    )
+
+
+def calls_due(*, viewer: User, now: datetime | None = None) -> list[ConfirmationCall]:
+    """The confirmation call list: due today or earlier, retries whose time has come."""
+    if not is_staff_member(viewer):
+        return []
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return list(
+        ConfirmationCall.objects.filter(status=CallStatus.OPEN, due_on__lte=today, appointment__status__in=ACTIVE_STATUSES)
+        .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
+        .select_related("appointment__customer", "appointment__resource", "appointment__service_type", "appointment__asset")
+        .order_by("due_on", "appointment__start")
+    )
+
+
+def late_parts(*, viewer: User) -> list[Appointment]:
+    return list(
+        appointments_visible_to(viewer)
+        .filter(parts_late=True, status__in=ACTIVE_STATUSES)
+        .select_related("customer", "resource", "service_type")
+        .prefetch_related("parts")
+        .order_by("start")
+    )
+
+
+def no_shows_of(*, viewer: User, customer_id: int) -> int:
+    return appointments_visible_to(viewer).filter(customer_id=customer_id, status=AppointmentStatus.NO_SHOW).count()
+
+
+def source_share(*, viewer: User, first: date, days: int = 7) -> dict[str, int]:
+    rows = appointments_list(viewer=viewer, first=first, days=days).values("source").annotate(n=Count("id")).order_by()
+    return {r["source"]: r["n"] for r in rows}

@@ -1,0 +1,304 @@
+"""Writes: book, move, cancel, confirm by call, record arrival / no-show, parts. Every write checks
+access (staff) or the customer's signed link. Capacity: the slot rows of a booking are written if
+missing, then locked in start order; a full one refuses; the database constraint backs it up."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.appointments import slots as grid_mod
+from kefu.appointments.access import (
+    access_appointment,
+    access_appointment_by_token,
+    access_call,
+    require_staff,
+)
+from kefu.appointments.choices import AppointmentStatus, BookingSource, CallOutcome, CallStatus
+from kefu.appointments.errors import AppointmentErrorCode
+from kefu.appointments.models import Appointment, ConfirmationCall, Part, Resource, ServiceType, Slot
+from kefu.core.errors import Conflict, DomainError
+from kefu.customers.models import Customer, CustomerAsset
+from kefu.customers.services import CustomerIdentity, customer_match_or_create
+from kefu.tickets.models import Ticket
+
+CONFIRM_BUSINESS_DAYS = 2
+RETRY_AFTER = timedelta(hours=2)
+
+
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError(code=AppointmentErrorCode.INVALID_INPUT, message=message, fields={field: [message]}, status=422)
+
+
+def _resource(resource_id: int) -> Resource:
+    found = Resource.objects.filter(pk=resource_id, is_active=True).first()
+    if found is None:
+        raise _invalid("resource", _("Choose a resource that takes appointments."))
+    return found
+
+
+def _service(service_type_id: int, *, portal: bool = False) -> ServiceType:
+    qs = ServiceType.objects.filter(pk=service_type_id)
+    if portal:
+        qs = qs.filter(on_portal=True)
+    found = qs.first()
+    if found is None:
+        raise _invalid("service_type", _("Choose a service."))
+    return found
+
+
+def _run_for(resource: Resource, service: ServiceType, start: datetime) -> list[grid_mod.GridSlot]:
+    if timezone.is_naive(start):
+        raise _invalid("start", _("Give the start with its time zone."))
+    cal = grid_mod.resource_calendar(resource)
+    day = start.astimezone(cal.zone).date()
+    cells = grid_mod.grid(resource, day, grid_mod.reserved_for([resource]))
+    run = grid_mod.runs(cells, service.slots).get(start)
+    if run is None or any(c.capacity == 0 for c in run):
+        raise _invalid("start", _("That time is not open for appointments."))
+    return run
+
+
+def _take(resource: Resource, run: list[grid_mod.GridSlot]) -> None:
+    Slot.objects.bulk_create(
+        [Slot(resource=resource, start=c.start, capacity=c.capacity) for c in run], ignore_conflicts=True
+    )
+    locked = list(
+        Slot.objects.select_for_update().filter(resource=resource, start__in=[c.start for c in run]).order_by("start")
+    )
+    if len(locked) != len(run) or any(s.booked >= s.capacity for s in locked):
+        raise Conflict(code=AppointmentErrorCode.SLOT_FULL, message=_("That time has just been taken; choose another."))
+    try:
+        with transaction.atomic():
+            Slot.objects.filter(pk__in=[s.pk for s in locked]).update(booked=F("booked") + 1)
+    except IntegrityError as exc:  # the constraint: never over capacity
+        raise Conflict(code=AppointmentErrorCode.SLOT_FULL, message=_("That time has just been taken; choose another.")) from exc
+
+
+def _release(appointment: Appointment) -> None:
+    Slot.objects.filter(
+        resource_id=appointment.resource_id, start__gte=appointment.start, start__lt=appointment.end, booked__gt=0
+    ).update(booked=F("booked") - 1)
+
+
+def _schedule_call(appointment: Appointment, now: datetime) -> None:
+    cal = grid_mod.resource_calendar(appointment.resource)
+    day = appointment.start.astimezone(cal.zone).date()
+    due = grid_mod.business_days_before(cal, day, CONFIRM_BUSINESS_DAYS)
+    today = now.astimezone(cal.zone).date()
+    ConfirmationCall.objects.filter(appointment=appointment, status=CallStatus.OPEN).update(status=CallStatus.DONE)
+    ConfirmationCall.objects.create(appointment=appointment, due_on=max(due, today))
+
+
+def _book(
+    *, actor: User | None, resource: Resource, service: ServiceType, start: datetime, customer: Customer,
+    asset: CustomerAsset | None, ticket: Ticket | None, source: str, contact_phone: str, notes: str, now: datetime,
+) -> Appointment:
+    if start <= now:
+        raise _invalid("start", _("Choose a time in the future."))
+    if asset is not None and asset.customer_id != customer.pk:
+        raise _invalid("asset", _("That asset belongs to another customer."))
+    run = _run_for(resource, service, start)
+    with transaction.atomic():
+        _take(resource, run)
+        appointment = Appointment.objects.create(
+            resource=resource, service_type=service, customer=customer, asset=asset, ticket=ticket,
+            start=start, end=run[-1].start + timedelta(minutes=resource.slot_minutes),
+            source=source, booked_by=actor, contact_phone=contact_phone[:32], notes=notes[:500],
+        )
+        _schedule_call(appointment, now)
+    return appointment
+
+
+def appointment_book(
+    *, actor: User, resource_id: int, service_type_id: int, start: datetime, customer_id: int,
+    asset_id: int | None = None, ticket_id: int | None = None, source: str = BookingSource.STAFF,
+    notes: str = "", now: datetime | None = None,
+) -> Appointment:
+    """Staff (or the API) book for a customer, optionally with the customer's asset and a ticket."""
+    require_staff(actor)
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise _invalid("customer", _("Customer not found."))
+    asset = None
+    if asset_id:
+        asset = CustomerAsset.objects.filter(pk=asset_id).first()
+        if asset is None:
+            raise _invalid("asset", _("Asset not found."))
+    ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    phone = customer.phones.values_list("number", flat=True).first() or ""
+    return _book(
+        actor=actor, resource=_resource(resource_id), service=_service(service_type_id), start=start,
+        customer=customer, asset=asset, ticket=ticket, source=source, contact_phone=phone, notes=notes,
+        now=now or timezone.now(),
+    )
+
+
+def appointment_book_by_customer(
+    *, name: str, phone: str, resource_id: int, service_type_id: int, start: datetime, plate: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """The portal: free slots only; the customer is matched by phone (or created)."""
+    if not phone.strip():
+        raise _invalid("phone", _("Give your phone number."))
+    resource = _resource(resource_id)
+    service = _service(service_type_id, portal=True)
+    with transaction.atomic():
+        customer, _created = customer_match_or_create(actor=None, identity=CustomerIdentity(name=name.strip(), phone=phone))
+        asset = None
+        if plate.strip():
+            asset = CustomerAsset.objects.filter(customer=customer, identifier__iexact=plate.strip()).first()
+            if asset is None:
+                asset = CustomerAsset.objects.create(customer=customer, kind="vehicle", identifier=plate.strip()[:64])
+        return _book(
+            actor=None, resource=resource, service=service, start=start, customer=customer, asset=asset,
+            ticket=None, source=BookingSource.PORTAL, contact_phone=phone.strip(), notes="", now=now or timezone.now(),
+        )
+
+
+def _cancel(appointment: Appointment) -> Appointment:
+    if not appointment.is_active:
+        raise Conflict(code=AppointmentErrorCode.NOT_ACTIVE, message=_("This appointment is no longer open."))
+    _release(appointment)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.save(update_fields=["status", "updated_at"])
+    ConfirmationCall.objects.filter(appointment=appointment, status=CallStatus.OPEN).update(status=CallStatus.DONE)
+    return appointment
+
+
+def _move(appointment: Appointment, start: datetime, now: datetime) -> Appointment:
+    if not appointment.is_active:
+        raise Conflict(code=AppointmentErrorCode.NOT_ACTIVE, message=_("This appointment is no longer open."))
+    if start <= now:
+        raise _invalid("start", _("Choose a time in the future."))
+    resource = appointment.resource
+    run = _run_for(resource, appointment.service_type, start)
+    with transaction.atomic():
+        _release(appointment)
+        _take(resource, run)
+        appointment.start = start
+        appointment.end = run[-1].start + timedelta(minutes=resource.slot_minutes)
+        appointment.status = AppointmentStatus.BOOKED
+        appointment.save(update_fields=["start", "end", "status", "updated_at"])
+        _schedule_call(appointment, now)
+        _flag_parts(appointment)
+    return appointment
+
+
+def appointment_cancel(*, actor: User, appointment_id: int) -> Appointment:
+    with transaction.atomic():
+        return _cancel(access_appointment(user=actor, appointment_id=appointment_id, for_update=True))
+
+
+def appointment_move(*, actor: User, appointment_id: int, start: datetime, now: datetime | None = None) -> Appointment:
+    with transaction.atomic():
+        appointment = access_appointment(user=actor, appointment_id=appointment_id, for_update=True)
+        return _move(appointment, start, now or timezone.now())
+
+
+def appointment_cancel_by_token(*, token: str) -> Appointment:
+    with transaction.atomic():
+        return _cancel(access_appointment_by_token(token, for_update=True))
+
+
+def appointment_move_by_token(*, token: str, start: datetime, now: datetime | None = None) -> Appointment:
+    with transaction.atomic():
+        return _move(access_appointment_by_token(token, for_update=True), start, now or timezone.now())
+
+
+_MARKS = {AppointmentStatus.ARRIVED, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW}
+
+
+def appointment_mark(*, actor: User, appointment_id: int, status: str) -> Appointment:
+    """Arrival, done, or a no-show (which counts on the customer's profile)."""
+    if status not in _MARKS:
+        raise _invalid("status", _("Choose arrived, done or no-show."))
+    with transaction.atomic():
+        appointment = access_appointment(user=actor, appointment_id=appointment_id, for_update=True)
+        if not appointment.is_active:
+            raise Conflict(code=AppointmentErrorCode.NOT_ACTIVE, message=_("This appointment is no longer open."))
+        appointment.status = status
+        appointment.save(update_fields=["status", "updated_at"])
+        ConfirmationCall.objects.filter(appointment=appointment, status=CallStatus.OPEN).update(status=CallStatus.DONE)
+    return appointment
+
+
+def call_record(
+    *, actor: User, call_id: int, outcome: str, start: datetime | None = None, now: datetime | None = None
+) -> ConfirmationCall:
+    """The confirmation call's outcome: confirmed, moved (to `start`), cancelled, or no answer (retried
+    after two hours, given up after three tries)."""
+    now = now or timezone.now()
+    if outcome not in CallOutcome.values:
+        raise _invalid("outcome", _("Choose an outcome."))
+    with transaction.atomic():
+        call = access_call(user=actor, call_id=call_id, for_update=True)
+        if call.status != CallStatus.OPEN:
+            raise Conflict(code=AppointmentErrorCode.CALL_CLOSED, message=_("This call has already been logged."))
+        appointment = Appointment.objects.select_for_update().select_related("resource", "service_type").get(pk=call.appointment_id)
+        call.attempts += 1
+        call.called_by = actor
+        call.outcome = outcome
+        if outcome == CallOutcome.NO_ANSWER:
+            if call.attempts >= ConfirmationCall.MAX_ATTEMPTS:
+                call.status = CallStatus.GAVE_UP
+            else:
+                call.next_try_at = now + RETRY_AFTER
+            call.save()
+            return call
+        if outcome == CallOutcome.MOVED:
+            if start is None:
+                raise _invalid("start", _("Give the new time."))
+            call.status = CallStatus.DONE
+            call.save()
+            _move(appointment, start, now)
+            return call
+        call.status = CallStatus.DONE
+        call.save()
+        if outcome == CallOutcome.CONFIRMED:
+            if not appointment.is_active:
+                raise Conflict(code=AppointmentErrorCode.NOT_ACTIVE, message=_("This appointment is no longer open."))
+            appointment.status = AppointmentStatus.CONFIRMED
+            appointment.save(update_fields=["status", "updated_at"])
+        else:
+            _cancel(appointment)
+    return call
+
+
+def _flag_parts(appointment: Appointment) -> None:
+    cal = grid_mod.resource_calendar(appointment.resource)
+    day = appointment.start.astimezone(cal.zone).date()
+    late = appointment.parts.filter(arrived_at__isnull=True, expected_on__gte=day).exists()
+    if late != appointment.parts_late:
+        appointment.parts_late = late
+        appointment.save(update_fields=["parts_late", "updated_at"])
+
+
+def part_add(*, actor: User, appointment_id: int, name: str, expected_on: date) -> Part:
+    """A part the job needs. Expected on or after the appointment day: the appointment is flagged late
+    and shows on the board for the advisor to propose a new time."""
+    if not name.strip():
+        raise _invalid("name", _("Name the part."))
+    with transaction.atomic():
+        appointment = access_appointment(user=actor, appointment_id=appointment_id, for_update=True)
+        part = Part.objects.create(appointment=appointment, name=name.strip()[:100], expected_on=expected_on)
+        _flag_parts(appointment)
+    return part
+
+
+def part_arrived(*, actor: User, part_id: int, now: datetime | None = None) -> Part:
+    require_staff(actor)
+    with transaction.atomic():
+        part = Part.objects.select_for_update().filter(pk=part_id).first()
+        if part is None:
+            raise _invalid("part", _("Part not found."))
+        appointment = access_appointment(user=actor, appointment_id=part.appointment_id, for_update=True)
+        part.arrived_at = now or timezone.now()
+        part.save(update_fields=["arrived_at"])
+        _flag_parts(appointment)
+    return part

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from kefu.appointments import views
+
+app_name = "appointments"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("book/<int:customer_id>/", views.book, name="book"),
+    path("<int:appointment_id>/mark/", views.mark, name="mark"),
+    path("<int:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("calls/<int:call_id>/", views.call, name="call"),
+    # The customer's pages: no login; the manage link is signed.
+    path("online/", views.portal_book, name="portal_book"),
+    path("m/<str:token>/", views.portal_manage, name="portal_manage"),
+]

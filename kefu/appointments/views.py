@@ -1,0 +1,191 @@
+"""Staff pages (the day's board with the confirmation call list and late parts, booking for a
+customer) and the customer's pages (book a free time online; change or cancel by the signed link)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kefu.appointments import selectors, services
+from kefu.appointments.access import access_appointment_by_token, appointment_token
+from kefu.appointments.forms import CallForm, MoveForm, PickForm, PortalBookForm, StaffBookForm
+from kefu.core.errors import DomainError
+from kefu.core.htmx import FORM_ERROR_STATUS, add_domain_error
+from kefu.customers.selectors import customer_get
+
+
+def _day(request: HttpRequest) -> date:
+    return parse_date(request.GET.get("day") or "") or timezone.localdate()
+
+
+def _pick(request: HttpRequest, *, portal: bool) -> tuple[PickForm, list, object | None, date]:
+    service_list = selectors.service_types(portal=portal)
+    initial = {"day": timezone.localdate() + timezone.timedelta(days=1), "service": service_list[0].pk if service_list else None}
+    pick = PickForm(request.GET if "day" in request.GET else None, services=service_list, initial=initial)
+    service, day = None, initial["day"]
+    if pick.is_bound and pick.is_valid():
+        service = next((s for s in service_list if s.pk == pick.cleaned_data["service"]), None)
+        day = pick.cleaned_data["day"]
+    elif not pick.is_bound and service_list:
+        service = service_list[0]
+    return pick, service_list, service, day
+
+
+def _free(service: object | None, day: date) -> list[dict]:
+    if service is None:
+        return []
+    resources = {r.pk: r for r in selectors.active_resources()}
+    rows = selectors.free_slots(resources=list(resources.values()), service=service, first=day)
+    return [{"value": f"{s.resource_id}|{s.start.isoformat()}", "start": s.start, "resource": resources[s.resource_id], "free": s.free} for s in rows]
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    day = _day(request)
+    week_start = day - timezone.timedelta(days=day.weekday())
+    context = {
+        "day": day,
+        "prev": day - timezone.timedelta(days=1),
+        "next": day + timezone.timedelta(days=1),
+        "board": selectors.day_board(viewer=request.user, day=day),
+        "calls": selectors.calls_due(viewer=request.user),
+        "late": selectors.late_parts(viewer=request.user),
+        "share": selectors.source_share(viewer=request.user, first=week_start),
+        "call_form": CallForm(),
+    }
+    return render(request, "appointments/board.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = customer_get(viewer=request.user, customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    pick, _services, service, day = _pick(request, portal=False)
+    assets = list(customer.assets.all())
+    form = StaffBookForm(request.POST or None, assets=assets)
+    status = 200
+    if request.method == "POST":
+        status = FORM_ERROR_STATUS
+        if form.is_valid() and service is not None:
+            resource_id, start = form.cleaned_data["slot"]
+            ticket_id = request.GET.get("ticket")
+            try:
+                services.appointment_book(
+                    actor=request.user, resource_id=resource_id, service_type_id=service.pk, start=start,
+                    customer_id=customer.pk, asset_id=form.cleaned_data["asset"],
+                    ticket_id=int(ticket_id) if ticket_id and ticket_id.isdigit() else None, notes=form.cleaned_data["notes"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Appointment booked."))
+                return redirect(f"{reverse('appointments:board')}?day={start.astimezone(timezone.get_current_timezone()).date().isoformat()}")
+    context = {"customer": customer, "pick": pick, "form": form, "free": _free(service, day), "service": service, "day": day}
+    return render(request, "appointments/book.html", context, status=status)
+
+
+@login_required
+@require_POST
+def mark(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    try:
+        services.appointment_mark(actor=request.user, appointment_id=appointment_id, status=request.POST.get("status", ""))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(request.POST.get("next") or reverse("appointments:board"))
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    try:
+        services.appointment_cancel(actor=request.user, appointment_id=appointment_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Appointment cancelled; the time is free again."))
+    return redirect(request.POST.get("next") or reverse("appointments:board"))
+
+
+@login_required
+@require_POST
+def call(request: HttpRequest, call_id: int) -> HttpResponse:
+    form = CallForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome."))
+    else:
+        try:
+            services.call_record(actor=request.user, call_id=call_id, outcome=form.cleaned_data["outcome"])
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Call logged."))
+    return redirect(reverse("appointments:board"))
+
+
+# --- the customer's pages ------------------------------------------------------------------------------
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def portal_book(request: HttpRequest) -> HttpResponse:
+    pick, service_list, service, day = _pick(request, portal=True)
+    form = PortalBookForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = FORM_ERROR_STATUS
+        if form.is_valid() and service is not None:
+            resource_id, start = form.cleaned_data["slot"]
+            try:
+                appointment = services.appointment_book_by_customer(
+                    name=form.cleaned_data["name"], phone=form.cleaned_data["phone"], plate=form.cleaned_data["plate"],
+                    resource_id=resource_id, service_type_id=service.pk, start=start,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return redirect("appointments:portal_manage", token=appointment_token(appointment))
+    context = {"pick": pick, "form": form, "free": _free(service, day), "service": service, "day": day}
+    return _private(render(request, "appointments/portal/book.html", context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+def portal_manage(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        appointment = access_appointment_by_token(token)
+    except DomainError as exc:
+        return _private(render(request, "appointments/portal/invalid.html", {"message": exc.message}, status=404))
+    form = MoveForm(request.POST if request.POST.get("action") == "move" else None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "cancel":
+                services.appointment_cancel_by_token(token=token)
+                return redirect("appointments:portal_manage", token=token)
+            if form.is_valid():
+                services.appointment_move_by_token(token=token, start=form.cleaned_data["slot"][1])
+                return redirect("appointments:portal_manage", token=token)
+            status = FORM_ERROR_STATUS
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status if exc.status != 400 else FORM_ERROR_STATUS
+    day = parse_date(request.GET.get("day") or "") or appointment.start.astimezone(timezone.get_current_timezone()).date()
+    free = [f for f in _free(appointment.service_type, day) if f["resource"].pk == appointment.resource_id] if appointment.is_active else []
+    context = {"appointment": appointment, "form": form, "free": free, "day": day, "link": request.build_absolute_uri()}
+    return _private(render(request, "appointments/portal/manage.html", context, status=status))
