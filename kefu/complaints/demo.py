@@ -67,7 +67,7 @@ CAUSE_WEIGHTS = [
 ]
 
 
-def load_complaints_demo(*, manager: User) -> None:
+def load_complaints_demo(*, manager: User, outage: bool = True) -> None:
     rng = random.Random(SEED)
     services.complaints_install_defaults()
     now = timezone.now()
@@ -89,6 +89,8 @@ def load_complaints_demo(*, manager: User) -> None:
     for w in ComplaintWarning.objects.filter(status__in=OPEN_WARNING_STATUSES):
         services.warning_acknowledge(actor=lead, warning_id=w.pk)
 
+    if not outage:
+        return
     # The outage: 40 complaints in the last 90 minutes in the busiest complaint category.
     top = (
         Complaint.objects.exclude(category=None)

@@ -621,7 +621,8 @@ def demo_load(
     if workforce:
         load_workforce_demo(manager=User.objects.get(username="manager"))
     # Complaint management: warning history, a red warning from a simulated outage, an incident (投诉管理).
-    load_complaints_demo(manager=User.objects.get(username="manager"))
+    # A small demo has no baseline worth detecting against: the outage needs the full history.
+    load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
