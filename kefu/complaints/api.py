@@ -409,19 +409,6 @@ class StatsOut(Schema):
     unattributed: int
 
 
-@router.post("/causes/{number}", response=CauseOut)
-def cause_set(request: ApiRequest, number: str, payload: CauseIn) -> CauseOut:
-    department = None
-    if payload.department_id is not None:
-        department = Team.objects.filter(pk=payload.department_id).first()
-        if department is None:
-            raise NotFound(code=E.NOT_FOUND, message=_("Team not found."))
-    c = services.complaint_cause_set(
-        actor=request.auth, number=number, cause_code=payload.cause, department=department, note=payload.note
-    )
-    return CauseOut(ticket=number, cause=c.cause.code if c.cause else "", department_id=c.cause_department_id)
-
-
 @router.get("/causes/stats", response=StatsOut)
 def cause_stats(request: ApiRequest, start: date | None = None, end: date | None = None) -> StatsOut:
     require_read(request.auth)
@@ -448,3 +435,16 @@ def cause_stats(request: ApiRequest, start: date | None = None, end: date | None
             for p in stats.pareto
         ],
     )
+
+
+@router.post("/causes/{number}", response=CauseOut)
+def cause_set(request: ApiRequest, number: str, payload: CauseIn) -> CauseOut:
+    department = None
+    if payload.department_id is not None:
+        department = Team.objects.filter(pk=payload.department_id).first()
+        if department is None:
+            raise NotFound(code=E.NOT_FOUND, message=_("Team not found."))
+    c = services.complaint_cause_set(
+        actor=request.auth, number=number, cause_code=payload.cause, department=department, note=payload.note
+    )
+    return CauseOut(ticket=number, cause=c.cause.code if c.cause else "", department_id=c.cause_department_id)

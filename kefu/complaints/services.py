@@ -349,7 +349,7 @@ def detector_evaluate(
         series = [by_hour.get(b, 0) for b in buckets]
         verdict = detector.check_hours(baseline, dtype, series, hods, params, last_fraction=fraction)
         if raise_warnings and verdict.alarm:
-            begin = buckets[-verdict.window]
+            begin = buckets[0]  # the three hours looked at: every ticket of the surge is linked
             chart = [
                 [
                     b.astimezone(tz).strftime("%H:00"),

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
+from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
 from kefu.customers.services import customer_create
 from kefu.demo import data as D
@@ -619,6 +620,9 @@ def demo_load(
     # Workforce: queues, eight weeks of history, forecasts, published schedules and leave (排班).
     if workforce:
         load_workforce_demo(manager=User.objects.get(username="manager"))
+    # Complaint management: warning history, a red warning from a simulated outage, an incident (投诉管理).
+    # A small demo has no baseline worth detecting against: the outage needs the full history.
+    load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
