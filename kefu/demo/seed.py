@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
+from kefu.chat.demo import load_chat_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
 from kefu.customers.services import customer_create
 from kefu.demo import data as D
@@ -619,6 +620,8 @@ def demo_load(
     # Workforce: queues, eight weeks of history, forecasts, published schedules and leave (排班).
     if workforce:
         load_workforce_demo(manager=User.objects.get(username="manager"))
+    # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
+    load_chat_demo(agent=User.objects.get(username="agent1"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
