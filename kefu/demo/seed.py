@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
+from kefu.chat.demo import load_chat_demo
 from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
 from kefu.customers.services import customer_create
@@ -623,6 +624,8 @@ def demo_load(
     # Complaint management: warning history, a red warning from a simulated outage, an incident (投诉管理).
     # A small demo has no baseline worth detecting against: the outage needs the full history.
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
+    # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
+    load_chat_demo(agent=User.objects.get(username="agent1"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
