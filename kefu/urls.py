@@ -20,6 +20,7 @@ urlpatterns = [
     path("portal/", include("kefu.tickets.portal_urls")),
     path("knowledge/", include("kefu.knowledge.urls")),
     path("dispatch/", include("kefu.dispatch.urls")),
+    path("triage/", include("kefu.triage.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
