@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kefu.knowledge",
     "kefu.workforce",
     "kefu.dispatch",
+    "kefu.triage",
     "kefu.surveys",
     "kefu.realtime",
     "kefu.chat",

@@ -79,6 +79,8 @@ def test_the_running_order_is_explicit_and_printed() -> None:
         ["in_transaction", "300", "dispatch.on_create"],
         ["in_transaction", "310", "dispatch.on_transfer"],
         ["after_commit", "300", "dispatch.drain_team"],
+        ["after_commit", "320", "triage.on_create"],
+        ["after_commit", "321", "triage.record_change"],
         ["after_commit", "440", "realtime.queued"],
         ["after_commit", "450", "realtime.updated"],
         ["after_commit", "500", "complaints.count"],
