@@ -15,6 +15,7 @@ from kefu.appointments import selectors, services
 from kefu.appointments.access import access_appointment, require_staff
 from kefu.appointments.errors import AppointmentErrorCode
 from kefu.appointments.models import Appointment, ConfirmationCall
+from kefu.core.apitypes import ApiDate, ApiDateTime
 from kefu.core.errors import DomainError
 
 router = Router(tags=["appointments"])
@@ -36,7 +37,7 @@ class ServiceOut(Schema):
 
 class FreeQuery(Schema):
     service_type: int
-    day: date
+    day: ApiDate
     days: int = 1
     resource: int | None = None
 
@@ -50,7 +51,7 @@ class FreeOut(Schema):
 class BookIn(Schema):
     resource: int
     service_type: int
-    start: datetime
+    start: ApiDateTime
     customer: int
     asset: int | None = None
     ticket: int | None = None
@@ -58,7 +59,7 @@ class BookIn(Schema):
 
 
 class MoveIn(Schema):
-    start: datetime
+    start: ApiDateTime
 
 
 class MarkIn(Schema):
@@ -67,12 +68,12 @@ class MarkIn(Schema):
 
 class CallIn(Schema):
     outcome: Literal["confirmed", "moved", "cancelled", "no_answer"]
-    start: datetime | None = None
+    start: ApiDateTime | None = None
 
 
 class PartIn(Schema):
     name: str
-    expected_on: date
+    expected_on: ApiDate
 
 
 class AppointmentOut(Schema):
@@ -137,7 +138,7 @@ def free(request: ApiRequest, params: Query[FreeQuery]) -> list[FreeOut]:
 
 
 @router.get("/", response=list[AppointmentOut])
-def appointments(request: ApiRequest, day: date | None = None, days: int = 1) -> list[AppointmentOut]:
+def appointments(request: ApiRequest, day: ApiDate | None = None, days: int = 1) -> list[AppointmentOut]:
     first = day or timezone.localdate()
     return [appointment_out(a) for a in selectors.appointments_list(viewer=request.auth, first=first, days=max(1, min(days, 31)))]
 

@@ -15,18 +15,18 @@ from kefu.chat.views import conversation_json
 router = Router(tags=["chat"])
 
 
-class MessageIn(Schema):
+class ChatMessageIn(Schema):
     body: str = Field(..., max_length=100_000)
     internal: bool = False
     client_id: str = Field("", max_length=64)
 
 
-class TransferIn(Schema):
+class ChatTransferIn(Schema):
     to: int
     note: str = Field("", max_length=300)
 
 
-class TicketIn(Schema):
+class ChatTicketIn(Schema):
     number: str = Field("", max_length=32)
 
 
@@ -57,7 +57,7 @@ def messages(request: ApiRequest, conversation_id: int, after: int = 0) -> dict[
 
 
 @router.post("/conversations/{conversation_id}/messages", response={201: dict[str, Any]})
-def send(request: ApiRequest, conversation_id: int, payload: MessageIn) -> Status:
+def send(request: ApiRequest, conversation_id: int, payload: ChatMessageIn) -> Status:
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
     msg = services.agent_send(actor=request.auth, conversation_id=conversation_id, body=payload.body,
                               internal=payload.internal, client_id=payload.client_id)
@@ -71,7 +71,7 @@ def accept(request: ApiRequest, conversation_id: int) -> dict[str, Any]:
 
 
 @router.post("/conversations/{conversation_id}/transfer")
-def transfer(request: ApiRequest, conversation_id: int, payload: TransferIn) -> dict[str, Any]:
+def transfer(request: ApiRequest, conversation_id: int, payload: ChatTransferIn) -> dict[str, Any]:
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
     conv = services.conversation_transfer(actor=request.auth, conversation_id=conversation_id,
                                           to_user_id=payload.to, note=payload.note)
@@ -85,7 +85,7 @@ def end(request: ApiRequest, conversation_id: int) -> dict[str, Any]:
 
 
 @router.post("/conversations/{conversation_id}/ticket")
-def to_ticket(request: ApiRequest, conversation_id: int, payload: TicketIn) -> dict[str, Any]:
+def to_ticket(request: ApiRequest, conversation_id: int, payload: ChatTicketIn) -> dict[str, Any]:
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
     ticket = services.conversation_to_ticket(actor=request.auth, conversation_id=conversation_id,
                                              number=payload.number.strip())

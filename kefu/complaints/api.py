@@ -4,7 +4,7 @@ selector, and shape the answer; DomainError leaves as {"code", "message", "field
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from kefu.complaints import selectors, services
 from kefu.complaints.access import require_read, require_work
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import Compensation, ComplaintWarning, Incident
+from kefu.core.apitypes import ApiDate
 from kefu.core.errors import DomainError, NotFound
 
 router = Router(tags=["complaints"])
@@ -410,7 +411,7 @@ class StatsOut(Schema):
 
 
 @router.get("/causes/stats", response=StatsOut)
-def cause_stats(request: ApiRequest, start: date | None = None, end: date | None = None) -> StatsOut:
+def cause_stats(request: ApiRequest, start: ApiDate | None = None, end: ApiDate | None = None) -> StatsOut:
     require_read(request.auth)
     tz = timezone.get_current_timezone()
     end = end or timezone.localdate()

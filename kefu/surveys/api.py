@@ -64,7 +64,7 @@ class ResultIn(Schema):
     answers: dict[str, str] = {}
 
 
-class ScheduleIn(Schema):
+class SurveyScheduleIn(Schema):
     ticket: str
     service_at: ApiDateTime | None = None
 
@@ -175,7 +175,7 @@ def callback_result(request: ApiRequest, callback_id: int, payload: ResultIn) ->
 
 
 @router.post("/plans/{code}/schedule", response={201: list[CallbackOut]})
-def plan_schedule(request: ApiRequest, code: str, payload: ScheduleIn) -> Status:
+def plan_schedule(request: ApiRequest, code: str, payload: SurveyScheduleIn) -> Status:
     """Schedule a callback plan for a ticket (e.g. `sale_delivery` with the delivery time)."""
     created = services.callback_plan_schedule(
         actor=request.auth, plan_code=code, ticket_number=payload.ticket, service_at=payload.service_at

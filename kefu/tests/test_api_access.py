@@ -96,6 +96,55 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/dispatch/preview"): SUPERVISORS_ONLY,
     ("GET", "/api/v1/dispatch/teams/{team_id}/board"): SUPERVISORS_ONLY,
     ("POST", "/api/v1/dispatch/teams/{team_id}/drain"): SUPERVISORS_ONLY,
+    # Wave 2 apps (observed with KEFU_ACCESS_PRINT=1 and reviewed against each app's access rules).
+    ("GET", "/api/v1/chat/conversations"): NO_ONE,
+    ("GET", "/api/v1/chat/conversations/{conversation_id}"): {"agent", "other_agent", "lead", "qa"},
+    ("GET", "/api/v1/chat/conversations/{conversation_id}/messages"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/messages"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/accept"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/transfer"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/end"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/ticket"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/bot/answer"): NO_ONE,
+    ("GET", "/api/v1/complaints/warnings"): NO_ONE,
+    ("GET", "/api/v1/complaints/warnings/{warning_id}"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/warnings/{warning_id}/acknowledge"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/warnings/{warning_id}/owner"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/warnings/{warning_id}/note"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/warnings/{warning_id}/close"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("GET", "/api/v1/complaints/incidents"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/complaints/incidents/{incident_id}"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/link"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/unlink"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/notify"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/plan"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/resolve"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/complaints/incidents/{incident_id}/compensation"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/incidents/{incident_id}/compensation"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/complaints/compensation/{compensation_id}/approve"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/compensation/{compensation_id}/refuse"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/compensation/{compensation_id}/pay"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/posts/import"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/complaints/causes/stats"): NO_ONE,
+    ("POST", "/api/v1/complaints/causes/{number}"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/appointments/resources"): NO_ONE,
+    ("GET", "/api/v1/appointments/services"): NO_ONE,
+    ("GET", "/api/v1/appointments/free"): NO_ONE,
+    ("GET", "/api/v1/appointments/"): NO_ONE,
+    ("POST", "/api/v1/appointments/"): NO_ONE,
+    ("GET", "/api/v1/appointments/calls"): NO_ONE,
+    ("POST", "/api/v1/appointments/calls/{call_id}"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("GET", "/api/v1/appointments/{appointment_id}"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/{appointment_id}/move"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/{appointment_id}/mark"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/{appointment_id}/parts"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/dispatch/triage/"): {"qa"},
+    ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},
+    ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/accept"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/dismiss"): EVERYONE,  # no such object in the demo world: 404 for all
 }
 
 

@@ -12,6 +12,7 @@ import types
 from datetime import date, datetime, time
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from ninja import Schema
 from pydantic import AfterValidator, BaseModel
 
 from kefu.api import api
@@ -85,3 +86,22 @@ def test_no_operation_accepts_a_bare_time_date_or_datetime():
         "Use kefu.core.apitypes.WallTime / ApiDate / ApiDateTime for API input, not the bare types: "
         + ", ".join(offenders)
     )
+
+
+def test_schema_names_are_unique_across_the_apps() -> None:
+    """Two apps' schemas with the same class name make one OpenAPI component: the document then
+    describes one operation's body with the other's schema (chat's MessageIn hid the tickets')."""
+    api.get_openapi_schema()  # imports every router
+    seen: dict[str, str] = {}
+    clashes = []
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("kefu.") and ".tests" not in sub.__module__:
+                other = seen.setdefault(sub.__name__, sub.__module__)
+                if other != sub.__module__:
+                    clashes.append(f"{sub.__name__}: {other} and {sub.__module__}")
+            walk(sub)
+
+    walk(Schema)
+    assert not clashes, clashes

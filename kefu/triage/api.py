@@ -89,7 +89,7 @@ def model(request: ApiRequest) -> dict[str, Any]:
     }
 
 
-class SuggestionOut(Schema):
+class TriageSuggestionOut(Schema):
     id: int
     field: str
     value: str
@@ -110,17 +110,17 @@ def _out(s: TriageSuggestion) -> dict[str, Any]:
     }
 
 
-@router.get("/tickets/{number}", response=list[SuggestionOut], summary="A ticket's AI triage suggestions")
+@router.get("/tickets/{number}", response=list[TriageSuggestionOut], summary="A ticket's AI triage suggestions")
 def ticket_suggestions(request: ApiRequest, number: str) -> list[dict[str, Any]]:
     _ticket, rows = suggestions_for_ticket(user=request.auth, number=number)
     return [_out(s) for s in rows]
 
 
-@router.post("/suggestions/{suggestion_id}/accept", response=SuggestionOut, summary="Accept a suggestion")
+@router.post("/suggestions/{suggestion_id}/accept", response=TriageSuggestionOut, summary="Accept a suggestion")
 def accept(request: ApiRequest, suggestion_id: int) -> dict[str, Any]:
     return _out(suggestion_accept(actor=request.auth, suggestion_id=suggestion_id))
 
 
-@router.post("/suggestions/{suggestion_id}/dismiss", response=SuggestionOut, summary="Dismiss a suggestion")
+@router.post("/suggestions/{suggestion_id}/dismiss", response=TriageSuggestionOut, summary="Dismiss a suggestion")
 def dismiss(request: ApiRequest, suggestion_id: int) -> dict[str, Any]:
     return _out(suggestion_dismiss(actor=request.auth, suggestion_id=suggestion_id))
