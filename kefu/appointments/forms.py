@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -37,9 +38,9 @@ class PickForm(forms.Form):
     service = forms.TypedChoiceField(label=_("Service"), coerce=int)
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: object, services: list, **kwargs: object) -> None:
+    def __init__(self, *args: Any, services: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [(s.pk, s.name) for s in services]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [(s.pk, s.name) for s in services]
 
 
 class PortalBookForm(forms.Form):
@@ -54,9 +55,9 @@ class StaffBookForm(forms.Form):
     asset = forms.TypedChoiceField(label=_("Asset"), coerce=int, required=False, empty_value=None)
     notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
 
-    def __init__(self, *args: object, assets: list, **kwargs: object) -> None:
+    def __init__(self, *args: Any, assets: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["asset"].choices = [("", "—")] + [(a.pk, str(a)) for a in assets]
+        cast(forms.ChoiceField, self.fields["asset"]).choices = [("", "—")] + [(a.pk, str(a)) for a in assets]
 
 
 class MoveForm(forms.Form):

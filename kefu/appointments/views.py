@@ -3,7 +3,8 @@ customer) and the customer's pages (book a free time online; change or cancel by
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kefu.accounts.models import User
 from kefu.appointments import selectors, services
 from kefu.appointments.access import access_appointment_by_token, appointment_token
 from kefu.appointments.forms import CallForm, MoveForm, PickForm, PortalBookForm, StaffBookForm
@@ -23,13 +25,18 @@ from kefu.core.htmx import FORM_ERROR_STATUS, add_domain_error
 from kefu.customers.selectors import customer_get
 
 
+def _staff(request: HttpRequest) -> User:
+    """The logged-in staff member (every staff view is behind login_required)."""
+    return cast(User, request.user)
+
+
 def _day(request: HttpRequest) -> date:
     return parse_date(request.GET.get("day") or "") or timezone.localdate()
 
 
-def _pick(request: HttpRequest, *, portal: bool) -> tuple[PickForm, list, object | None, date]:
+def _pick(request: HttpRequest, *, portal: bool) -> tuple[PickForm, list, Any, date]:
     service_list = selectors.service_types(portal=portal)
-    initial = {"day": timezone.localdate() + timezone.timedelta(days=1), "service": service_list[0].pk if service_list else None}
+    initial: dict[str, Any] = {"day": timezone.localdate() + timedelta(days=1), "service": service_list[0].pk if service_list else None}
     pick = PickForm(request.GET if "day" in request.GET else None, services=service_list, initial=initial)
     service, day = None, initial["day"]
     if pick.is_bound and pick.is_valid():
@@ -40,7 +47,7 @@ def _pick(request: HttpRequest, *, portal: bool) -> tuple[PickForm, list, object
     return pick, service_list, service, day
 
 
-def _free(service: object | None, day: date) -> list[dict]:
+def _free(service: Any, day: date) -> list[dict]:
     if service is None:
         return []
     resources = {r.pk: r for r in selectors.active_resources()}
@@ -51,15 +58,15 @@ def _free(service: object | None, day: date) -> list[dict]:
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     day = _day(request)
-    week_start = day - timezone.timedelta(days=day.weekday())
+    week_start = day - timedelta(days=day.weekday())
     context = {
         "day": day,
-        "prev": day - timezone.timedelta(days=1),
-        "next": day + timezone.timedelta(days=1),
-        "board": selectors.day_board(viewer=request.user, day=day),
-        "calls": selectors.calls_due(viewer=request.user),
-        "late": selectors.late_parts(viewer=request.user),
-        "share": selectors.source_share(viewer=request.user, first=week_start),
+        "prev": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "board": selectors.day_board(viewer=_staff(request), day=day),
+        "calls": selectors.calls_due(viewer=_staff(request)),
+        "late": selectors.late_parts(viewer=_staff(request)),
+        "share": selectors.source_share(viewer=_staff(request), first=week_start),
         "call_form": CallForm(),
     }
     return render(request, "appointments/board.html", context)
@@ -68,7 +75,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = customer_get(viewer=request.user, customer_id=customer_id)
+    customer = customer_get(viewer=_staff(request), customer_id=customer_id)
     if customer is None:
         raise Http404
     pick, _services, service, day = _pick(request, portal=False)
@@ -82,7 +89,7 @@ def book(request: HttpRequest, customer_id: int) -> HttpResponse:
             ticket_id = request.GET.get("ticket")
             try:
                 services.appointment_book(
-                    actor=request.user, resource_id=resource_id, service_type_id=service.pk, start=start,
+                    actor=_staff(request), resource_id=resource_id, service_type_id=service.pk, start=start,
                     customer_id=customer.pk, asset_id=form.cleaned_data["asset"],
                     ticket_id=int(ticket_id) if ticket_id and ticket_id.isdigit() else None, notes=form.cleaned_data["notes"],
                 )
@@ -99,7 +106,7 @@ def book(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def mark(request: HttpRequest, appointment_id: int) -> HttpResponse:
     try:
-        services.appointment_mark(actor=request.user, appointment_id=appointment_id, status=request.POST.get("status", ""))
+        services.appointment_mark(actor=_staff(request), appointment_id=appointment_id, status=request.POST.get("status", ""))
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect(request.POST.get("next") or reverse("appointments:board"))
@@ -109,7 +116,7 @@ def mark(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     try:
-        services.appointment_cancel(actor=request.user, appointment_id=appointment_id)
+        services.appointment_cancel(actor=_staff(request), appointment_id=appointment_id)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -125,7 +132,7 @@ def call(request: HttpRequest, call_id: int) -> HttpResponse:
         messages.error(request, _("Choose an outcome."))
     else:
         try:
-            services.call_record(actor=request.user, call_id=call_id, outcome=form.cleaned_data["outcome"])
+            services.call_record(actor=_staff(request), call_id=call_id, outcome=form.cleaned_data["outcome"])
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:

@@ -207,7 +207,7 @@ def visitor_send(*, visitor: Visitor, conversation_id: int, body: str, client_id
 
 def _bot_turn(conv: Conversation, body: str, now: datetime) -> list[ChatMessage]:
     customer = conv.visitor.customer
-    vip = bool(customer is not None and customer.tier_id and customer.tier and customer.tier.is_vip)
+    vip = bool(customer is not None and customer.is_vip)
     reply = bot_reply(question=body[:500], misses=conv.bot_misses, vip=vip, conversation_ref=conv.pk)
     if reply.reason == "not_solved" or (reply.kind == ReplyKind.HANDOVER and reply.reason == "misses"):
         bot_mark_unresolved(conversation_ref=conv.pk)
@@ -377,7 +377,7 @@ def transcript(conv: Conversation, *, internal: bool = False) -> str:
     for m in conv.messages.select_related("author").order_by("seq"):
         if m.internal and not internal:
             continue
-        who = {Sender.VISITOR: conv.visitor.label, Sender.BOT: _("Bot"), Sender.SYSTEM: _("System")}.get(
+        who = {Sender.VISITOR: conv.visitor.label, Sender.BOT: _("Bot"), Sender.SYSTEM: _("System")}.get(  # type: ignore[call-overload]
             m.sender, m.author.name if m.author else _("Agent"))
         lines.append(f"[{timezone.localtime(m.created_at):%H:%M}] {who}: {m.body}")
     return "\n".join(lines)

@@ -118,7 +118,7 @@ def warning_bulletin(*, user: User, start: datetime, end: datetime) -> Bulletin:
         .annotate(n_tickets=Count("ticket_links"))
         .order_by("-level__rank", "raised_at")
     )
-    b.warnings = warnings
+    b.warnings = warnings  # type: ignore[assignment]  # annotated rows are ComplaintWarnings
     b.total = len(warnings)
     b.overdue = sum(1 for w in warnings if w.escalations)
     counts: dict[int, int] = defaultdict(int)
@@ -266,9 +266,9 @@ def root_cause_stats(*, user: User, start: datetime, end: datetime) -> CauseStat
         if cause_id is None:
             unattributed += 1
             continue
-        top = top_of.get(cause_id, cause_id)
-        grid[top_cat(cat_id)][top] += 1
-        totals[top] += 1
+        top_id = top_of.get(cause_id, cause_id)
+        grid[top_cat(cat_id)][top_id] += 1
+        totals[top_id] += 1
     rows = [
         {
             "category": name,

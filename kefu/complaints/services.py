@@ -184,7 +184,8 @@ def _is_repeat(ticket: Ticket) -> bool:
     since = ticket.created_at - timedelta(days=REPEAT_DAYS)
     return (
         Complaint.objects.filter(
-            ticket__customer_id=ticket.customer_id, category_id=ticket.category_id, created_at__gte=since
+            ticket__customer_id=ticket.customer_id, category_id=ticket.category_id,  # type: ignore[misc]
+            created_at__gte=since
         )
         .exclude(ticket_id=ticket.pk)
         .exists()
@@ -342,12 +343,13 @@ def detector_evaluate(
     dtype = detector.day_type(today, holidays, workdays)
     hods = [b.astimezone(tz).hour for b in buckets]
     for skey, by_hour in counts.items():
-        state = states.get(skey)
-        if state is None:
+        hour_state = states.get(skey)
+        if hour_state is None:
             continue
-        baseline = detector.Baseline.from_json(state.baseline)
+        baseline = detector.Baseline.from_json(hour_state.baseline)
         series = [by_hour.get(b, 0) for b in buckets]
-        verdict = detector.check_hours(baseline, dtype, series, hods, params, last_fraction=fraction)
+        verdict = detector.check_hours(  # type: ignore[assignment]  # a day's and an hour's verdict alike
+baseline, dtype, series, hods, params, last_fraction=fraction)
         if raise_warnings and verdict.alarm:
             begin = buckets[0]  # the three hours looked at: every ticket of the surge is linked
             chart = [

@@ -32,7 +32,7 @@ def _changed_fields(fact: TicketFact) -> list[str]:
     if isinstance(fact, TicketTransferred):
         return [Field.TEAM]
     if isinstance(fact, TicketUpdated):
-        out = []
+        out: list[str] = []
         if "category" in fact.changes:
             out.append(Field.CATEGORY)
         if "kind" in fact.changes:

@@ -90,7 +90,7 @@ def training_examples(*, until: datetime | None = None) -> list[Example]:
         } if is_done else {}
         weight = 1.0
         for name, fb in feedback.get(pk, {}).items():
-            labels[name] = fb.final
+            labels[name] = fb.final  # type: ignore[index]  # Field is a str enum
             weight = max(weight, WEIGHT_ACCEPTED if fb.accepted else WEIGHT_CORRECTED)
         recent = tuple(str(c) for t, c in reversed(history.get(cid, [])) if t < at)[:RECENT] if cid else ()
         out.append(Example(
