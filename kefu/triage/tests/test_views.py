@@ -23,7 +23,7 @@ def test_the_ticket_page_loads_the_panel_which_shows_suggestions_and_accepts(cli
     assert page.status_code == 200 and f"/triage/tickets/{ticket.number}/" in page.content.decode()
     panel = client.get(f"/triage/tickets/{ticket.number}/", HTTP_HX_REQUEST="true")
     html = panel.content.decode()
-    assert panel.status_code == 200 and 'id="triage-panel"' in html and "物流" in html and "接受" in html
+    assert panel.status_code == 200 and 'id="triage-panel"' in html and "物流" in html and "采纳" in html
     s = TriageSuggestion.objects.get(ticket=ticket, field=Field.CATEGORY)
     r = client.post(f"/triage/suggestions/{s.pk}/", {"action": "accept", "number": ticket.number}, HTTP_HX_REQUEST="true")
     assert r.status_code == 204 and "ticketUpdated" in r["HX-Trigger"]
