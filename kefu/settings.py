@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.dispatch",
     "kefu.surveys",
+    "kefu.quality",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
