@@ -23,7 +23,7 @@ def queue(*, user: User, limit: int = 200) -> list[InspectionItem]:
         InspectionItem.objects.annotate(done=Exists(done)).filter(done=False).exclude(agent_id=user.pk)
         .select_related("agent", "team").order_by("-sampled_at", "-id")[:limit]
     )
-    items = list(rows)
+    items: list[InspectionItem] = list(rows)
     items.sort(key=lambda i: (not i.findings,))
     return items
 

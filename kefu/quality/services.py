@@ -162,7 +162,7 @@ def sample_rate() -> float:
     return float(getattr(settings, "KEFU_QA_SAMPLE_RATE", 0.2))
 
 
-def sample_draw(*, ticket_id: int, rate: float | None = None, seed: object = None) -> bool:
+def sample_draw(*, ticket_id: int, rate: float | None = None, seed: int | str | None = None) -> bool:
     """One contact's draw at the rate: with a seed the same contact always draws the same way."""
     rate = sample_rate() if rate is None else rate
     rng = random.Random(f"{seed}:{ticket_id}") if seed is not None else random.SystemRandom()
@@ -183,7 +183,7 @@ class SampleResult:
 
 
 def quality_sample_month(
-    *, actor: User | None, year: int, month: int, rate: float | None = None, seed: object = None,
+    *, actor: User | None, year: int, month: int, rate: float | None = None, seed: int | str | None = None,
     now: datetime | None = None,
 ) -> SampleResult:
     """Draw a random share (default KEFU_QA_SAMPLE_RATE) of each agent's tickets closed in the local
