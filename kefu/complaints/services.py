@@ -349,7 +349,8 @@ def detector_evaluate(
         baseline = detector.Baseline.from_json(hour_state.baseline)
         series = [by_hour.get(b, 0) for b in buckets]
         verdict = detector.check_hours(  # type: ignore[assignment]  # a day's and an hour's verdict alike
-baseline, dtype, series, hods, params, last_fraction=fraction)
+            baseline, dtype, series, hods, params, last_fraction=fraction
+        )
         if raise_warnings and verdict.alarm:
             begin = buckets[0]  # the three hours looked at: every ticket of the surge is linked
             chart = [
@@ -361,7 +362,7 @@ baseline, dtype, series, hods, params, last_fraction=fraction)
                 for b, c, h in zip(buckets, series, hods, strict=True)
             ]
             w = _raise(
-                state,
+                hour_state,
                 Window.HOUR,
                 verdict.observed,
                 verdict.expected,
