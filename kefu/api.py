@@ -234,6 +234,36 @@ def _too_large(value: Any) -> bool:
     return isinstance(value, int) and abs(value) > _INT64_MAX
 
 
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _unstorable(request: HttpRequest) -> dict[str, list[str]]:
+    """Input no database column can hold: NUL characters in text (PostgreSQL refuses them)."""
+    found: list[str] = []
+    match = request.resolver_match
+    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _has_nul(v)]
+    found += [k for k in request.GET if any(_has_nul(v) for v in request.GET.getlist(k))]
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}.{i}" if path else str(i))
+        elif _has_nul(value):
+            found.append(path or "__all__")
+
+    if b"\\u0000" in (request.body if request.content_type == "application/json" else b""):
+        try:
+            walk(json.loads(request.body), "")
+        except (ValueError, RequestDataTooBig):
+            pass
+    message = _("Text may not contain NUL characters.")
+    return {name: [message] for name in found}
+
+
 def _oversized_numbers(request: HttpRequest) -> dict[str, list[str]]:
     found: list[str] = []
     match = request.resolver_match
@@ -256,6 +286,32 @@ def _oversized_numbers(request: HttpRequest) -> dict[str, list[str]]:
         pass
     message = _("The number is out of range.")
     return {name: [message] for name in found}
+
+
+class OversizedNumbersMiddleware:
+    """Refuse an API request naming a number beyond 64 bits or text with a NUL character (path,
+    query or JSON body) with a 422 naming the input, before the view runs, the same on every
+    database: PostgreSQL would compare such a number and answer "no rows" and refuses NUL in text
+    with an error, SQLite raises OverflowError (handled below for what gets past this)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, _view: Any, _args: Any, _kwargs: Any) -> HttpResponse | None:
+        if not request.path.startswith("/api/v1/"):
+            return None
+        try:
+            fields = {**_oversized_numbers(request), **_unstorable(request)}
+        except RequestDataTooBig:
+            return None  # answered 413 by the view's own parsing
+        if not fields:
+            return None
+        return api.create_response(
+            request, error_body("validation_error", _("Some of the input is not valid."), fields), status=422
+        )
 
 
 @api.exception_handler(OverflowError)

@@ -110,6 +110,9 @@ def warning_ack(request: ApiRequest, warning_id: int) -> WarningOut:
 
 @router.post("/warnings/{warning_id}/owner", response=WarningOut)
 def warning_owner(request: ApiRequest, warning_id: int, payload: OwnerIn) -> WarningOut:
+    if not ComplaintWarning.objects.filter(pk=warning_id).exists():
+        # The warning first: a missing one answers 404 whatever the body names.
+        raise NotFound(code=E.NOT_FOUND, message=_("Warning not found."))
     owner = User.objects.filter(pk=payload.owner_id).first()
     if owner is None:
         raise DomainError(
