@@ -234,6 +234,36 @@ def _too_large(value: Any) -> bool:
     return isinstance(value, int) and abs(value) > _INT64_MAX
 
 
+def _oversized_ids(request: HttpRequest) -> dict[str, list[str]]:
+    """Before the view, only what is a number for sure: path parameters, query parameters named
+    `id` / `*_id`, and JSON numbers (a long run of digits in a search box or a title is text)."""
+    found: list[str] = []
+    match = request.resolver_match
+    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _too_large(v)]
+    found += [
+        k for k in request.GET
+        if (k == "id" or k.endswith("_id")) and any(_too_large(v) for v in request.GET.getlist(k))
+    ]
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}.{i}" if path else str(i))
+        elif isinstance(value, int) and _too_large(value):
+            found.append(path or "__all__")
+
+    if request.content_type == "application/json" and request.body:
+        try:
+            walk(json.loads(request.body), "")
+        except ValueError:
+            pass
+    message = _("The number is out of range.")
+    return {name: [message] for name in found}
+
+
 def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
@@ -304,7 +334,7 @@ class OversizedNumbersMiddleware:
         if not request.path.startswith("/api/v1/"):
             return None
         try:
-            fields = {**_oversized_numbers(request), **_unstorable(request)}
+            fields = {**_oversized_ids(request), **_unstorable(request)}
         except RequestDataTooBig:
             return None  # answered 413 by the view's own parsing
         if not fields:
