@@ -73,6 +73,11 @@ def test_visitor_chats_with_the_bot_then_an_agent_who_ends_and_the_visitor_rates
             httpd.server_close()
         _shops.clear()
     conv = Conversation.objects.get()
+    for _ in range(100):  # the widget thanks the visitor as it sends the rating: wait for the write
+        if conv.rating is not None:
+            break
+        time.sleep(0.05)
+        conv.refresh_from_db()
     assert conv.rating == 5 and conv.assignee == desk["agent"]
     assert conv.ticket is not None and conv.ticket.channel == Channel.CHAT
     assert "您好，我是王坐席" in conv.ticket.description and "退款多久到账" in conv.ticket.description
