@@ -234,46 +234,32 @@ def _too_large(value: Any) -> bool:
     return isinstance(value, int) and abs(value) > _INT64_MAX
 
 
-def _oversized_ids(request: HttpRequest) -> dict[str, list[str]]:
-    """Before the view, only what is a number for sure: path parameters, query parameters named
-    `id` / `*_id`, and JSON numbers (a long run of digits in a search box or a title is text)."""
-    found: list[str] = []
-    match = request.resolver_match
-    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _too_large(v)]
-    found += [
-        k for k in request.GET
-        if (k == "id" or k.endswith("_id")) and any(_too_large(v) for v in request.GET.getlist(k))
-    ]
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}" if path else str(k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}.{i}" if path else str(i))
-        elif isinstance(value, int) and _too_large(value):
-            found.append(path or "__all__")
-
-    if request.content_type == "application/json" and request.body:
-        try:
-            walk(json.loads(request.body), "")
-        except ValueError:
-            pass
-    message = _("The number is out of range.")
-    return {name: [message] for name in found}
-
-
 def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _unstorable(request: HttpRequest) -> dict[str, list[str]]:
-    """Input no database column can hold: NUL characters in text (PostgreSQL refuses them)."""
+def _json_number_too_large(value: Any) -> bool:
+    return isinstance(value, int) and _too_large(value)
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
+def _inputs_where(
+    request: HttpRequest,
+    bad: Callable[[Any], bool],
+    *,
+    query: Callable[[str], bool],
+    body: Callable[[Any], bool],
+    read_body: bool = True,
+) -> list[str]:
+    """The names of the inputs (path parameters, the query parameters `query` admits, JSON body
+    leaves as dotted paths) whose value `bad` (for the body: `body`) finds wrong."""
     found: list[str] = []
     match = request.resolver_match
-    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _has_nul(v)]
-    found += [k for k in request.GET if any(_has_nul(v) for v in request.GET.getlist(k))]
+    found += [str(k) for k, v in (match.kwargs if match else {}).items() if bad(v)]
+    found += [k for k in request.GET if query(k) and any(bad(v) for v in request.GET.getlist(k))]
 
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
@@ -282,40 +268,36 @@ def _unstorable(request: HttpRequest) -> dict[str, list[str]]:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, f"{path}.{i}" if path else str(i))
-        elif _has_nul(value):
+        elif body(value):
             found.append(path or "__all__")
 
-    if b"\\u0000" in (request.body if request.content_type == "application/json" else b""):
+    if read_body:
         try:
-            walk(json.loads(request.body), "")
+            walk(json.loads(request.body or b"null"), "")
         except (ValueError, RequestDataTooBig):
             pass
-    message = _("Text may not contain NUL characters.")
-    return {name: [message] for name in found}
+    return found
+
+
+def _refused(request: HttpRequest) -> dict[str, list[str]]:
+    """Before the view: numbers beyond 64 bits where a number is meant for sure (path parameters,
+    query parameters named `id` / `*_id`, JSON numbers — a run of digits in a search box or a title
+    is text), and text with a NUL character (no PostgreSQL text column holds one)."""
+    out = {
+        name: [_("The number is out of range.")]
+        for name in _inputs_where(request, _too_large, query=_is_id, body=_json_number_too_large)
+    }
+    nul = _inputs_where(
+        request, _has_nul, query=lambda _name: True, body=_has_nul, read_body=b"\\u0000" in request.body
+    )
+    out.update({name: [_("Text may not contain NUL characters.")] for name in nul})
+    return out
 
 
 def _oversized_numbers(request: HttpRequest) -> dict[str, list[str]]:
-    found: list[str] = []
-    match = request.resolver_match
-    found += [str(k) for k, v in (match.kwargs if match else {}).items() if _too_large(v)]
-    found += [k for k in request.GET if any(_too_large(v) for v in request.GET.getlist(k))]
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}" if path else str(k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}.{i}" if path else str(i))
-        elif _too_large(value):
-            found.append(path or "__all__")
-
-    try:
-        walk(json.loads(request.body or b"null"), "")
-    except (ValueError, RequestDataTooBig):
-        pass
-    message = _("The number is out of range.")
-    return {name: [message] for name in found}
+    """After an OverflowError / DataError: any input that could have caused it."""
+    found = _inputs_where(request, _too_large, query=lambda _name: True, body=_too_large)
+    return {name: [_("The number is out of range.")] for name in found}
 
 
 class OversizedNumbersMiddleware:
@@ -334,7 +316,7 @@ class OversizedNumbersMiddleware:
         if not request.path.startswith("/api/v1/"):
             return None
         try:
-            fields = {**_oversized_ids(request), **_unstorable(request)}
+            fields = _refused(request)
         except RequestDataTooBig:
             return None  # answered 413 by the view's own parsing
         if not fields:
