@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError
+from django.db import DataError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from kefu.accounts.api_auth import BearerAuth
+from kefu.core.dbretry import connection_lost, may_run_again
 from kefu.core.errors import DomainError
 from kefu.core.request_id import HEADER as REQUEST_ID_HEADER
 from kefu.core.request_id import request_id_of
@@ -326,6 +327,28 @@ class OversizedNumbersMiddleware:
         )
 
 
+class LostConnectionRetryMiddleware:
+    """An API request that met a lost database connection (answered 503 by the handler below) is
+    run again whole on a fresh connection, up to ATTEMPTS runs, when that is safe: reads, and
+    creates under an Idempotency-Key (kefu.core.dbretry.may_run_again). Other writes answer the 503
+    with Retry-After: the client decides."""
+
+    ATTEMPTS = 3
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        attempt = 1
+        while getattr(response, "kefu_connection_lost", False) and attempt < self.ATTEMPTS and may_run_again(request):
+            attempt += 1
+            logger.warning("%s %s: database connection lost, running it again (run %d)", request.method, request.path, attempt)
+            connection.close()
+            response = self.get_response(request)
+        return response
+
+
 @api.exception_handler(OverflowError)
 @api.exception_handler(DataError)
 def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -341,6 +364,15 @@ def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     """An unexpected failure: logged with its traceback and the request id, answered in JSON."""
     rid = request_id_of(request)
+    if connection_lost(exc):
+        logger.warning("Database connection lost, request %s: %s %s: %s", rid, request.method, request.path, exc)
+        body = error_body("database_unavailable", _("The database connection was lost. Please try again."))
+        body["request_id"] = rid
+        response = api.create_response(request, body, status=503)
+        response["Retry-After"] = "1"
+        response[REQUEST_ID_HEADER] = rid
+        response.kefu_connection_lost = True  # type: ignore[attr-defined]
+        return response
     logger.error("Unexpected error, request %s: %s %s", rid, request.method, request.path, exc_info=exc)
     body = error_body("server_error", _("Something went wrong on our side. Quote request %(id)s.") % {"id": rid})
     body["request_id"] = rid

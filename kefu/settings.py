@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kefu.core.request_id.RequestIdMiddleware",
+    "kefu.api.LostConnectionRetryMiddleware",
     "kefu.api.OversizedNumbersMiddleware",
 ]
 

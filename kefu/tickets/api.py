@@ -152,7 +152,9 @@ def ticket_create_endpoint(
     idempotency_key: Header[Text200 | None] = None,  # type: ignore[type-arg]
 ) -> Status:
     actor: User = request.auth
-    # One transaction: a refused create (409, 403) leaves no inline customer behind.
+    # One transaction: a refused create (409, 403) leaves no inline customer behind. Under a key the
+    # request is run again whole when the database connection is lost, even during COMMIT: the
+    # second run finds the first ticket (kefu.api.LostConnectionRetryMiddleware).
     with ticket_transaction():
         data = _ticket_input(actor, payload)
         if idempotency_key:

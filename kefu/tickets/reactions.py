@@ -40,13 +40,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kefu.core import tokens
+from kefu.core.dbretry import connection_lost, gone
 from kefu.core.errors import DomainError
 from kefu.tickets.models import ReactionFailure, Ticket
 
@@ -426,6 +427,8 @@ def _call(sub: Subscription, fact: TicketFact) -> None:
     except DomainError:
         raise
     except Exception as exc:
+        if gone(exc):
+            raise  # the connection is lost, not the reaction at fault: the request may be run again
         logger.exception("reaction %s failed on %s; the change is rolled back", sub.name, fact.ticket.number)
         raise ReactionFailed(reaction=sub.name, number=fact.ticket.number) from exc
 
@@ -488,6 +491,10 @@ def _after_commit(work: list[tuple[Subscription, TicketFact]]) -> None:
                 sub.handler(fact)
         except Exception as exc:
             logger.exception("reaction %s failed on %s; stored for retry", sub.name, fact.ticket.number)
+            if connection_lost(exc):
+                # The server dropped the connection: open a new one to store the failure and for
+                # the reactions after this one (and the rest of the request).
+                connection.close()
             failure_record(sub=sub, fact=fact, error=exc)
 
 
