@@ -29,6 +29,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from kefu.accounts.api_auth import BearerAuth
+from kefu.accounts.limits import RateLimited
 from kefu.core.dbretry import connection_lost, may_run_again
 from kefu.core.errors import DomainError
 from kefu.core.request_id import HEADER as REQUEST_ID_HEADER
@@ -187,6 +188,16 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.exception_handler(AuthorizationError)
 def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
     return api.create_response(request, error_body("forbidden", _("You may not do this.")), status=403)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(
+        request, error_body("rate_limited", _("Too many requests. Try again in %(s)s seconds.") % {"s": exc.retry_after}),
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -4,6 +4,7 @@ outsider_charlie in 售后, lead_linda leading 一线客服, manager_mike, qa_qu
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from kefu.accounts.choices import Presence, Role
@@ -19,6 +20,8 @@ def _fast_settings(settings, tmp_path):
     settings.LANGUAGE_CODE = "zh-hans"
     # Tests of other apps expect tickets to stay where they put them; dispatch tests switch it on.
     settings.KEFU_AUTO_DISPATCH = False
+    # Rate-limit counters and lock-outs live in the cache: every test starts with none.
+    cache.clear()
 
 
 @pytest.fixture

@@ -217,6 +217,25 @@ else:
 KEFU_CHAT_MAX_MESSAGE = envint("KEFU_CHAT_MAX_MESSAGE", "2000")
 KEFU_CHAT_RATE_PER_MINUTE = envint("KEFU_CHAT_RATE_PER_MINUTE", "30")
 
+# Shared by the web processes when Redis is configured (rate-limit counters, lock-outs); in-process
+# memory otherwise (one web process, as `make demo` runs it).
+if KEFU_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": KEFU_REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits (kefu.accounts.limits), "<hits>/<window in s, m or h>": failed sign-ins per user name
+# and per address before a lock-out of KEFU_LOCKOUT_MINUTES; bad API tokens per address before the
+# same; API requests per user (refused with 429 beyond it, no lock-out).
+KEFU_LOGIN_FAILURES_PER_USER = os.getenv("KEFU_LOGIN_FAILURES_PER_USER", "5/15m")
+KEFU_LOGIN_FAILURES_PER_IP = os.getenv("KEFU_LOGIN_FAILURES_PER_IP", "20/15m")
+KEFU_API_BAD_TOKENS_PER_IP = os.getenv("KEFU_API_BAD_TOKENS_PER_IP", "20/5m")
+KEFU_API_REQUESTS_PER_USER = os.getenv("KEFU_API_REQUESTS_PER_USER", "6000/1m")
+KEFU_LOCKOUT_MINUTES = envint("KEFU_LOCKOUT_MINUTES", "15")
+# Behind a reverse proxy: the header that carries the client's address (e.g. X-Real-IP); empty
+# means REMOTE_ADDR (a client could forge any header kefu trusted without a proxy setting it).
+KEFU_CLIENT_IP_HEADER = os.getenv("KEFU_CLIENT_IP_HEADER", "")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("KEFU_SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -12,7 +12,7 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        views.LoginView.as_view(
             template_name="registration/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
         ),
         name="login",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -39,3 +42,13 @@ def presence_set(request: AuthedHtmxRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "tickets:queue"
     return redirect(back)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; a locked-out attempt answers 429 with the form and its message."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if getattr(form, "locked", False):
+            response.status_code = 429
+        return response
