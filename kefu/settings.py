@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.appointments",
     "kefu.quality",
+    "kefu.channels",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -215,6 +216,8 @@ else:
 # Live chat (kefu.chat): the longest visitor message, and messages per visitor per minute.
 KEFU_CHAT_MAX_MESSAGE = envint("KEFU_CHAT_MAX_MESSAGE", "2000")
 KEFU_CHAT_RATE_PER_MINUTE = envint("KEFU_CHAT_RATE_PER_MINUTE", "30")
+# Channels (kefu.channels): how much of an inbound message's raw payload is kept on its contact.
+KEFU_CHANNELS_RAW_MAX_BYTES = envint("KEFU_CHANNELS_RAW_MAX_BYTES", str(5 * 1024 * 1024))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("KEFU_SECURE_COOKIES", "False")
