@@ -120,10 +120,16 @@ def send(config: dict[str, Any], password: str, message: EmailMessage, *, timeou
     with smtp:
         if security == "starttls":
             smtp.starttls(context=_ssl_context(config))
-        user = config.get("smtp_username") or config.get("username") or ""
-        if user and password:
-            smtp.login(user, password)
+        _login(smtp, config, password)
         smtp.send_message(message)
+
+
+def _login(smtp: smtplib.SMTP, config: dict[str, Any], password: str) -> None:
+    # Log in where the server offers AUTH; a local relay that offers none takes the mail as it is.
+    user = config.get("smtp_username") or config.get("username") or ""
+    smtp.ehlo_or_helo_if_needed()
+    if user and password and smtp.has_extn("auth"):
+        smtp.login(user, password)
 
 
 def check_smtp(config: dict[str, Any], password: str, *, timeout: float = 15) -> None:
@@ -136,7 +142,5 @@ def check_smtp(config: dict[str, Any], password: str, *, timeout: float = 15) ->
     with smtp:
         if security == "starttls":
             smtp.starttls(context=_ssl_context(config))
-        user = config.get("smtp_username") or config.get("username") or ""
-        if user and password:
-            smtp.login(user, password)
+        _login(smtp, config, password)
         smtp.noop()
