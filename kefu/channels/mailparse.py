@@ -25,7 +25,6 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from email.message import Message
-from urllib.parse import unquote_to_bytes
 
 import nh3
 
@@ -239,13 +238,17 @@ _EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "applica
 
 def _filename(part: Message) -> str:
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        raw = part.get_param(param, header=header)
+        value = part.get_param(param, header=header)
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, value read as latin-1)
+            cs, _lang, val = value
+            return decode_bytes(str(val).encode("latin-1", "surrogateescape"), cs or None).strip()
+        raw = _hdr(part, header)
         if raw is None:
             continue
-        if isinstance(raw, tuple):  # RFC 2231: (charset, language, %-encoded value)
-            cs, _lang, val = raw
-            return decode_bytes(unquote_to_bytes(val), cs or None).strip()
-        return decode_header(email.utils.unquote(str(raw))).strip()
+        # From the raw header, so 8-bit names (GBK or UTF-8 bytes, no encoding) keep their bytes.
+        m = re.search(rf'(?:^|;)\s*{param}\s*=\s*(?:"([^"]*)"|([^;\s]+))', raw, re.I)
+        if m:
+            return decode_header(m.group(1) if m.group(1) is not None else m.group(2)).strip()
     return ""
 
 
@@ -265,7 +268,7 @@ def _noise(msg: Message, from_addr: str) -> str:
             return "autoreply"
     if str(msg.get("X-Auto-Response-Suppress", "")).strip().lower() in ("all", "oof", "autoreply"):
         # Exchange marks its own out-of-office answers this way.
-        if re.search(r"(自动回复|自動回覆|Automatic reply|Out of Office)", decode_header(_hdr(msg, "Subject")), re.I):
+        if re.search(r"(自动回复|自动答复|自動回覆|自動答覆|Automatic reply|Out of Office)", decode_header(_hdr(msg, "Subject")), re.I):
             return "autoreply"
     ctype = msg.get_content_type()
     if ctype == "multipart/report" or str(msg.get_param("report-type") or "").lower() == "delivery-status":
