@@ -85,8 +85,8 @@ class Contact(models.Model):
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("contact")
-        verbose_name_plural = _("contacts")
+        verbose_name = _("channel contact")
+        verbose_name_plural = _("channel contacts")
         constraints = [
             models.UniqueConstraint(fields=["account", "external_id"], name="channel_contact_unique_external_id"),
         ]
