@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.appointments",
     "kefu.quality",
+    "kefu.channels",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -216,6 +217,8 @@ else:
 # Live chat (kefu.chat): the longest visitor message, and messages per visitor per minute.
 KEFU_CHAT_MAX_MESSAGE = envint("KEFU_CHAT_MAX_MESSAGE", "2000")
 KEFU_CHAT_RATE_PER_MINUTE = envint("KEFU_CHAT_RATE_PER_MINUTE", "30")
+# Channels (kefu.channels): how much of an inbound message's raw payload is kept on its contact.
+KEFU_CHANNELS_RAW_MAX_BYTES = envint("KEFU_CHANNELS_RAW_MAX_BYTES", str(5 * 1024 * 1024))
 
 # Shared by the web processes when Redis is configured (rate-limit counters, lock-outs); in-process
 # memory otherwise (one web process, as `make demo` runs it).

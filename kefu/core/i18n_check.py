@@ -85,8 +85,10 @@ def extracted_msgids() -> set[str]:
         copy = Path(tmp) / "kefu"
         shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "static", "tests", "migrations"))
         (copy / "locale").mkdir(exist_ok=True)
+        # -P: the working directory is the copied package, and its `channels` app (kefu.channels) must
+        # not shadow Django Channels' top-level `channels` package.
         subprocess.run(
-            [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-location", "-v", "0"],
+            [sys.executable, "-P", "-m", "django", "makemessages", "-l", "zh_Hans", "--no-location", "-v", "0"],
             cwd=copy,
             check=True,
             env={"DJANGO_SETTINGS_MODULE": "kefu.settings", "PYTHONPATH": str(PACKAGE.parent), "PATH": "/usr/bin:/bin:/usr/local/bin", "KEFU_DATA_DIR": tmp},

@@ -145,6 +145,12 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/accept"): EVERYONE,  # no such object in the demo world: 404 for all
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/dismiss"): EVERYONE,  # no such object in the demo world: 404 for all
+    # Channels: managers and admins configure accounts and work the "could not process" list.
+    ("GET", "/api/v1/channels/accounts"): PLANNERS_ONLY,
+    ("GET", "/api/v1/channels/contacts"): PLANNERS_ONLY,
+    ("GET", "/api/v1/channels/contacts/{contact_id}"): PLANNERS_ONLY,
+    ("POST", "/api/v1/channels/contacts/{contact_id}/retry"): PLANNERS_ONLY,
+    ("POST", "/api/v1/channels/contacts/{contact_id}/discard"): PLANNERS_ONLY,
 }
 
 

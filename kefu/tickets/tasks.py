@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kefu.tickets.access import portal_token
+from kefu.tickets.carriers import carried_elsewhere
 from kefu.tickets.models import TicketMessage
 
 
@@ -21,7 +22,7 @@ def ticket_reply_notify_task(*, message_id: int) -> None:
         return
     ticket = message.ticket
     customer = ticket.customer
-    if customer is None or not customer.email:
+    if customer is None or not customer.email or carried_elsewhere(message):
         return
     link = f"{settings.SITE_ROOT.rstrip('/')}/portal/t/{portal_token(ticket)}/"
     with translation.override(settings.LANGUAGE_CODE):

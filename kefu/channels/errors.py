@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChannelErrorCode(StrEnum):
+    FORBIDDEN = "channels_forbidden"
+    NOT_FOUND = "channel_not_found"
+    INVALID_CONFIG = "channel_invalid_config"
+    CONNECTION_FAILED = "channel_connection_failed"
+    NOT_RETRYABLE = "contact_not_retryable"
+    RAW_TRUNCATED = "contact_raw_truncated"
+    NOT_DISCARDABLE = "contact_not_discardable"
