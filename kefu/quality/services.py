@@ -133,16 +133,25 @@ def ticket_turns(ticket: Ticket) -> list[dict[str, Any]]:
     return turns
 
 
-def item_capture_ticket(*, ticket_id: int, now: datetime | None = None) -> InspectionItem | None:
-    """Copy a ticket's conversation into an inspection item and pre-screen it. Once per ticket (the
-    second call returns the existing item); None when the ticket is gone."""
+def item_capture_ticket(*, ticket_id: int, now: datetime | None = None, refresh: bool = False) -> InspectionItem | None:
+    """Copy a ticket's conversation into an inspection item and pre-screen it; the findings are kept
+    on the item. Once per ticket: a second call returns the existing item, with `refresh` (a reopened
+    ticket closed again) re-copied and re-screened while nobody has inspected it. None when the
+    ticket is gone."""
     existing = InspectionItem.objects.filter(kind=ContactKind.TICKET, source_id=ticket_id).first()
-    if existing is not None:
+    if existing is not None and (not refresh or existing.inspections.exists()):
         return existing
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return None
     turns = ticket_turns(ticket)
+    if existing is not None:
+        existing.turns = turns
+        existing.findings = [f.as_dict() for f in prescreen(turns)]
+        existing.title = ticket.title
+        existing.contact_at = ticket.closed_at or ticket.resolved_at
+        existing.save(update_fields=["turns", "findings", "title", "contact_at"])
+        return existing
     agent_id = ticket.assignee_id or ticket.owner_id
     team_id = ticket.team_id
     if agent_id and team_id is None:
