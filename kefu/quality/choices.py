@@ -18,6 +18,7 @@ class ContactKind(models.TextChoices):
     TICKET = "ticket", _("Ticket")
     CHAT = "chat", _("Chat")
     CALL = "call", _("Call")
+    VISIT = "visit", _("Outlet visit")
 
 
 class InspectionState(models.TextChoices):
