@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from kefu.accounts.models import User
 from kefu.core.errors import DomainError
 from kefu.quality import review, sampling, selectors, services
 from kefu.quality.choices import AppealState, CalibrationState, DrawReason, InspectionLevel, InspectionState
@@ -230,3 +231,30 @@ def test_spot_check_and_recheck(card, manager_mike, agent_alice, qa_quinn, qa_le
 )
 def test_cohen_kappa(pairs, kappa):
     assert cohen_kappa(pairs) == kappa
+
+
+def test_queue_and_results_reads_do_not_grow_with_rows(card, manager_mike, agent_alice, qa_quinn, qa_lead_lucy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as q1:
+            selectors.my_queue(user=User.objects.get(pk=qa_quinn.pk))
+        with CaptureQueriesContext(connection) as q2:
+            start, end = _window()
+            selectors.results_page(user=User.objects.get(pk=qa_lead_lucy.pk), start=start, end=end)
+        return len(q1), len(q2)
+
+    plan = _plan(manager_mike, card, blind_share="0", random_share="1", inspector_ids=[qa_quinn.pk])
+    closed_ticket(agent_alice)
+    start, end = _window()
+    sampling.plan_draw(plan_id=plan.pk, actor=manager_mike, start=start, end=end)
+    for insp in Inspection.objects.filter(state=InspectionState.DRAFT)[:1]:
+        services.inspection_save(actor=qa_quinn, inspection_id=insp.pk, scores=scores(card, 90), submit=True)
+    few = counts()
+    for _ in range(4):
+        closed_ticket(agent_alice)
+    sampling.plan_draw(plan_id=plan.pk, actor=manager_mike, start=start, end=end)
+    for insp in Inspection.objects.filter(state=InspectionState.DRAFT)[:2]:
+        services.inspection_save(actor=qa_quinn, inspection_id=insp.pk, scores=scores(card, 70), submit=True)
+    assert counts() == few
