@@ -22,6 +22,7 @@ urlpatterns = [
     path("dispatch/", include("kefu.dispatch.urls")),
     path("chat/", include("kefu.chat.urls")),
     path("complaints/", include("kefu.complaints.urls")),
+    path("quality/", include("kefu.quality.urls")),
     path("appointments/", include("kefu.appointments.urls")),
     path("channels/", include("kefu.channels.urls")),
     path("triage/", include("kefu.triage.urls")),

@@ -34,6 +34,7 @@ from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
+from kefu.quality.demo import load_quality_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -55,7 +56,7 @@ from kefu.workforce.demo import load_workforce_demo
 
 SEED = 20261122
 MARKER_USERNAME = "agent1"
-DEMO_USERNAMES = ["admin", "manager", "lead1", "lead2", "lead3", *[f"agent{i}" for i in range(1, 21)], "qa1"]
+DEMO_USERNAMES = ["admin", "manager", "lead1", "lead2", "lead3", *[f"agent{i}" for i in range(1, 21)], "qa1", "qa2", "qalead"]
 
 # Staff work (and customers write) from 08:00 to 22:00; a step outside waits for the next morning.
 WORK_START_HOUR, WORK_END_HOUR = 8, 22
@@ -625,6 +626,8 @@ def demo_load(
     # Complaint management: warning history, a red warning from a simulated outage, an incident (投诉管理).
     # A small demo has no baseline worth detecting against: the outage needs the full history.
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
+    # Quality inspection: scorecards, a drawn and scored month, calibrations, appeals, coaching (质检).
+    load_quality_demo(manager=User.objects.get(username="manager"))
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
     # Email: a local maildir with a few Chinese mails turned into tickets, one failure (邮件渠道).

@@ -23,5 +23,7 @@ class QualityConfig(AppConfig):
         ),
     ]
 
-    # The reaction (kefu/quality/reactions.py, AFTER_COMMIT order 400) is not subscribed yet: the
-    # running-order test and docs/architecture.md table still need it.
+    def ready(self) -> None:
+        from kefu.quality import reactions
+
+        reactions.subscribe_all()

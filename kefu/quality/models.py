@@ -3,11 +3,23 @@ whatever channel it came from) and inspections (one inspector's scores on one ve
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kefu.quality.choices import ContactKind, InspectionState, ItemKind
+from kefu.quality.choices import (
+    AppealState,
+    CalibrationState,
+    CoachingState,
+    ContactKind,
+    DrawReason,
+    InspectionLevel,
+    InspectionState,
+    ItemKind,
+    PlanPeriod,
+)
 
 
 class Scorecard(models.Model):
@@ -112,7 +124,15 @@ class Inspection(models.Model):
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     fatal_failed = models.BooleanField(_("fatal item failed"), default=False)
     comment = models.TextField(_("comment"), blank=True)
+    # {"<scorecard item id>": "why"}: the inspector's remark per item; `coaching` is for the agent.
+    item_comments = models.JSONField(_("item comments"), default=dict, blank=True)
+    coaching = models.TextField(_("coaching note"), blank=True)
     state = models.CharField(_("state"), max_length=12, choices=InspectionState.choices, default=InspectionState.DRAFT)
+    level = models.CharField(_("level"), max_length=12, choices=InspectionLevel.choices, default=InspectionLevel.FIRST)
+    entry = models.ForeignKey(
+        "PlanEntry", verbose_name=_("drawn by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="inspections",
+    )
     created_at = models.DateTimeField(_("created at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
@@ -120,7 +140,155 @@ class Inspection(models.Model):
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["item", "inspector"], name="quality_one_inspection_per_inspector")]
+        permissions = [("lead_qa", "QA lead: settle calibrations and appeals, re-check inspections")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "inspector", "level"], name="quality_one_inspection_per_level")
+        ]
+        indexes = [models.Index(fields=["inspector", "state"], name="quality_insp_queue")]
 
     def __str__(self) -> str:
         return f"{self.item} / {self.inspector}"
+
+
+class SamplingPlan(models.Model):
+    """抽检计划: what to draw (a team and/or channel, the random share per agent, targeted rules), how
+    often (the clock draws at `next_draw_at`), which scorecard, and who inspects."""
+
+    name = models.CharField(_("name"), max_length=100)
+    scorecard = models.ForeignKey(Scorecard, verbose_name=_("scorecard"), on_delete=models.PROTECT, related_name="plans")
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    period = models.CharField(_("period"), max_length=8, choices=PlanPeriod.choices, default=PlanPeriod.MONTHLY)
+    random_share = models.DecimalField(_("random share"), max_digits=4, decimal_places=3, default=Decimal("0.2"))
+    rules = models.JSONField(_("targeted rules"), default=list, blank=True)
+    blind_share = models.DecimalField(_("double-blind share"), max_digits=4, decimal_places=3, default=Decimal("0.1"))
+    blind_threshold = models.PositiveSmallIntegerField(_("calibration threshold (points)"), default=10)
+    recheck_share = models.DecimalField(_("QA lead re-check share"), max_digits=4, decimal_places=3, default=Decimal("0.1"))
+    inspectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), blank=True, related_name="+",
+        help_text=_("Empty: every active QA inspector."),
+    )
+    seed = models.CharField(_("seed"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    next_draw_at = models.DateTimeField(_("next draw"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sampling plan")
+        verbose_name_plural = _("sampling plans")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanDraw(models.Model):
+    """One draw of a plan over a period, kept for audit: the same seed over the same contacts draws
+    the same items again."""
+
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="draws")
+    period_start = models.DateTimeField(_("from"))
+    period_end = models.DateTimeField(_("until"))
+    seed = models.CharField(_("seed"), max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    drawn_at = models.DateTimeField(_("drawn at"))
+    count = models.PositiveIntegerField(_("items"), default=0)
+
+    class Meta:
+        ordering = ["-drawn_at", "-id"]
+
+
+class PlanEntry(models.Model):
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="entries")
+    draw = models.ForeignKey(PlanDraw, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
+    item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="entries")
+    reason = models.CharField(_("reason"), max_length=12, choices=DrawReason.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "item"], name="quality_drawn_once_per_plan")]
+
+
+class Calibration(models.Model):
+    """校准: the two double-blind inspections of an item differ by more than the plan's threshold (or
+    one passes and one fails); a QA lead settles it with a newer inspection."""
+
+    item = models.OneToOneField(InspectionItem, on_delete=models.CASCADE, related_name="calibration")
+    first = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="+")
+    difference = models.DecimalField(_("difference"), max_digits=5, decimal_places=1)
+    state = models.CharField(_("state"), max_length=8, choices=CalibrationState.choices, default=CalibrationState.OPEN)
+    result = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calibration")
+        verbose_name_plural = _("calibrations")
+        ordering = ["-created_at", "-id"]
+
+
+class Appeal(models.Model):
+    """申诉: the agent disputes the inspection that counts, within N business days; the team lead
+    forwards or rejects it, the QA lead upholds (with corrected scores: a newer inspection) or rejects."""
+
+    inspection = models.OneToOneField(Inspection, on_delete=models.CASCADE, related_name="appeal")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=8, choices=AppealState.choices, default=AppealState.LEAD)
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lead_note = models.TextField(_("team lead's note"), blank=True)
+    lead_at = models.DateTimeField(null=True, blank=True)
+    qa_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    qa_note = models.TextField(_("QA lead's note"), blank=True)
+    qa_at = models.DateTimeField(null=True, blank=True)
+    result = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-created_at", "-id"]
+
+
+class CoachingTask(models.Model):
+    """辅导: a failed inspection (or a failed fatal item) gives the agent's team lead a coaching task."""
+
+    item = models.OneToOneField(InspectionItem, on_delete=models.CASCADE, related_name="coaching_task")
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=8, choices=CoachingState.choices, default=CoachingState.OPEN)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coaching task")
+        verbose_name_plural = _("coaching tasks")
+        ordering = ["due_at", "id"]
+
+
+class QualityEvent(models.Model):
+    """Every state change of quality inspection, for the item's history."""
+
+    item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="events")
+    inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(_("kind"), max_length=32)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,18 +1,18 @@
-"""Quality's reaction to ticket facts (subscribed in QualityConfig.ready()): a closed ticket is drawn
-into the inspection sample at KEFU_QA_SAMPLE_RATE, after commit (never inside the ticket change)."""
+"""Quality's reaction to ticket facts (subscribed in QualityConfig.ready()): every closed ticket is
+copied into an inspection item and pre-screened (AI 初筛 on 100% of contacts), after commit, never
+inside the ticket change. Sampling plans then draw from these items."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from kefu.quality.services import item_capture_ticket, sample_draw
+from kefu.quality.services import item_capture_ticket
 from kefu.tickets.reactions import Phase, TicketClosed, TicketFact, subscribe
 
 
-def sample_closed(fact: TicketFact) -> None:
-    if sample_draw(ticket_id=fact.ticket_id, seed=getattr(settings, "KEFU_QA_SAMPLE_SEED", None)):
-        item_capture_ticket(ticket_id=fact.ticket_id)
+def capture_closed(fact: TicketFact) -> None:
+    # Idempotent (one item per contact; a re-close refreshes an item nobody has scored yet), so a
+    # retry after a failure never captures twice.
+    item_capture_ticket(ticket_id=fact.ticket_id, refresh=True)
 
 
 def subscribe_all() -> None:
-    subscribe(TicketClosed, sample_closed, phase=Phase.AFTER_COMMIT, name="quality.sample_closed", order=400)
+    subscribe(TicketClosed, capture_closed, phase=Phase.AFTER_COMMIT, name="quality.capture_closed", order=400)

@@ -8,7 +8,6 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.core.errors import Conflict, DomainError, NotFound
-from kefu.quality.access import require_inspector
-from kefu.quality.choices import ContactKind, InspectionState, ItemKind, Speaker
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.quality.access import is_qa_lead, require_inspector
+from kefu.quality.choices import ContactKind, InspectionLevel, InspectionState, ItemKind, Speaker
 from kefu.quality.errors import QualityErrorCode
+from kefu.quality.events import EventKind, event
 from kefu.quality.models import (
     Inspection,
     InspectionItem,
@@ -31,6 +31,8 @@ from kefu.quality.models import (
     ScorecardVersion,
 )
 from kefu.quality.prescreen import prescreen
+from kefu.quality.review import after_submit
+from kefu.quality.scoring import checked_scores, compute_result
 from kefu.tickets.choices import MessageKind, TicketStatus
 from kefu.tickets.models import Ticket, TicketMessage
 
@@ -101,6 +103,50 @@ def scorecard_version_publish(*, actor: User, version: ScorecardVersion) -> Scor
     return version
 
 
+@transaction.atomic
+def scorecard_version_new(*, actor: User, scorecard_id: int) -> ScorecardVersion:
+    """A new draft version copied from the newest one (published versions stay frozen; inspections
+    keep the version they were scored on). An existing draft is returned as it is."""
+    require_inspector(actor)
+    card = Scorecard.objects.select_for_update().filter(pk=scorecard_id).first()
+    if card is None:
+        raise NotFound(code=QualityErrorCode.NOT_FOUND, message=_("There is no such scorecard."))
+    newest = card.versions.order_by("-number").first()
+    if newest is not None and not newest.is_published:
+        return newest
+    version = ScorecardVersion.objects.create(scorecard=card, number=(newest.number + 1) if newest else 1)
+    if newest is not None:
+        for section in newest.sections.prefetch_related("items").order_by("position", "id"):
+            copy = ScorecardSection.objects.create(version=version, name=section.name, position=section.position)
+            ScorecardItem.objects.bulk_create([
+                ScorecardItem(section=copy, name=i.name, description=i.description, kind=i.kind, points=i.points,
+                              position=i.position)
+                for i in section.items.all()
+            ])
+    return version
+
+
+def scorecard_update(*, actor: User, scorecard_id: int, name: str, pass_mark: int, is_active: bool = True) -> Scorecard:
+    require_inspector(actor)
+    card = Scorecard.objects.filter(pk=scorecard_id).first()
+    if card is None:
+        raise NotFound(code=QualityErrorCode.NOT_FOUND, message=_("There is no such scorecard."))
+    if not name.strip() or not 0 <= pass_mark <= 100:
+        raise DomainError(code=QualityErrorCode.INVALID_INPUT, message=_("Give a name and a pass mark from 0 to 100."))
+    card.name, card.pass_mark, card.is_active = name.strip(), pass_mark, is_active
+    card.save(update_fields=["name", "pass_mark", "is_active"])
+    return card
+
+
+def scorecard_item_delete(*, actor: User, item_id: int) -> None:
+    require_inspector(actor)
+    item = ScorecardItem.objects.select_related("section__version").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(code=QualityErrorCode.UNKNOWN_ITEM, message=_("There is no such scorecard item."))
+    _editable(item.section.version)
+    item.delete()
+
+
 def current_version(scorecard: Scorecard | None = None) -> ScorecardVersion | None:
     """The newest published version of the scorecard (default: the first active scorecard)."""
     qs = ScorecardVersion.objects.filter(published_at__isnull=False, scorecard__is_active=True)
@@ -133,16 +179,25 @@ def ticket_turns(ticket: Ticket) -> list[dict[str, Any]]:
     return turns
 
 
-def item_capture_ticket(*, ticket_id: int, now: datetime | None = None) -> InspectionItem | None:
-    """Copy a ticket's conversation into an inspection item and pre-screen it. Once per ticket (the
-    second call returns the existing item); None when the ticket is gone."""
+def item_capture_ticket(*, ticket_id: int, now: datetime | None = None, refresh: bool = False) -> InspectionItem | None:
+    """Copy a ticket's conversation into an inspection item and pre-screen it; the findings are kept
+    on the item. Once per ticket: a second call returns the existing item, with `refresh` (a reopened
+    ticket closed again) re-copied and re-screened while nobody has inspected it. None when the
+    ticket is gone."""
     existing = InspectionItem.objects.filter(kind=ContactKind.TICKET, source_id=ticket_id).first()
-    if existing is not None:
+    if existing is not None and (not refresh or existing.inspections.exists()):
         return existing
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return None
     turns = ticket_turns(ticket)
+    if existing is not None:
+        existing.turns = turns
+        existing.findings = [f.as_dict() for f in prescreen(turns)]
+        existing.title = ticket.title
+        existing.contact_at = ticket.closed_at or ticket.resolved_at
+        existing.save(update_fields=["turns", "findings", "title", "contact_at"])
+        return existing
     agent_id = ticket.assignee_id or ticket.owner_id
     team_id = ticket.team_id
     if agent_id and team_id is None:
@@ -222,7 +277,7 @@ def quality_sample_month(
     return result
 
 
-# --- inspections -----------------------------------------------------------------------------------
+# --- inspections ---------------------------------------------------------------------------------
 
 
 def _item_for(actor: User, item_id: int) -> InspectionItem:
@@ -237,65 +292,26 @@ def _item_for(actor: User, item_id: int) -> InspectionItem:
     return item
 
 
-def inspection_start(*, actor: User, item_id: int, version: ScorecardVersion | None = None) -> Inspection:
-    """The actor's inspection of the item (a draft on the current scorecard version, or the one they began)."""
+def inspection_start(
+    *, actor: User, item_id: int, version: ScorecardVersion | None = None, level: str = InspectionLevel.FIRST,
+) -> Inspection:
+    """The actor's inspection of the item at `level`: the draft they were given or began, else a new
+    draft. A plain inspector may begin only a contact nobody inspects yet (others are given to
+    someone: a double-blind second look must be assigned); QA leads may inspect anything."""
     item = _item_for(actor, item_id)
-    found = Inspection.objects.filter(item=item, inspector=actor).select_related("version__scorecard").first()
+    found = (
+        Inspection.objects.filter(item=item, inspector=actor, level=level).select_related("version__scorecard").first()
+    )
     if found is not None:
         return found
+    if not is_qa_lead(actor) and item.inspections.exists():
+        raise Forbidden(code=QualityErrorCode.NOT_ASSIGNED, message=_("This contact is given to another inspector."))
     version = version or current_version()
     if version is None or not version.is_published:
         raise DomainError(code=QualityErrorCode.NO_SCORECARD, message=_("There is no published scorecard yet."))
-    return Inspection.objects.create(item=item, version=version, inspector=actor, created_at=timezone.now())
-
-
-def _checked_scores(version: ScorecardVersion, scores: dict[str, Any], *, complete: bool) -> dict[str, int]:
-    items = {str(i.pk): i for i in ScorecardItem.objects.filter(section__version=version)}
-    clean: dict[str, int] = {}
-    fields: dict[str, list[str]] = {}
-    for key, raw in scores.items():
-        item = items.get(str(key))
-        if item is None:
-            raise DomainError(
-                code=QualityErrorCode.UNKNOWN_ITEM, message=_("Item %(key)s is not on this scorecard.") % {"key": key},
-                fields={f"scores.{key}": [_("Unknown item.")]},
-            )
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = -1
-        top = item.points if item.kind == ItemKind.SCORED else 1
-        if not 0 <= value <= top:
-            fields[f"scores.{key}"] = [_("Give 0 to %(top)s.") % {"top": top}]
-            continue
-        clean[str(key)] = value
-    if fields:
-        raise DomainError(code=QualityErrorCode.SCORE_OUT_OF_RANGE, message=_("A score is out of range."), fields=fields)
-    if complete:
-        missing = [k for k in items if k not in clean]
-        if missing:
-            raise DomainError(
-                code=QualityErrorCode.SCORE_MISSING, message=_("Score every item before submitting."),
-                fields={f"scores.{k}": [_("Required.")] for k in missing},
-            )
-    return clean
-
-
-def compute_result(version: ScorecardVersion, scores: dict[str, int]) -> tuple[Decimal, bool, bool]:
-    """(total out of 100, passed, a fatal item failed). A failed fatal item fails whatever the score."""
-    earned = top = 0
-    fatal = False
-    for item in ScorecardItem.objects.filter(section__version=version):
-        value = scores.get(str(item.pk))
-        if item.kind == ItemKind.FATAL:
-            fatal = fatal or value == 0
-            continue
-        top += item.points
-        if value is not None:
-            earned += item.points if item.kind == ItemKind.YES_NO and value else (value if item.kind == ItemKind.SCORED else 0)
-    total = (Decimal(earned * 100) / Decimal(top)).quantize(Decimal("0.1"), ROUND_HALF_UP) if top else Decimal(0)
-    passed = not fatal and total >= version.scorecard.pass_mark
-    return total, passed, fatal
+    insp = Inspection.objects.create(item=item, version=version, inspector=actor, level=level, created_at=timezone.now())
+    event(item_id=item.pk, kind=EventKind.ASSIGNED, actor=actor, inspection=insp, level=level, inspector=actor.pk)
+    return insp
 
 
 def _own_draft(actor: User, inspection_id: int) -> Inspection:
@@ -308,25 +324,51 @@ def _own_draft(actor: User, inspection_id: int) -> Inspection:
     return insp
 
 
+def _clean_comments(version: ScorecardVersion, comments: dict[str, Any] | None) -> dict[str, str]:
+    keys = {str(pk) for pk in ScorecardItem.objects.filter(section__version=version).values_list("pk", flat=True)}
+    out = {}
+    for key, text in (comments or {}).items():
+        if str(key) not in keys:
+            raise DomainError(
+                code=QualityErrorCode.UNKNOWN_ITEM, message=_("Item %(key)s is not on this scorecard.") % {"key": key},
+            )
+        if str(text or "").strip():
+            out[str(key)] = str(text).strip()[:1000]
+    return out
+
+
 @transaction.atomic
 def inspection_save(
-    *, actor: User, inspection_id: int, scores: dict[str, Any], comment: str = "", submit: bool = False
+    *, actor: User, inspection_id: int, scores: dict[str, Any], comment: str = "", submit: bool = False,
+    item_comments: dict[str, Any] | None = None, coaching: str = "",
 ) -> Inspection:
     """Keep the scores (a draft), or with `submit` require every item, compute total and pass, and
-    close the inspection for good."""
+    close the inspection for good. Submitting writes an event, may open a calibration (the second of
+    a double-blind pair differs), a QA lead re-check (a share of first inspections) and a coaching
+    task for the team lead (failed, or a fatal item failed)."""
     insp = _own_draft(actor, inspection_id)
-    clean = _checked_scores(insp.version, scores, complete=submit)
+    clean = checked_scores(insp.version, scores, complete=submit)
     insp.scores = clean
     insp.comment = comment
+    insp.coaching = coaching
+    insp.item_comments = _clean_comments(insp.version, item_comments)
     insp.total, insp.passed, insp.fatal_failed = compute_result(insp.version, clean)
     if submit:
         insp.state = InspectionState.SUBMITTED
         insp.submitted_at = timezone.now()
     insp.save()
+    if submit:
+        event(
+            item_id=insp.item_id, kind=EventKind.SUBMITTED, actor=actor, inspection=insp, level=insp.level,
+            total=str(insp.total), passed=insp.passed,
+        )
+        after_submit(insp)
     return insp
 
 
-def inspection_submit(*, actor: User, item_id: int, scores: dict[str, Any], comment: str = "") -> Inspection:
+def inspection_submit(
+    *, actor: User, item_id: int, scores: dict[str, Any], comment: str = "", level: str = InspectionLevel.FIRST,
+) -> Inspection:
     """Start (if needed) and submit the actor's inspection of an item in one step."""
-    insp = inspection_start(actor=actor, item_id=item_id)
+    insp = inspection_start(actor=actor, item_id=item_id, level=level)
     return inspection_save(actor=actor, inspection_id=insp.pk, scores=scores, comment=comment, submit=True)

@@ -128,6 +128,19 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/complaints/posts/import"): {"agent", "other_agent", "qa"},
     ("GET", "/api/v1/complaints/causes/stats"): NO_ONE,
     ("POST", "/api/v1/complaints/causes/{number}"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/quality/scorecards"): {"agent", "other_agent", "lead"},
+    ("GET", "/api/v1/quality/scorecards/{scorecard_id}"): {"agent", "other_agent", "lead"},
+    ("GET", "/api/v1/quality/plans"): {"agent", "other_agent", "lead"},
+    ("POST", "/api/v1/quality/plans/{plan_id}/draw"): {"agent", "other_agent", "lead", "qa"},  # QA leads and managers draw
+    ("GET", "/api/v1/quality/inspections"): NO_ONE,  # each sees their own
+    ("GET", "/api/v1/quality/inspections/{inspection_id}"): {"other_agent"},
+    ("POST", "/api/v1/quality/inspections/{inspection_id}/score"): {"agent", "other_agent", "lead", "manager", "admin"},  # the inspector's own draft
+    ("POST", "/api/v1/quality/inspections/{inspection_id}/submit"): {"agent", "other_agent", "lead", "manager", "admin"},
+    ("GET", "/api/v1/quality/appeals"): NO_ONE,
+    ("POST", "/api/v1/quality/appeals"): {"other_agent", "lead", "qa", "manager", "admin"},  # the inspected agent only
+    ("POST", "/api/v1/quality/appeals/{appeal_id}/decide"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/quality/results"): NO_ONE,
+    ("POST", "/api/v1/quality/prescreen"): {"agent", "other_agent", "lead"},
     ("GET", "/api/v1/appointments/resources"): NO_ONE,
     ("GET", "/api/v1/appointments/services"): NO_ONE,
     ("GET", "/api/v1/appointments/free"): NO_ONE,

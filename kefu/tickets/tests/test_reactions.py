@@ -81,6 +81,7 @@ def test_the_running_order_is_explicit_and_printed() -> None:
         ["after_commit", "300", "dispatch.drain_team"],
         ["after_commit", "320", "triage.on_create"],
         ["after_commit", "321", "triage.record_change"],
+        ["after_commit", "400", "quality.capture_closed"],
         ["after_commit", "440", "realtime.queued"],
         ["after_commit", "450", "realtime.updated"],
         ["after_commit", "460", "channels.send_reply"],

@@ -110,7 +110,7 @@ class Command(BaseCommand):
                       f"{'DATABASE_URL' if os.getenv('DATABASE_URL') else settings.DATA_DIR}); Ctrl-C stops it")
 
             if demo_present():
-                self._say(out_lock, "demo logins: admin, manager, lead1-lead3, agent1-agent20, qa1 "
+                self._say(out_lock, "demo logins: admin, manager, lead1-lead3, agent1-agent20, qa1, qa2, qalead "
                           "(password kefu123); the portal for customers is at /portal/")
             while not stop.is_set():
                 for child in children:
