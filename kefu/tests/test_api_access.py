@@ -145,6 +145,12 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/accept"): EVERYONE,  # no such object in the demo world: 404 for all
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/dismiss"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("GET", "/api/v1/performance/definitions"): NO_ONE,
+    ("GET", "/api/v1/performance/metrics"): NO_ONE,  # everyone, cut to their own scope
+    ("GET", "/api/v1/performance/drill"): NO_ONE,
+    ("GET", "/api/v1/performance/scorecard/plans"): NO_ONE,
+    ("GET", "/api/v1/performance/scorecard/plans/{plan_id}"): NO_ONE,  # the default plan: rows cut to the caller
+    ("GET", "/api/v1/performance/dashboard"): NO_ONE,
 }
 
 
