@@ -25,8 +25,13 @@ document.addEventListener("DOMContentLoaded", function () {
         yAxis: { type: "value", scale: true },
         series: [{ name: data.labels[metric], type: "line", data: data.series[metric], symbolSize: 8, connectNulls: false }]
       });
-      chart.on("click", function (p) {
-        var q = new URLSearchParams({ metric: metric, period: data.periods[p.dataIndex], group: d.group, key: d.key });
+      // A click anywhere in a period's column of the plot (not only on the small symbol) opens its tickets.
+      chart.getZr().on("click", function (e) {
+        var at = [e.offsetX, e.offsetY];
+        if (!chart.containPixel("grid", at)) return;
+        var index = Math.round(chart.convertFromPixel({ seriesIndex: 0 }, at)[0]);
+        if (index < 0 || index >= data.periods.length) return;
+        var q = new URLSearchParams({ metric: metric, period: data.periods[index], group: d.group, key: d.key });
         window.location.href = d.drill + "?" + q.toString();
       });
       holder.dataset.ready = "1";
