@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kefu.appointments",
     "kefu.quality",
     "kefu.channels",
+    "kefu.performance",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("appointments/", include("kefu.appointments.urls")),
     path("channels/", include("kefu.channels.urls")),
     path("triage/", include("kefu.triage.urls")),
+    path("performance/", include("kefu.performance.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

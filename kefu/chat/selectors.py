@@ -4,6 +4,7 @@ signed token), an agent the chats waiting, their own, and (supervisors) every ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -95,4 +96,14 @@ def queue_stats() -> QueueStats:
     return QueueStats(
         waiting=len(waits), active=sum(1 for s, _w in rows if s == ConversationStatus.ACTIVE),
         bot=sum(1 for s, _w in rows if s == ConversationStatus.BOT), longest_wait_seconds=max(waits, default=0),
+    )
+
+
+def agent_conversations(*, start: datetime, end: datetime) -> list[tuple[int, int | None]]:
+    """(agent id, ticket id or None) of every chat an agent accepted in [start, end), for the KPIs
+    (kefu.performance: contacts handled, ticket conversion); callers apply their visibility."""
+    return list(
+        Conversation.objects.filter(accepted_at__gte=start, accepted_at__lt=end, assignee__isnull=False)
+        .values_list("assignee_id", "ticket_id")
+        .order_by()
     )

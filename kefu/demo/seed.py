@@ -35,6 +35,7 @@ from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
 from kefu.quality.demo import load_quality_demo
+from kefu.performance.demo import load_performance_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -632,6 +633,8 @@ def demo_load(
     load_chat_demo(agent=User.objects.get(username="agent1"))
     # Email: a local maildir with a few Chinese mails turned into tickets, one failure (邮件渠道).
     load_channels_demo(manager=User.objects.get(username="manager"))
+    # Performance: 13 weeks and the recent months of KPI rollups, the month before last locked (绩效).
+    load_performance_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

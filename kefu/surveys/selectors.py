@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -319,3 +319,27 @@ def callback_day_summary(*, day: date, now: datetime | None = None, user: User |
         "reached_rate": rules.share(att["reached"], att["n"]),
         "repaired_rate": rules.share(agg["repaired"], agg["repaired_n"]),
     }
+
+
+def survey_rows(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Surveys sent in [start, end) as plain rows (ticket_id, agent_id, team_id, category_id, answered,
+    csat, nps) for KPI drill-downs and rollups (kefu.performance); callers apply their visibility."""
+    return [dict(r) for r in (
+        Survey.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .annotate(answered=ExpressionWrapper(Q(status=SurveyStatus.ANSWERED), output_field=BooleanField()))
+        .values("ticket_id", "agent_id", "team_id", "category_id", "answered", "csat", "nps")
+        .order_by()
+    )]
+
+
+def callback_rows(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Callbacks closed (done or failed) in [start, end) as plain rows (ticket_id, assignee_id, team_id,
+    category_id, on_time, repaired) for kefu.performance; on time = closed by the first due time."""
+    return [dict(r) for r in (
+        Callback.objects.filter(
+            completed_at__gte=start, completed_at__lt=end, status__in=(CallbackStatus.DONE, CallbackStatus.FAILED)
+        )
+        .annotate(on_time=ExpressionWrapper(Q(completed_at__lte=F("first_due_at")), output_field=BooleanField()))
+        .values("ticket_id", "assignee_id", "team_id", "category_id", "on_time", "repaired")
+        .order_by()
+    )]

@@ -164,6 +164,12 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/channels/contacts/{contact_id}"): PLANNERS_ONLY,
     ("POST", "/api/v1/channels/contacts/{contact_id}/retry"): PLANNERS_ONLY,
     ("POST", "/api/v1/channels/contacts/{contact_id}/discard"): PLANNERS_ONLY,
+    ("GET", "/api/v1/performance/definitions"): NO_ONE,
+    ("GET", "/api/v1/performance/metrics"): NO_ONE,  # everyone, cut to their own scope
+    ("GET", "/api/v1/performance/drill"): NO_ONE,
+    ("GET", "/api/v1/performance/scorecard/plans"): NO_ONE,
+    ("GET", "/api/v1/performance/scorecard/plans/{plan_id}"): NO_ONE,  # the default plan: rows cut to the caller
+    ("GET", "/api/v1/performance/dashboard"): NO_ONE,
 }
 
 

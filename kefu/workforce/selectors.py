@@ -320,3 +320,18 @@ def intraday(
         queue=queue, day=day, now_slot=now_slot, ratio=ratio, forecast=f_day.round(2).tolist(), reforecast=ref.round(2).tolist(),
         actual=act.tolist(), required=heads.tolist(), scheduled=scheduled.tolist(), gap=gap.tolist(), proposals=proposals,
     )  # fmt: skip
+
+
+def queue_teams() -> dict[int, tuple[str, int | None]]:
+    """{queue id: (name, team id)} of every queue, for KPIs grouped by queue (kefu.performance)."""
+    return {pk: (name, team_id) for pk, name, team_id in Queue.objects.values_list("pk", "name", "team_id")}
+
+
+def shifts_between(*, start: datetime, end: datetime) -> list[tuple[int, datetime, datetime, datetime | None, datetime | None]]:
+    """(agent id, start, end, break start, break end) of assigned shifts of published schedules that
+    overlap [start, end), for schedule adherence and utilisation (kefu.performance)."""
+    return list(
+        Shift.objects.filter(
+            agent__isnull=False, start__lt=end, end__gt=start, schedule__status=ScheduleStatus.PUBLISHED
+        ).values_list("agent_id", "start", "end", "break_start", "break_end").order_by()
+    )
