@@ -34,8 +34,8 @@ from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
-from kefu.quality.demo import load_quality_demo
 from kefu.performance.demo import load_performance_demo
+from kefu.quality.demo import load_quality_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
