@@ -20,6 +20,8 @@ urlpatterns = [
         views.compensation_action,
         name="compensation_action",
     ),
+    path("joint/", views.joint_tasks, name="joint_tasks"),
+    path("joint/<int:task_id>/<str:action>/", views.joint_task_action, name="joint_action"),
     path("posts/", views.posts, name="posts"),
     path("causes/", views.causes, name="causes"),
     path("causes/export.csv", views.causes_export, name="causes_export"),

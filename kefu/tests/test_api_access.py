@@ -128,6 +128,10 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/complaints/posts/import"): {"agent", "other_agent", "qa"},
     ("GET", "/api/v1/complaints/causes/stats"): NO_ONE,
     ("POST", "/api/v1/complaints/causes/{number}"): {"agent", "other_agent", "qa"},
+    ("GET", "/api/v1/complaints/joint-tasks"): NO_ONE,
+    ("GET", "/api/v1/complaints/joint-tasks/{task_id}"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/joint-tasks/{task_id}/expert"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/joint-tasks/{task_id}/complete"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/appointments/resources"): NO_ONE,
     ("GET", "/api/v1/appointments/services"): NO_ONE,
     ("GET", "/api/v1/appointments/free"): NO_ONE,
