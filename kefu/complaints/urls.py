@@ -8,6 +8,7 @@ app_name = "complaints"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("check/", views.check_now, name="check_now"),
     path("warnings/history/", views.history, name="history"),
     path("warnings/<int:warning_id>/", views.warning_detail, name="warning"),
     path("warnings/<int:warning_id>/<str:action>/", views.warning_action, name="warning_action"),

@@ -73,6 +73,18 @@ def board(request: Req) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def check_now(request: Req) -> HttpResponse:
+    try:
+        raised = services.detector_check_now(actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Checked now: %(n)s warnings raised or raised a level.") % {"n": len(raised)})
+    return redirect("complaints:board")
+
+
+@login_required
 def history(request: Req) -> HttpResponse:
     _guard(request)
     level = request.GET.get("level", "")

@@ -50,6 +50,7 @@ from kefu.tickets.services import (
     ticket_customer_reply,
     ticket_transfer,
 )
+from kefu.triage.demo import load_triage_demo
 from kefu.workforce.demo import load_workforce_demo
 
 SEED = 20261122
@@ -626,6 +627,8 @@ def demo_load(
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
+    # AI triage: a model learnt from the demo's handled tickets, suggestions on the open ones (AI 预判分流).
+    load_triage_demo()
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
