@@ -161,3 +161,21 @@ def test_api_names_the_expert_and_refuses_an_unknown_one(
     r = call(client, "post", url, lead_linda, {"expert_id": outsider_charlie.pk})
     assert r.status_code == 200 and r.json()["expert_id"] == outsider_charlie.pk
     assert timezone.now() < JointTask.objects.get(pk=task.pk).deadline
+
+
+def test_check_now_is_for_leads_and_raises_the_spike(
+    client, defaults, agent_alice, lead_linda, broadband, django_capture_on_commit_callbacks
+):
+    from kefu.complaints.models import ComplaintWarning
+    from kefu.complaints.tests.conftest import complaints, history
+
+    history(broadband)
+    with django_capture_on_commit_callbacks(execute=True):
+        complaints(agent_alice, broadband, 30)
+    login(client, agent_alice)
+    assert client.post("/complaints/check/").status_code == 302
+    assert not ComplaintWarning.objects.exists()  # an agent may not
+    login(client, lead_linda)
+    assert client.post("/complaints/check/").status_code == 302
+    assert ComplaintWarning.objects.filter(dimension="category", key=str(broadband.pk), level__code="red").exists()
+    assert client.get("/complaints/check/").status_code == 405
