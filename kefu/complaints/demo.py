@@ -67,7 +67,7 @@ CAUSE_WEIGHTS = [
 ]
 
 
-def _joint_tasks(*, manager: User, lead: User) -> None:
+def _joint_tasks(*, manager: User, lead: User, new_complaint: bool) -> None:
     """Joint handling: the history's VIP complaints got their tasks as they came in; the ones of
     resolved complaints were concluded. One new 重大 complaint of a VIP, with a named expert."""
     expert = User.objects.filter(role="team_lead", is_active=True).exclude(pk=lead.pk).order_by("username").first()
@@ -81,6 +81,8 @@ def _joint_tasks(*, manager: User, lead: User) -> None:
             task_id=task.pk,
             result="主管与专家联合核实：已向客户致歉并落实处理方案，客户表示认可。",
         )
+    if not new_complaint:
+        return
     vip = Customer.objects.filter(is_vip=True).order_by("pk").first()
     agent = User.objects.filter(role="agent", is_active=True).order_by("username").first() or manager
     ticket_create(
@@ -117,7 +119,7 @@ def load_complaints_demo(*, manager: User, outage: bool = True) -> None:
     for w in ComplaintWarning.objects.filter(status__in=OPEN_WARNING_STATUSES):
         services.warning_acknowledge(actor=lead, warning_id=w.pk)
 
-    _joint_tasks(manager=manager, lead=lead)
+    _joint_tasks(manager=manager, lead=lead, new_complaint=outage)
     if not outage:
         return
     # The outage: 40 complaints in the last 90 minutes in the busiest complaint category.

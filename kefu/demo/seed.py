@@ -628,7 +628,9 @@ def demo_load(
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
     # AI triage: a model learnt from the demo's handled tickets, suggestions on the open ones (AI 预判分流).
-    load_triage_demo()
+    # Like the outage, only on a full-size demo (a small one has too little history to learn from).
+    if tickets >= 500:
+        load_triage_demo()
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
