@@ -17,7 +17,7 @@ from kefu.accounts.models import Team, User
 from kefu.complaints import selectors, services
 from kefu.complaints.access import require_read, require_work
 from kefu.complaints.errors import ComplaintErrorCode as E
-from kefu.complaints.models import Compensation, ComplaintWarning, Incident
+from kefu.complaints.models import Compensation, ComplaintWarning, Incident, JointTask
 from kefu.core.apitypes import ApiDate
 from kefu.core.errors import DomainError, NotFound
 
@@ -452,3 +452,80 @@ def cause_set(request: ApiRequest, number: str, payload: CauseIn) -> CauseOut:
         actor=request.auth, number=number, cause_code=payload.cause, department=department, note=payload.note
     )
     return CauseOut(ticket=number, cause=c.cause.code if c.cause else "", department_id=c.cause_department_id)
+
+
+# --- joint handling tasks ----------------------------------------------------------------------------
+
+
+class JointTaskOut(Schema):
+    id: int
+    ticket: str
+    reason: str
+    grade: str
+    is_vip: bool
+    status: str
+    supervisor_id: int | None
+    expert_id: int | None
+    opened_at: datetime
+    deadline: datetime
+    overdue: bool
+    result: str
+    done_at: datetime | None
+
+
+def joint_task_out(t: JointTask) -> JointTaskOut:
+    return JointTaskOut(
+        id=t.pk,
+        ticket=t.ticket.number,
+        reason=t.reason,
+        grade=t.grade,
+        is_vip=t.is_vip,
+        status=t.status,
+        supervisor_id=t.supervisor_id,
+        expert_id=t.expert_id,
+        opened_at=t.opened_at,
+        deadline=t.deadline,
+        overdue=t.overdue,
+        result=t.result,
+        done_at=t.done_at,
+    )
+
+
+class ExpertIn(Schema):
+    expert_id: int
+
+
+class ResultIn(Schema):
+    result: str
+
+
+@router.get("/joint-tasks", response=list[JointTaskOut])
+def joint_tasks(request: ApiRequest, status: str = "open") -> list[JointTaskOut]:
+    require_read(request.auth)
+    return [joint_task_out(t) for t in selectors.joint_task_list(user=request.auth, status=status)]
+
+
+def _joint(request: ApiRequest, task_id: int) -> JointTask:
+    return selectors.joint_task_detail(user=request.auth, task_id=task_id)
+
+
+@router.get("/joint-tasks/{task_id}", response=JointTaskOut)
+def joint_task(request: ApiRequest, task_id: int) -> JointTaskOut:
+    require_read(request.auth)
+    return joint_task_out(_joint(request, task_id))
+
+
+@router.post("/joint-tasks/{task_id}/expert", response=JointTaskOut)
+def joint_task_expert(request: ApiRequest, task_id: int, payload: ExpertIn) -> JointTaskOut:
+    _joint(request, task_id)  # an invisible task is a 404 whatever the body names
+    expert = _user(payload.expert_id, "expert_id")
+    assert expert is not None
+    services.joint_task_name_expert(actor=request.auth, task_id=task_id, expert=expert)
+    return joint_task_out(_joint(request, task_id))
+
+
+@router.post("/joint-tasks/{task_id}/complete", response=JointTaskOut)
+def joint_task_complete(request: ApiRequest, task_id: int, payload: ResultIn) -> JointTaskOut:
+    _joint(request, task_id)
+    services.joint_task_complete(actor=request.auth, task_id=task_id, result=payload.result)
+    return joint_task_out(_joint(request, task_id))

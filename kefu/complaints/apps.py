@@ -22,6 +22,7 @@ class ComplaintsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from kefu.complaints import reactions
+        from kefu.complaints import panels, reactions
 
         reactions.subscribe_all()
+        panels.register_all()

@@ -78,3 +78,20 @@ class PostSource(models.TextChoices):
     FORUM = "forum", _("Forum")
     NEWS = "news", _("News")
     OTHER = "other", _("Other")
+
+
+class JointTaskReason(models.TextChoices):
+    """Why a complaint needs the supervisor and an expert together (重大客诉直达主管 + 专家)."""
+
+    URGENT = "urgent", _("Urgent complaint")
+    MAJOR = "major", _("Major complaint")
+    VIP = "vip", _("VIP customer's complaint")
+
+
+# The most pressing reason first: a VIP's major complaint is handled as major.
+JOINT_TASK_REASON_RANK = {JointTaskReason.URGENT: 3, JointTaskReason.MAJOR: 2, JointTaskReason.VIP: 1}
+
+
+class JointTaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")

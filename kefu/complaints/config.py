@@ -81,6 +81,9 @@ INCIDENT_PLAN_HOURS = 48
 DETECT_EVERY_MINUTES = 10
 HISTORY_DAYS = 120
 
+# Joint handling tasks (supervisor + a named expert): hours to a joint conclusion, per reason.
+DEFAULT_JOINT_TASK_HOURS = [("urgent", 2), ("major", 4), ("vip", 8)]
+
 DUTY_LABELS = {
     "acknowledge": _("Acknowledge"),
     "assign_owner": _("Assign an owner"),

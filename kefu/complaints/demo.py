@@ -18,7 +18,7 @@ from django.utils import timezone
 from kefu.accounts.models import User
 from kefu.complaints import services
 from kefu.complaints.choices import OPEN_WARNING_STATUSES
-from kefu.complaints.models import Complaint, ComplaintWarning
+from kefu.complaints.models import Complaint, ComplaintWarning, JointTask, JointTaskRule
 from kefu.customers.models import Customer
 from kefu.tickets.choices import Channel, TicketKind, TicketStatus
 from kefu.tickets.models import Category, Ticket
@@ -67,6 +67,36 @@ CAUSE_WEIGHTS = [
 ]
 
 
+def _joint_tasks(*, manager: User, lead: User, new_complaint: bool) -> None:
+    """Joint handling: the history's VIP complaints got their tasks as they came in; the ones of
+    resolved complaints were concluded. One new 重大 complaint of a VIP, with a named expert."""
+    expert = User.objects.filter(role="team_lead", is_active=True).exclude(pk=lead.pk).order_by("username").first()
+    JointTaskRule.objects.filter(reason__in=["major", "urgent"], expert=None).update(expert=expert)
+    done = JointTask.objects.filter(
+        status="open", ticket__status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]
+    ).select_related("supervisor")
+    for task in done:
+        services.joint_task_complete(
+            actor=task.supervisor or manager,
+            task_id=task.pk,
+            result="主管与专家联合核实：已向客户致歉并落实处理方案，客户表示认可。",
+        )
+    if not new_complaint:
+        return
+    vip = Customer.objects.filter(is_vip=True).order_by("pk").first()
+    agent = User.objects.filter(role="agent", is_active=True).order_by("username").first() or manager
+    ticket_create(
+        actor=agent,
+        data=TicketInput(
+            title="多次报修无人处理，再不解决就向12315和媒体投诉",
+            description="钻石客户，第三次来电，情绪激动，要求主管出面。",
+            kind=TicketKind.COMPLAINT,
+            channel=Channel.PHONE,
+            customer=vip,
+        ),
+    )
+
+
 def load_complaints_demo(*, manager: User, outage: bool = True) -> None:
     rng = random.Random(SEED)
     services.complaints_install_defaults()
@@ -89,6 +119,7 @@ def load_complaints_demo(*, manager: User, outage: bool = True) -> None:
     for w in ComplaintWarning.objects.filter(status__in=OPEN_WARNING_STATUSES):
         services.warning_acknowledge(actor=lead, warning_id=w.pk)
 
+    _joint_tasks(manager=manager, lead=lead, new_complaint=outage)
     if not outage:
         return
     # The outage: 40 complaints in the last 90 minutes in the busiest complaint category.

@@ -20,3 +20,5 @@ class ComplaintErrorCode(StrEnum):
     NOT_A_COMPLAINT = "not_a_complaint"
     CAUSE_INACTIVE = "cause_inactive"
     BAD_POST = "post_invalid"
+    TASK_DONE = "joint_task_done"
+    NOT_A_PARTY = "joint_task_not_a_party"

@@ -13,6 +13,8 @@ from kefu.complaints.choices import (
     Dimension,
     IncidentEventKind,
     IncidentStatus,
+    JointTaskReason,
+    JointTaskStatus,
     PostSource,
     WarningEventKind,
     WarningStatus,
@@ -345,3 +347,66 @@ class OpinionPost(models.Model):
         verbose_name = _("public post")
         verbose_name_plural = _("public posts")
         indexes = [models.Index(fields=["-posted_at"], name="opinion_posted_idx")]
+
+
+class JointTaskRule(models.Model):
+    """The time limit of a joint handling task per reason, and the expert named when the dispatch
+    rule that graded the complaint names none."""
+
+    reason = models.CharField(_("reason"), max_length=8, choices=JointTaskReason.choices, unique=True)
+    hours = models.PositiveSmallIntegerField(_("hours to a joint conclusion"), default=4)
+    expert = models.ForeignKey(
+        User,
+        verbose_name=_("default expert"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("joint handling rule")
+        verbose_name_plural = _("joint handling rules")
+
+    def __str__(self) -> str:
+        return str(JointTaskReason(self.reason).label)
+
+
+class JointTask(models.Model):
+    """A joint handling task (联合处理) of a VIP or 重大/紧急 complaint: the supervisor and a named
+    expert reach one conclusion within the reason's time limit; the clock marks it overdue."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="joint_task")
+    reason = models.CharField(_("reason"), max_length=8, choices=JointTaskReason.choices)
+    grade = models.CharField(_("complaint grade"), max_length=8, blank=True)
+    is_vip = models.BooleanField(_("VIP"), default=False)
+    supervisor = models.ForeignKey(
+        User, verbose_name=_("supervisor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expert = models.ForeignKey(
+        User, verbose_name=_("expert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=JointTaskStatus.choices, default=JointTaskStatus.OPEN
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    deadline = models.DateTimeField(_("time limit"))
+    # The clock's column: the deadline while the task is open and not yet marked overdue.
+    due_at = models.DateTimeField(null=True, blank=True)
+    overdue = models.BooleanField(_("overdue"), default=False)
+    result = models.TextField(_("joint conclusion"), blank=True)
+    done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("joint handling task")
+        verbose_name_plural = _("joint handling tasks")
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="joint_task_due_idx", condition=models.Q(due_at__isnull=False)
+            ),
+            models.Index(fields=["status", "deadline"], name="joint_task_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.reason}"

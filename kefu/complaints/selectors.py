@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kefu.accounts.models import User
 from kefu.complaints.access import may_read, may_work
-from kefu.complaints.choices import OPEN_WARNING_STATUSES, CompensationState, IncidentStatus
+from kefu.complaints.choices import OPEN_WARNING_STATUSES, CompensationState, IncidentStatus, JointTaskStatus
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import (
     Compensation,
@@ -21,6 +21,7 @@ from kefu.complaints.models import (
     ComplaintWarning,
     Incident,
     IncidentTicket,
+    JointTask,
     OpinionPost,
     RootCause,
     WarningLevel,
@@ -314,3 +315,40 @@ def flag_counts(*, user: User, start: datetime, end: datetime) -> dict[str, int]
         escalated=Count("pk", filter=Q(is_escalated=True)),
     )
     return {k: int(v or 0) for k, v in agg.items()}
+
+
+# --- joint handling tasks ----------------------------------------------------------------------------
+
+
+def joint_tasks_visible_to(user: User) -> QuerySet[JointTask]:
+    """Supervisors and QA see every task; others the ones they are a party to or whose ticket they see."""
+    if not may_read(user):
+        return JointTask.objects.none()
+    qs = JointTask.objects.select_related("ticket", "supervisor", "expert", "done_by")
+    if user.sees_all_tickets:
+        return qs
+    return qs.filter(
+        Q(supervisor=user) | Q(expert=user) | Q(ticket__in=tickets_visible_to(user).values("pk"))
+    )
+
+
+def joint_task_list(*, user: User, status: str = JointTaskStatus.OPEN, limit: int = 200) -> list[JointTask]:
+    """Open tasks by time limit (the most pressing first); done ones newest first."""
+    qs = joint_tasks_visible_to(user)
+    if status == JointTaskStatus.DONE:
+        return list(qs.filter(status=JointTaskStatus.DONE).order_by("-done_at", "-pk")[:limit])
+    return list(qs.filter(status=JointTaskStatus.OPEN).order_by("deadline", "pk")[:limit])
+
+
+def joint_task_detail(*, user: User, task_id: int) -> JointTask:
+    task = joint_tasks_visible_to(user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(code=E.NOT_FOUND, message="not found")
+    return task
+
+
+def joint_task_of_ticket(*, user: User, ticket: Ticket) -> JointTask | None:
+    """The ticket page's panel (the page already checked the ticket's visibility)."""
+    if not may_read(user):
+        return None
+    return JointTask.objects.select_related("supervisor", "expert", "done_by").filter(ticket=ticket).first()

@@ -26,12 +26,15 @@ from kefu.accounts.models import Team, User
 from kefu.complaints import config, detector
 from kefu.complaints.access import approval_limit, require_configure, require_work
 from kefu.complaints.choices import (
+    JOINT_TASK_REASON_RANK,
     OPEN_WARNING_STATUSES,
     CompensationKind,
     CompensationState,
     Dimension,
     IncidentEventKind,
     IncidentStatus,
+    JointTaskReason,
+    JointTaskStatus,
     PostSource,
     WarningEventKind,
     WarningStatus,
@@ -47,6 +50,8 @@ from kefu.complaints.models import (
     Incident,
     IncidentEvent,
     IncidentTicket,
+    JointTask,
+    JointTaskRule,
     OpinionPost,
     OpinionRule,
     RootCause,
@@ -57,6 +62,10 @@ from kefu.complaints.models import (
 )
 from kefu.core.calendar import chinese_holidays
 from kefu.core.errors import Conflict, DomainError, NotFound
+from kefu.dispatch.choices import Severity
+from kefu.dispatch.models import TicketDispatch, TriageRule
+from kefu.dispatch.services import SYSTEM_USERNAME
+from kefu.sla.models import Notification
 from kefu.sla.notify import Channel, EmailChannel, OutboundMessage, RobotChannel, send_all
 from kefu.tickets.access import access_ticket, tickets_visible_to
 from kefu.tickets.choices import Channel as TicketChannel
@@ -96,6 +105,10 @@ def complaints_install_defaults() -> None:
         if not OpinionRule.objects.exists():
             for phrase, variants, weight in config.DEFAULT_OPINION_RULES:
                 OpinionRule.objects.create(phrase=phrase, variants=variants, weight=weight)
+        if not JointTaskRule.objects.exists():
+            JointTaskRule.objects.bulk_create(
+                [JointTaskRule(reason=r, hours=h) for r, h in config.DEFAULT_JOINT_TASK_HOURS]
+            )
         DetectorRun.objects.get_or_create(pk=1, defaults={"due_at": timezone.now()})
 
 
@@ -388,6 +401,14 @@ def detector_run(*, run_id: int, due_at: datetime, now: datetime | None = None) 
         result = detector_evaluate(now=now)
         DetectorRun.objects.filter(pk=run_id).update(last_series=result.series)
     return True
+
+
+def detector_check_now(*, actor: User) -> list[ComplaintWarning]:
+    """A team lead or manager evaluates every series now, without waiting for the clock's next run
+    (after a burst of calls, say). The same evaluation as the clock's; returns what it raised."""
+    require_work(actor)
+    with transaction.atomic():
+        return detector_evaluate(now=timezone.now()).raised
 
 
 def _complaint_series_q(dimension: str, key: str) -> Q:
@@ -1169,3 +1190,211 @@ def complaint_cause_set(
             update_fields=["cause", "cause_department", "cause_note", "cause_set_by", "cause_set_at"]
         )
     return complaint
+
+
+# --- joint handling tasks (VIP and 重大 / 紧急 complaints) -------------------------------------------
+
+
+def _joint_reason(grade: str, is_vip: bool) -> str | None:
+    if grade == Severity.URGENT:
+        return JointTaskReason.URGENT
+    if grade == Severity.MAJOR:
+        return JointTaskReason.MAJOR
+    if is_vip:
+        return JointTaskReason.VIP
+    return None
+
+
+def _joint_supervisor(ticket: Ticket) -> User | None:
+    """The ticket team's lead, else a manager (the first by username: stable and predictable)."""
+    people = User.objects.filter(is_active=True).exclude(username=SYSTEM_USERNAME)
+    lead = None
+    if ticket.team_id:
+        lead = people.filter(role="team_lead", team_id=ticket.team_id).order_by("username").first()
+    return lead or people.filter(role="manager").order_by("username").first()
+
+
+def _joint_expert(dispatch: TicketDispatch | None, rule: JointTaskRule | None, supervisor: User | None) -> User | None:
+    """The experts of the dispatch rules that graded the complaint, else the reason's default expert."""
+    rule_ids = [
+        f.get("rule_id") for f in (dispatch.fired if dispatch else []) if f.get("severity") and f.get("rule_id")
+    ]
+    if rule_ids:
+        through = TriageRule.notify_users.through
+        expert_ids = list(
+            through.objects.filter(triagerule_id__in=rule_ids).order_by("pk").values_list("user_id", flat=True)
+        )
+        for user in User.objects.filter(pk__in=expert_ids, is_active=True).order_by("username"):
+            if supervisor is None or user.pk != supervisor.pk:
+                return user
+    if rule is not None and rule.expert_id and rule.expert is not None and rule.expert.is_active:
+        return rule.expert
+    return None
+
+
+def _joint_notify(task: JointTask, ticket: Ticket, title: str, user_ids: list[int], now: datetime) -> None:
+    """In-app notifications now, mail after commit."""
+    ids = sorted({u for u in user_ids if u})
+    if not ids:
+        return
+    body = f"{ticket.title}\n" + _("Time limit: %(at)s") % {
+        "at": f"{task.deadline.astimezone(_local_tz()):%Y-%m-%d %H:%M}"
+    }
+    Notification.objects.bulk_create(
+        [Notification(user_id=u, ticket_id=ticket.pk, title=title[:200], body=body, created_at=now) for u in ids]
+    )
+    emails = tuple(User.objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True))
+    message = OutboundMessage(
+        title=title, body=body, link=f"{settings.SITE_ROOT}/tickets/{ticket.number}/", emails=emails
+    )
+    transaction.on_commit(lambda: send_all([EmailChannel()], message))
+
+
+def joint_task_consider(*, ticket_id: int, now: datetime | None = None) -> JointTask | None:
+    """The reaction after a complaint's creation or change commits: a VIP customer's complaint, or
+    one dispatch graded 重大 or 紧急, gets one joint handling task for the supervisor and a named
+    expert with the reason's time limit (both are told). A task already there is kept; a more
+    pressing reason later (a VIP complaint graded 紧急) tightens its reason and time limit.
+    Idempotent, so the clock's retry of a failed reaction opens nothing twice."""
+    now = now or timezone.now()
+    ticket = (
+        Ticket.objects.select_related("customer").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
+    )
+    if ticket is None:
+        return None
+    dispatch = TicketDispatch.objects.filter(ticket_id=ticket.pk).first()
+    grade = dispatch.severity if dispatch else ""
+    is_vip = bool(ticket.customer and ticket.customer.is_vip)
+    reason = _joint_reason(grade, is_vip)
+    if reason is None:
+        return None
+    rule = JointTaskRule.objects.select_related("expert").filter(reason=reason).first()
+    hours = rule.hours if rule else dict(config.DEFAULT_JOINT_TASK_HOURS)[reason]
+    deadline = now + timedelta(hours=hours)
+    with transaction.atomic():
+        task = JointTask.objects.select_for_update().filter(ticket=ticket).first()
+        if task is not None:
+            more_pressing = JOINT_TASK_REASON_RANK[JointTaskReason(reason)] > JOINT_TASK_REASON_RANK[
+                JointTaskReason(task.reason)
+            ]
+            if task.status != JointTaskStatus.OPEN or not more_pressing:
+                return task
+            task.reason, task.grade, task.is_vip = reason, grade, is_vip
+            task.deadline = min(task.deadline, deadline)
+            task.due_at = None if task.overdue else task.deadline
+            task.save(update_fields=["reason", "grade", "is_vip", "deadline", "due_at"])
+            return task
+        supervisor = _joint_supervisor(ticket)
+        expert = _joint_expert(dispatch, rule, supervisor)
+        try:
+            with transaction.atomic():
+                task = JointTask.objects.create(
+                    ticket=ticket,
+                    reason=reason,
+                    grade=grade,
+                    is_vip=is_vip,
+                    supervisor=supervisor,
+                    expert=expert,
+                    opened_at=now,
+                    deadline=deadline,
+                    due_at=deadline,
+                )
+        except IntegrityError:
+            return JointTask.objects.get(ticket=ticket)  # another run opened it
+        title = _("Joint handling: %(number)s (%(reason)s)") % {
+            "number": ticket.number,
+            "reason": JointTaskReason(reason).label,
+        }
+        _joint_notify(task, ticket, title, [supervisor.pk if supervisor else 0, expert.pk if expert else 0], now)
+    return task
+
+
+def _joint_for_update(task_id: int) -> JointTask:
+    task = (
+        JointTask.objects.select_for_update(of=("self",)).select_related("ticket").filter(pk=task_id).first()
+    )
+    if task is None:
+        raise NotFound(code=E.NOT_FOUND, message=_("Joint handling task not found."))
+    if task.status == JointTaskStatus.DONE:
+        raise Conflict(code=E.TASK_DONE, message=_("This joint handling task is already done."))
+    return task
+
+
+def may_handle_joint_task(user: User, task: JointTask) -> bool:
+    """The supervisor, the expert, or a manager."""
+    return bool(
+        user.is_active and (user.pk in (task.supervisor_id, task.expert_id) or user.is_supervising)
+    )
+
+
+def joint_task_name_expert(*, actor: User, task_id: int, expert: User) -> JointTask:
+    """Name (or change) the expert of an open task: its supervisor or a manager. The expert is told."""
+    now = timezone.now()
+    if not expert.is_active:
+        raise DomainError(
+            code=E.FORBIDDEN,
+            message=_("This user is not active."),
+            fields={"expert": [_("This user is not active.")]},
+        )
+    with transaction.atomic():
+        task = _joint_for_update(task_id)
+        if not (actor.is_active and (actor.pk == task.supervisor_id or actor.is_supervising)):
+            raise DomainError(
+                code=E.NOT_A_PARTY,
+                status=403,
+                message=_("Only the task's supervisor or a manager names the expert."),
+            )
+        task.expert = expert
+        task.save(update_fields=["expert"])
+        title = _("Joint handling: %(number)s (%(reason)s)") % {
+            "number": task.ticket.number,
+            "reason": JointTaskReason(task.reason).label,
+        }
+        _joint_notify(task, task.ticket, title, [expert.pk], now)
+    return task
+
+
+def joint_task_complete(*, actor: User, task_id: int, result: str) -> JointTask:
+    """Record the joint conclusion (the supervisor, the expert or a manager); it stops the clock.
+    A conclusion after the time limit stays marked overdue."""
+    result = result.strip()
+    if not result:
+        raise DomainError(
+            code=E.NOTE_REQUIRED,
+            message=_("Write the joint conclusion."),
+            fields={"result": [_("Required.")]},
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        task = _joint_for_update(task_id)
+        if not may_handle_joint_task(actor, task):
+            raise DomainError(
+                code=E.NOT_A_PARTY,
+                status=403,
+                message=_("Only the task's supervisor, its expert or a manager may conclude it."),
+            )
+        task.status, task.result, task.done_by, task.done_at = JointTaskStatus.DONE, result[:4000], actor, now
+        task.overdue = task.overdue or now > task.deadline
+        task.due_at = None
+        task.save(update_fields=["status", "result", "done_by", "done_at", "overdue", "due_at"])
+    return task
+
+
+def joint_task_overdue(*, task_id: int, due_at: datetime, now: datetime | None = None) -> bool:
+    """The clock: the time limit passed without a conclusion. Marks it and tells the managers, the
+    supervisor and the expert."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not JointTask.objects.filter(pk=task_id, due_at=due_at, status=JointTaskStatus.OPEN).update(
+            due_at=None, overdue=True
+        ):
+            return False
+        task = JointTask.objects.select_related("ticket").get(pk=task_id)
+        managers = list(
+            User.objects.filter(is_active=True, role__in=["manager", "admin"])
+            .exclude(username=SYSTEM_USERNAME)
+            .values_list("pk", flat=True)
+        )
+        title = _("Joint handling overdue: %(number)s") % {"number": task.ticket.number}
+        _joint_notify(task, task.ticket, title, [*managers, task.supervisor_id or 0, task.expert_id or 0], now)
+    return True

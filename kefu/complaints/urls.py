@@ -8,6 +8,7 @@ app_name = "complaints"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("check/", views.check_now, name="check_now"),
     path("warnings/history/", views.history, name="history"),
     path("warnings/<int:warning_id>/", views.warning_detail, name="warning"),
     path("warnings/<int:warning_id>/<str:action>/", views.warning_action, name="warning_action"),
@@ -20,6 +21,8 @@ urlpatterns = [
         views.compensation_action,
         name="compensation_action",
     ),
+    path("joint/", views.joint_tasks, name="joint_tasks"),
+    path("joint/<int:task_id>/<str:action>/", views.joint_task_action, name="joint_action"),
     path("posts/", views.posts, name="posts"),
     path("causes/", views.causes, name="causes"),
     path("causes/export.csv", views.causes_export, name="causes_export"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from kefu.accounts.models import Team, User
 from kefu.complaints import selectors, services
 from kefu.complaints.access import may_configure, may_work
-from kefu.complaints.choices import CompensationKind, CompensationState, WarningStatus
+from kefu.complaints.choices import CompensationKind, CompensationState, JointTaskStatus, WarningStatus
 from kefu.complaints.models import RootCause, WarningLevel
 from kefu.core.errors import DomainError, NotFound
 
@@ -70,6 +70,18 @@ def board(request: Req) -> HttpResponse:
             "levels": WarningLevel.objects.order_by("-rank"),
         },
     )
+
+
+@login_required
+@require_POST
+def check_now(request: Req) -> HttpResponse:
+    try:
+        raised = services.detector_check_now(actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Checked now: %(n)s warnings raised or raised a level.") % {"n": len(raised)})
+    return redirect("complaints:board")
 
 
 @login_required
@@ -492,3 +504,67 @@ def causes_export(request: Req) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="root-causes-{start}-{end}.csv"'
     return response
+
+
+# --- joint handling tasks ----------------------------------------------------------------------------
+
+
+def _experts() -> Any:
+    return User.objects.filter(is_active=True).exclude(role="qa").exclude(username="dispatch-bot").order_by(
+        "username"
+    )
+
+
+@login_required
+def joint_tasks(request: Req) -> HttpResponse:
+    status = JointTaskStatus.DONE if request.GET.get("status") == "done" else JointTaskStatus.OPEN
+    tasks = selectors.joint_task_list(user=request.user, status=status)
+    return render(
+        request,
+        "complaints/joint_tasks.html",
+        {
+            "nav": "complaints",
+            "tab": "joint",
+            "tasks": tasks,
+            "status": status,
+            "now": timezone.now(),
+            "experts": _experts() if may_work(request.user) else [],
+        },
+    )
+
+
+def _safe_back(request: Req) -> str:
+    back = request.POST.get("back") or "/complaints/joint/"
+    return back if back.startswith(("/complaints/", "/tickets/")) and "//" not in back else "/complaints/joint/"
+
+
+@login_required
+@require_POST
+def joint_task_action(request: Req, task_id: int, action: str) -> HttpResponse:
+    back = _safe_back(request)
+    try:
+        selectors.joint_task_detail(user=request.user, task_id=task_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if action == "complete":
+        return _act(
+            request,
+            lambda: services.joint_task_complete(
+                actor=request.user, task_id=task_id, result=request.POST.get("result", "")
+            ),
+            _("Joint conclusion recorded."),
+            back,
+        )
+    if action == "expert":
+        raw = request.POST.get("expert") or ""
+        expert = User.objects.filter(pk=raw, is_active=True).first() if raw.isdigit() else None
+        if expert is None:
+            messages.error(request, _("Choose an expert."))
+            return redirect(back)
+        return _act(
+            request,
+            lambda: services.joint_task_name_expert(actor=request.user, task_id=task_id, expert=expert),
+            _("Expert named."),
+            back,
+        )
+    raise Http404

@@ -53,6 +53,7 @@ from kefu.tickets.services import (
     ticket_customer_reply,
     ticket_transfer,
 )
+from kefu.triage.demo import load_triage_demo
 from kefu.workforce.demo import load_workforce_demo
 
 SEED = 20261122
@@ -635,6 +636,10 @@ def demo_load(
     load_channels_demo(manager=User.objects.get(username="manager"))
     # Performance: 13 weeks and the recent months of KPI rollups, the month before last locked (绩效).
     load_performance_demo(manager=User.objects.get(username="manager"))
+    # AI triage: a model learnt from the demo's handled tickets, suggestions on the open ones (AI 预判分流).
+    # Like the outage, only on a full-size demo (a small one has too little history to learn from).
+    if tickets >= 500:
+        load_triage_demo()
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

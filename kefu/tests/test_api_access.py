@@ -141,6 +141,10 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/quality/appeals/{appeal_id}/decide"): {"agent", "other_agent", "qa"},
     ("GET", "/api/v1/quality/results"): NO_ONE,
     ("POST", "/api/v1/quality/prescreen"): {"agent", "other_agent", "lead"},
+    ("GET", "/api/v1/complaints/joint-tasks"): NO_ONE,
+    ("GET", "/api/v1/complaints/joint-tasks/{task_id}"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/joint-tasks/{task_id}/expert"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/complaints/joint-tasks/{task_id}/complete"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/appointments/resources"): NO_ONE,
     ("GET", "/api/v1/appointments/services"): NO_ONE,
     ("GET", "/api/v1/appointments/free"): NO_ONE,

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
 from kefu.tickets import workflow
-from kefu.tickets.access import access_ticket
-from kefu.tickets.choices import Priority, TicketKind
+from kefu.tickets.access import access_ticket, tickets_visible_to
+from kefu.tickets.choices import OPEN_STATUSES, Priority, TicketKind
 from kefu.tickets.models import Category, Ticket
 from kefu.triage.choices import COMPLAINT_NO, COMPLAINT_YES, Field, Mode
 from kefu.triage.engine import Example
@@ -223,3 +223,17 @@ def predict_text(*, title: str, description: str = "", channel: str = "", tier_i
             "confidence": round(p.confidence, 4), "reasons": p.reasons,
         })
     return {"version": row.version, "fields": fields}
+
+
+def board_suggestions(*, user: User, team_id: int, limit: int = 50) -> list[tuple[Ticket, list[TriageSuggestion]]]:
+    """The dispatch board's part: pending suggestions of the team's waiting tickets (unassigned,
+    open, visible to `user`), oldest first. Two queries."""
+    tickets = list(
+        tickets_visible_to(user)
+        .filter(team_id=team_id, assignee__isnull=True, status__in=OPEN_STATUSES,
+                triage_suggestions__state="pending")
+        .distinct()
+        .order_by("created_at", "id")[:limit]
+    )
+    pending = pending_by_ticket([t.pk for t in tickets])
+    return [(t, pending[t.pk]) for t in tickets if pending.get(t.pk)]

@@ -12,5 +12,6 @@ urlpatterns = [
     path("policy/", views.policy, name="policy"),
     path("try/", views.try_text, name="try"),
     path("tickets/<str:number>/", views.ticket_panel, name="ticket_panel"),
+    path("board/", views.board, name="board"),
     path("suggestions/<int:suggestion_id>/", views.suggestion, name="suggestion"),
 ]

@@ -25,6 +25,7 @@ from kefu.triage.choices import Field
 from kefu.triage.forms import PolicyForm, SuggestionForm, TryForm
 from kefu.triage.selectors import (
     active_model,
+    board_suggestions,
     feedback_counts,
     model_figures,
     models_overview,
@@ -122,6 +123,17 @@ def ticket_panel(request: AuthedHtmxRequest, number: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(str(exc.message)) from exc
     return render_region(request, "triage/_ticket_panel.html", {"ticket": ticket, "rows": rows, "form": None})
+
+
+@login_required
+def board(request: AuthedHtmxRequest) -> HttpResponse:
+    """The dispatch board's AI pre-judgement part: the waiting tickets' pending suggestions, one
+    click to accept (the board reloads this part on ticketUpdated)."""
+    raw = request.GET.get("team", "")
+    if not raw.isdigit():
+        raise Http404
+    rows = board_suggestions(user=request.user, team_id=int(raw))
+    return render_region(request, "triage/_board.html", {"rows": rows})
 
 
 @login_required

@@ -79,3 +79,25 @@ def test_dismiss_from_the_page(client, trained, agent_alice) -> None:
     assert r.status_code == 302
     s.refresh_from_db()
     assert s.state == State.DISMISSED
+
+
+def test_the_dispatch_board_shows_the_waiting_tickets_suggestions_and_accepts(
+    client, trained, lead_linda, front_team, outsider_charlie, categories
+) -> None:
+    with on_commit():
+        ticket = TicketFactory(actor=lead_linda, title="快递一直没有送到", description="物流信息不更新", team=front_team)
+    assert ticket.assignee_id is None
+    login(client, lead_linda)
+    board = client.get(f"/dispatch/?team={front_team.pk}").content.decode()
+    assert f"/triage/board/?team={front_team.pk}" in board
+    part = client.get(f"/triage/board/?team={front_team.pk}", HTTP_HX_REQUEST="true").content.decode()
+    assert ticket.number in part and "物流" in part and "采纳" in part
+    s = TriageSuggestion.objects.get(ticket=ticket, field=Field.CATEGORY)
+    r = client.post(f"/triage/suggestions/{s.pk}/", {"action": "accept", "number": ticket.number}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and "ticketUpdated" in r["HX-Trigger"]
+    ticket.refresh_from_db()
+    assert ticket.category == categories["物流"]
+    # Another team's member sees none of it; a bad team is a 404, not a 500.
+    login(client, outsider_charlie)
+    assert ticket.number not in client.get(f"/triage/board/?team={front_team.pk}").content.decode()
+    assert client.get("/triage/board/?team=x").status_code == 404
