@@ -20,6 +20,10 @@ def _b(text: str, cs: str, py: str | None = None) -> str:
     return f"=?{cs}?B?{base64.b64encode(text.encode(py or cs)).decode()}?="
 
 
+# Tickets the demo mailbox opens (three mails; the auto-reply and the unreadable one open none).
+DEMO_MAIL_TICKETS = 3
+
+
 def demo_mails() -> list[bytes]:
     head = "To: kefu@demo.kefu\r\nDate: Mon, 07 Dec 2026 09:00:00 +0800\r\nMIME-Version: 1.0\r\n"
     return [
