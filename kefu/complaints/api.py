@@ -491,11 +491,11 @@ def joint_task_out(t: JointTask) -> JointTaskOut:
     )
 
 
-class ExpertIn(Schema):
+class JointExpertIn(Schema):
     expert_id: int
 
 
-class ResultIn(Schema):
+class JointResultIn(Schema):
     result: str
 
 
@@ -516,7 +516,7 @@ def joint_task(request: ApiRequest, task_id: int) -> JointTaskOut:
 
 
 @router.post("/joint-tasks/{task_id}/expert", response=JointTaskOut)
-def joint_task_expert(request: ApiRequest, task_id: int, payload: ExpertIn) -> JointTaskOut:
+def joint_task_expert(request: ApiRequest, task_id: int, payload: JointExpertIn) -> JointTaskOut:
     _joint(request, task_id)  # an invisible task is a 404 whatever the body names
     expert = _user(payload.expert_id, "expert_id")
     assert expert is not None
@@ -525,7 +525,7 @@ def joint_task_expert(request: ApiRequest, task_id: int, payload: ExpertIn) -> J
 
 
 @router.post("/joint-tasks/{task_id}/complete", response=JointTaskOut)
-def joint_task_complete(request: ApiRequest, task_id: int, payload: ResultIn) -> JointTaskOut:
+def joint_task_complete(request: ApiRequest, task_id: int, payload: JointResultIn) -> JointTaskOut:
     _joint(request, task_id)
     services.joint_task_complete(actor=request.auth, task_id=task_id, result=payload.result)
     return joint_task_out(_joint(request, task_id))

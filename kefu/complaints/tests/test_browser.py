@@ -22,12 +22,13 @@ from kefu.tickets.services import TicketInput, ticket_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SPIKE = 30
+SPIKE = 20
+BULK_MS = 90_000  # notify and resolve write every linked ticket: slow on a busy 2-core machine
 
 
 @pytest.fixture
 def spike(transactional_db) -> dict[str, Any]:
-    """Two months of ordinary complaint volume, then 30 broadband complaints in the last minutes
+    """Two months of ordinary complaint volume, then 20 broadband complaints in the last minutes
     (each counted by the after-commit reaction as it is created). Made before the browser starts."""
     complaints_install_defaults()
     front = Team.objects.create(name="一线客服", is_default=True)
@@ -61,7 +62,7 @@ def test_spike_warning_acknowledged_incident_notified_and_resolved(spike, live_s
         expect(page.locator("table.warnings tr.lv-red")).to_have_count(0)
 
         # The spike is raised from the live board (the clock would do the same within 10 minutes).
-        page.locator("#warnings-check-now").click()
+        page.locator("#warnings-check-now").click(timeout=BULK_MS)
         red = page.locator("table.warnings tr.lv-red", has_text="网络故障")
         expect(red).to_have_count(1)
         expect(red).to_contain_text(str(SPIKE))
@@ -79,11 +80,11 @@ def test_spike_warning_acknowledged_incident_notified_and_resolved(spike, live_s
 
         # One status note to every linked customer, then the bulk resolve.
         page.fill("#incident-notify-body", "您所在区域宽带故障已定位，工程师正在抢修。")
-        page.locator("#incident-notify").click()
-        expect(page.locator("ul.timeline")).to_contain_text(f"{SPIKE} customers: 您所在区域宽带故障已定位")
+        page.locator("#incident-notify").click(timeout=BULK_MS)
+        expect(page.locator("ul.timeline")).to_contain_text(f"{SPIKE} customers: 您所在区域宽带故障已定位", timeout=BULK_MS)
         page.fill("#incident-resolve-comment", "光缆已熔接，网络恢复。")
-        page.locator("#incident-resolve").click()
-        expect(page.locator("#incident-status")).to_have_text("Resolved")
+        page.locator("#incident-resolve").click(timeout=BULK_MS)
+        expect(page.locator("#incident-status")).to_have_text("Resolved", timeout=BULK_MS)
         settled(page)
 
     # What the pages showed is what was stored (read after the browser is gone).
