@@ -16,6 +16,7 @@ from kefu.core.apitypes import ApiDate
 from kefu.core.errors import DomainError
 from kefu.performance import selectors
 from kefu.performance.errors import PerformanceErrorCode as E
+from kefu.performance.metrics import METRICS
 from kefu.performance.periods import Period
 
 router = Router(tags=["performance"])
@@ -64,8 +65,6 @@ def _period(params: PerfMetricsQuery) -> Period:
 @router.get("/definitions", response=list[PerfMetricDefOut])
 def definitions(request: ApiRequest) -> list[dict[str, Any]]:
     """Every metric: key, Chinese label, unit, direction (docs/metrics.md has the definitions)."""
-    from kefu.performance.metrics import METRICS
-
     return [{"key": m.key, "label": str(m.label), "unit": m.unit, "higher_is_better": m.higher_is_better} for m in METRICS.values()]
 
 

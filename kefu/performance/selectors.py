@@ -4,6 +4,7 @@ period, live otherwise), trends, the dashboard's live numbers, scorecards, the t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
@@ -42,8 +43,6 @@ def parse_metrics(text: str | list[str] | None) -> list[str]:
 
 
 def parse_period(*, period: str | None = None, start: str | None = None, end: str | None = None) -> Period:
-    from datetime import date
-
     try:
         if start or end:
             if not (start and end):
