@@ -122,7 +122,6 @@ def load_quality_demo(*, manager: User, flagged: bool = True) -> dict[str, int]:
         actor=qa_lead, name="投诉工单全检", scorecard_id=hotline.scorecard_id, random_share="0", rules=["complaint"],
         blind_share="0", recheck_share="0", inspector_ids=[qa1.pk, qa2.pk], is_active=False,
     )
-    now = timezone.now()
     # A small demo (the seed's tests count its tickets) gets no extra contacts.
     agents = list(User.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).order_by("id")[:len(FLAGGED)])
     agents = agents if flagged else []
@@ -130,7 +129,9 @@ def load_quality_demo(*, manager: User, flagged: bool = True) -> dict[str, int]:
         ticket = ticket_create(actor=who, data=TicketInput(title=title, description=asked, assignee=who, team=who.team))
         ticket_add_message(actor=who, number=ticket.number, kind=MessageKind.REPLY, body=replied)
         ticket_change_status(actor=who, number=ticket.number, status=TicketStatus.CLOSED)
-    sampling.plan_draw(plan_id=plan.pk, actor=qa_lead, start=now - timedelta(days=31), end=now, seed="demo-2026")
+    now = timezone.now()
+    sampling.plan_draw(plan_id=plan.pk, actor=qa_lead, start=now - timedelta(days=31), end=now + timedelta(seconds=1),
+                       seed="demo-2026")
     # Score most of it; leave the newest few of each inspector in the queue.
     drafts = list(
         Inspection.objects.filter(state=InspectionState.DRAFT, inspector__in=[qa1, qa2])
