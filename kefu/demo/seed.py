@@ -629,7 +629,7 @@ def demo_load(
     # A small demo has no baseline worth detecting against: the outage needs the full history.
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     # Quality inspection: scorecards, a drawn and scored month, calibrations, appeals, coaching (质检).
-    load_quality_demo(manager=User.objects.get(username="manager"))
+    load_quality_demo(manager=User.objects.get(username="manager"), flagged=tickets >= 500)
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
     # Email: a local maildir with a few Chinese mails turned into tickets, one failure (邮件渠道).

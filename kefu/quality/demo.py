@@ -29,6 +29,8 @@ from kefu.quality.models import (
     ScorecardVersion,
 )
 from kefu.quality.scoring import prefill
+from kefu.tickets.choices import MessageKind, TicketStatus
+from kefu.tickets.services import TicketInput, ticket_add_message, ticket_change_status, ticket_create
 
 SEED = 20261207
 
@@ -56,6 +58,15 @@ OUTLETS = [
     ("徐汇营业厅", "接待员未佩戴工牌，询问宽带资费时说“这个不归我管，你去问别人”。"),
     ("静安营业厅", "全程使用礼貌用语，首问负责到底，环境整洁。"),
     ("闵行营业厅", "排队二十分钟无人引导，柜员态度冷淡，台面有茶渍。"),
+]
+# Contacts with something for the pre-screen to find (the demo history's replies are all polite).
+FLAGGED = [
+    ("宽带装机一直没人来", "师傅说今天来，到现在都没人", "别催了，催也没用，闭嘴等着吧"),
+    ("退款什么时候到账", "退款申请一周了还没到账", "您好，我保证退款三天内一定到账，请放心"),
+    ("查询机主信息", "帮我查一下我登记的手机号", "您好，您登记的号码是13812345678，身份证号310101199001011234"),
+    ("套餐被乱扣费", "为什么多扣了我二十块", "这是系统扣的，你有病吧，自己去营业厅"),
+    ("网络很慢", "晚上网速特别慢，打游戏卡", "知道了"),
+    ("投诉安装师傅", "师傅态度很差，我要打12315投诉", "您好，肯定给您赔偿，绝对没问题"),
 ]
 APPEAL_REASONS = ["客户先挂断了电话，我来不及致结束语", "身份核实是在上一通电话里做过的", "客户要求的退款政策当时已更新，我按新政策答复",
                   "录音里我有问候，转写漏掉了", "这是系统转派的工单，处理延误不在我"]
@@ -96,7 +107,7 @@ def _staff(qa1: User) -> tuple[User, User]:
     return qa2, User.objects.get(pk=lead.pk)
 
 
-def load_quality_demo(*, manager: User) -> dict[str, int]:
+def load_quality_demo(*, manager: User, flagged: bool = True) -> dict[str, int]:
     rng = random.Random(SEED)
     qa1 = User.objects.get(username="qa1")
     qa2, qa_lead = _staff(qa1)
@@ -111,8 +122,16 @@ def load_quality_demo(*, manager: User) -> dict[str, int]:
         actor=qa_lead, name="投诉工单全检", scorecard_id=hotline.scorecard_id, random_share="0", rules=["complaint"],
         blind_share="0", recheck_share="0", inspector_ids=[qa1.pk, qa2.pk], is_active=False,
     )
+    # A small demo (the seed's tests count its tickets) gets no extra contacts.
+    agents = list(User.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).order_by("id")[:len(FLAGGED)])
+    agents = agents if flagged else []
+    for who, (title, asked, replied) in zip(agents, FLAGGED, strict=False):
+        ticket = ticket_create(actor=who, data=TicketInput(title=title, description=asked, assignee=who, team=who.team))
+        ticket_add_message(actor=who, number=ticket.number, kind=MessageKind.REPLY, body=replied)
+        ticket_change_status(actor=who, number=ticket.number, status=TicketStatus.CLOSED)
     now = timezone.now()
-    sampling.plan_draw(plan_id=plan.pk, actor=qa_lead, start=now - timedelta(days=31), end=now, seed="demo-2026")
+    sampling.plan_draw(plan_id=plan.pk, actor=qa_lead, start=now - timedelta(days=31), end=now + timedelta(seconds=1),
+                       seed="demo-2026")
     # Score most of it; leave the newest few of each inspector in the queue.
     drafts = list(
         Inspection.objects.filter(state=InspectionState.DRAFT, inspector__in=[qa1, qa2])
