@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
+from kefu.appointments.demo import load_appointments_demo
 from kefu.chat.demo import load_chat_demo
 from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
@@ -626,6 +627,9 @@ def demo_load(
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
+    # Appointments: a dealership service desk, advisors and bays, a week of bookings (预约).
+    desk = list(User.objects.filter(team__name=D.AFTERSALES_TEAM).order_by("username"))
+    load_appointments_demo(manager=User.objects.get(username="manager"), desk=desk)
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

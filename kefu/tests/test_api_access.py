@@ -134,12 +134,12 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/appointments/"): NO_ONE,
     ("POST", "/api/v1/appointments/"): NO_ONE,
     ("GET", "/api/v1/appointments/calls"): NO_ONE,
-    ("POST", "/api/v1/appointments/calls/{call_id}"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("GET", "/api/v1/appointments/{appointment_id}"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/move"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/mark"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/parts"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/calls/{call_id}"): NO_ONE,  # every staff member works the appointment book
+    ("GET", "/api/v1/appointments/{appointment_id}"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/move"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/mark"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/parts"): NO_ONE,  # every staff member works the appointment book
     ("POST", "/api/v1/dispatch/triage/"): {"qa"},
     ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},
