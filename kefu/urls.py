@@ -23,6 +23,7 @@ urlpatterns = [
     path("chat/", include("kefu.chat.urls")),
     path("complaints/", include("kefu.complaints.urls")),
     path("appointments/", include("kefu.appointments.urls")),
+    path("operations/", include("kefu.operations.urls")),
     path("triage/", include("kefu.triage.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

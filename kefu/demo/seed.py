@@ -34,6 +34,7 @@ from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
+from kefu.operations.demo import load_operations_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -630,6 +631,8 @@ def demo_load(
     # Appointments: a dealership service desk, advisors and bays, a week of bookings (预约).
     desk = list(User.objects.filter(team__name=D.AFTERSALES_TEAM).order_by("username"))
     load_appointments_demo(manager=User.objects.get(username="manager"), desk=desk)
+    # Center operations: two emergency plans, a drill and a real escalation on record (应急预案).
+    load_operations_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 
