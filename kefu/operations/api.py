@@ -13,10 +13,10 @@ from ninja import Field, Router, Schema, Status
 from kefu.accounts.api import ApiRequest
 from kefu.core.apitypes import ApiDate
 from kefu.core.errors import NotFound
-from kefu.operations import selectors, services
+from kefu.operations import selectors, services, stock
 from kefu.operations.access import access_incident, access_plan
 from kefu.operations.errors import OperationsErrorCode as E
-from kefu.operations.models import EmergencyPlan, Incident
+from kefu.operations.models import EmergencyPlan, Incident, Requisition
 
 router = Router(tags=["operations"])
 
@@ -279,3 +279,104 @@ def review(request: ApiRequest, incident_id: int, payload: OpsReviewIn) -> Statu
         actions=[services.ActionInput(text=a.text, owner_id=a.owner, due_on=a.due_on) for a in payload.actions],
     )  # fmt: skip
     return Status(201, OpsReviewOut(id=r.pk, incident_id=incident_id, actions=r.actions.count()))
+
+
+# --- materials -----------------------------------------------------------------------------------------
+
+
+class OpsStockOut(Schema):
+    store_id: int
+    store: str
+    material_id: int
+    material: str
+    unit: str
+    is_emergency: bool
+    quantity: int
+
+
+class OpsRequisitionIn(Schema):
+    store: int
+    material: int
+    quantity: int = Field(ge=1, le=100000)
+    reason: str = Field("", max_length=200)
+
+
+class OpsRequisitionOut(Schema):
+    id: int
+    store_id: int
+    material_id: int
+    quantity: int
+    amount: str
+    status: str
+    requested_by_id: int
+    approved_by_id: int | None
+    issued_by_id: int | None
+    confirmed_by_id: int | None
+    created_at: datetime
+
+
+def requisition_out(r: Requisition) -> OpsRequisitionOut:
+    return OpsRequisitionOut(
+        id=r.pk, store_id=r.store_id, material_id=r.material_id, quantity=r.quantity, amount=str(r.amount), status=r.status,
+        requested_by_id=r.requested_by_id, approved_by_id=r.approved_by_id, issued_by_id=r.issued_by_id,
+        confirmed_by_id=r.confirmed_by_id, created_at=r.created_at,
+    )  # fmt: skip
+
+
+def _requisition(request: ApiRequest, requisition_id: int) -> Requisition:
+    found = selectors.requisition_get(viewer=request.auth, requisition_id=requisition_id)
+    if found is None:
+        raise NotFound(code=E.REQUISITION_NOT_FOUND, message=_("Requisition not found."))
+    return found
+
+
+@router.get("/stock", response=list[OpsStockOut])
+def stock_list(request: ApiRequest) -> list[OpsStockOut]:
+    return [
+        OpsStockOut(store_id=s.store_id, store=s.store.name, material_id=s.material_id, material=s.material.name,
+                    unit=s.material.unit, is_emergency=s.material.is_emergency, quantity=s.quantity)  # fmt: skip
+        for s in selectors.stock_list(viewer=request.auth)
+    ]
+
+
+@router.get("/requisitions", response=list[OpsRequisitionOut])
+def requisitions(request: ApiRequest) -> list[OpsRequisitionOut]:
+    return [requisition_out(r) for r in selectors.requisition_list(viewer=request.auth)]
+
+
+@router.post("/requisitions", response={201: OpsRequisitionOut})
+def requisition_create(request: ApiRequest, payload: OpsRequisitionIn) -> Status:
+    r = stock.requisition_create(
+        actor=request.auth, store_id=payload.store, material_id=payload.material, quantity=payload.quantity, reason=payload.reason
+    )
+    return Status(201, requisition_out(r))
+
+
+@router.post("/requisitions/{requisition_id}/approve", response=OpsRequisitionOut)
+def requisition_approve(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_decide(actor=request.auth, requisition_id=requisition_id, approve=True))
+
+
+@router.post("/requisitions/{requisition_id}/reject", response=OpsRequisitionOut)
+def requisition_reject(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_decide(actor=request.auth, requisition_id=requisition_id, approve=False))
+
+
+@router.post("/requisitions/{requisition_id}/issue", response=OpsRequisitionOut)
+def requisition_issue(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_issue(actor=request.auth, requisition_id=requisition_id))
+
+
+@router.post("/requisitions/{requisition_id}/confirm", response=OpsRequisitionOut)
+def requisition_confirm(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_confirm(actor=request.auth, requisition_id=requisition_id))
+
+
+@router.post("/requisitions/{requisition_id}/return", response=OpsRequisitionOut)
+def requisition_return(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_return(actor=request.auth, requisition_id=requisition_id))

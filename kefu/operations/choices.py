@@ -38,3 +38,19 @@ class IncidentEventKind(models.TextChoices):
     MESSAGE = "message", _("Message")
     CLOSED = "closed", _("Closed")
     REVIEWED = "reviewed", _("Reviewed")
+
+
+class RequisitionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    AWAITING_SECOND = "awaiting_second", _("Waiting for the second person")
+    ISSUED = "issued", _("Issued")
+    RETURNED = "returned", _("Returned")
+
+
+class StockMoveKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    ISSUE = "issue", _("Issue")
+    RETURN = "return", _("Return")
+    COUNT = "count", _("Stock count")

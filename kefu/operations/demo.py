@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from kefu.accounts.models import User
-from kefu.operations import services
+from kefu.operations import services, stock
 from kefu.operations.choices import Duty, PlanKind
-from kefu.operations.models import Incident
+from kefu.operations.models import Incident, Material, Store
 from kefu.operations.services import ActionInput, LevelInput
 
 
@@ -22,6 +23,7 @@ from kefu.operations.services import ActionInput, LevelInput
 class OperationsDemoSummary:
     plans: int = 0
     incidents: int = 0
+    requisitions: int = 0
 
 
 def _once(roles: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -102,7 +104,40 @@ def load_operations_demo(*, manager: User) -> OperationsDemoSummary:
         now=at + timedelta(hours=5),
     )  # fmt: skip
     summary.incidents = 2
+    summary.requisitions = _materials(manager=manager, leads=leads, agents=agents or leads)
     return summary
+
+
+MATERIALS = [
+    ("备用耳麦", "副", "120", False, 24), ("话务登记表", "本", "8", False, 300), ("打印纸 A4", "包", "25", False, 60),
+    ("消毒液", "瓶", "18", False, 40), ("应急口罩", "盒", "30", True, 50), ("应急手机", "部", "900", True, 2),
+]  # fmt: skip
+
+
+def _materials(*, manager: User, leads: list[User], agents: list[User]) -> int:
+    store = stock.catalogue_add(actor=manager, store="一楼库房")
+    assert isinstance(store, Store)
+    items: list[Material] = []
+    for name, unit, price, emergency, qty in MATERIALS:
+        m = stock.catalogue_add(actor=manager, material=name, unit=unit, unit_price=Decimal(price), is_emergency=emergency)
+        assert isinstance(m, Material)
+        stock.stock_receive(actor=manager, store_id=store.pk, material_id=m.pk, quantity=qty, note="期初入库")
+        items.append(m)
+    lead = leads[0]
+    second = manager if lead.pk != manager.pk else (leads[1] if len(leads) > 1 else manager)
+    done = stock.requisition_create(actor=agents[0], store_id=store.pk, material_id=items[0].pk, quantity=2, reason="耳麦线损坏")
+    stock.requisition_decide(actor=lead, requisition_id=done.pk, approve=True)
+    stock.requisition_issue(actor=lead, requisition_id=done.pk)
+    masks = stock.requisition_create(actor=agents[-1], store_id=store.pk, material_id=items[4].pk, quantity=5, reason="流感季防护")
+    stock.requisition_decide(actor=lead, requisition_id=masks.pk, approve=True)
+    stock.requisition_issue(actor=lead, requisition_id=masks.pk)
+    if second.pk != lead.pk:
+        stock.requisition_confirm(actor=second, requisition_id=masks.pk)
+    stock.requisition_create(actor=agents[0], store_id=store.pk, material_id=items[1].pk, quantity=50, reason="本月登记表")
+    phone = stock.requisition_create(actor=lead, store_id=store.pk, material_id=items[5].pk, quantity=1, reason="应急值班")
+    stock.requisition_decide(actor=manager, requisition_id=phone.pk, approve=True)
+    stock.stock_count(actor=manager, store_id=store.pk, material_id=items[2].pk, counted=58, reason="两包受潮报废")
+    return 4
 
 
 def _work(incident_id: int, *, manager: User, at: datetime, leads: list[User]) -> None:

@@ -14,3 +14,8 @@ class OperationsErrorCode(StrEnum):
     NOT_NOTIFIED = "incident_not_notified"
     STEP_NOT_FOUND = "incident_step_not_found"
     REVIEW_EXISTS = "incident_review_exists"
+    MATERIAL_NOT_FOUND = "material_not_found"
+    REQUISITION_NOT_FOUND = "requisition_not_found"
+    REQUISITION_STATE = "requisition_wrong_state"
+    STOCK_SHORT = "stock_short"
+    SECOND_PERSON = "second_person_required"

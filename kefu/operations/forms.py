@@ -54,3 +54,18 @@ class ReviewForm(forms.Form):
                 raise forms.ValidationError(_("Line %(n)s: the due date is not a date.") % {"n": n}) from exc
             out.append(ActionInput(text=parts[0], owner_id=user.pk, due_on=due))
         return out
+
+
+class RequisitionForm(forms.Form):
+    store = forms.TypedChoiceField(label=_("Store"), coerce=int)
+    material = forms.TypedChoiceField(label=_("Material"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100000)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, stores: list[Any], materials: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast_store = self.fields["store"]
+        cast_material = self.fields["material"]
+        assert isinstance(cast_store, forms.ChoiceField) and isinstance(cast_material, forms.ChoiceField)
+        cast_store.choices = [(s.pk, s.name) for s in stores]
+        cast_material.choices = [(m.pk, f"{m.name}（{m.unit}）") for m in materials]

@@ -8,7 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.operations.choices import Duty, IncidentEventKind, IncidentStatus, PlanKind, Trigger
+from kefu.operations.choices import (
+    Duty,
+    IncidentEventKind,
+    IncidentStatus,
+    PlanKind,
+    RequisitionStatus,
+    StockMoveKind,
+    Trigger,
+)
 
 LEVELS = (1, 2, 3)
 
@@ -152,3 +160,92 @@ class ReviewAction(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
+
+
+# --- materials (物资): stock per store, requisitions with approval levels, the stock ledger ---------
+
+
+class Store(models.Model):
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Material(models.Model):
+    """A consumable or spare (耗材, headsets, forms, disinfectant). Emergency stock (应急物资) is kept
+    apart and needs two people to issue (双人管理)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    unit = models.CharField(_("unit"), max_length=16, default="个")
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2, default=0)
+    is_emergency = models.BooleanField(_("emergency stock"), default=False)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["is_emergency", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stock(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="stock")
+    quantity = models.IntegerField(_("quantity"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "material"], name="ops_stock_unique"),
+            # Never below zero, whatever happens: the database refuses it.
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="ops_stock_not_negative"),
+        ]
+
+
+class Requisition(models.Model):
+    """A request (申领) for material from a store. The approval level follows the amount: a team
+    lead up to LEAD_LIMIT, a manager up to MANAGER_LIMIT, an admin beyond."""
+
+    LEAD_LIMIT = 500
+    MANAGER_LIMIT = 5000
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="requisitions")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=RequisitionStatus.choices, default=RequisitionStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("requisition")
+        verbose_name_plural = _("requisitions")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="ops_requisition_qty_min")]
+
+
+class StockMove(models.Model):
+    """The stock ledger: every receipt, issue, return and count difference, with why."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="moves")
+    kind = models.CharField(max_length=16, choices=StockMoveKind.choices)
+    delta = models.IntegerField()
+    requisition = models.ForeignKey(Requisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves")
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -9,8 +9,16 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kefu.accounts.models import User
-from kefu.operations.access import incidents_visible_to, is_staff_member, plans_visible_to
-from kefu.operations.models import EmergencyPlan, Incident, IncidentNotice, PlanLevel, PlanRole
+from kefu.operations.access import incidents_visible_to, is_staff_member, may_lead, plans_visible_to
+from kefu.operations.models import (
+    EmergencyPlan,
+    Incident,
+    IncidentNotice,
+    PlanLevel,
+    PlanRole,
+    Requisition,
+    Stock,
+)
 
 
 def plan_list(*, viewer: User) -> QuerySet[EmergencyPlan]:
@@ -97,3 +105,31 @@ def monthly_summary(*, viewer: User, month: date) -> list[MonthRow]:
         median = times[len(times) // 2] if times else None
         out.append(MonthRow(median_ack_seconds=median, **row))
     return sorted(out, key=lambda r: r.plan)
+
+
+# --- materials -----------------------------------------------------------------------------------------
+
+
+def stock_list(*, viewer: User) -> list[Stock]:
+    if not is_staff_member(viewer):
+        return []
+    return list(Stock.objects.select_related("store", "material").order_by("material__is_emergency", "material__name", "store__name"))
+
+
+def requisition_list(*, viewer: User, limit: int = 100) -> list[Requisition]:
+    """Leads and managers see every requisition; others their own."""
+    if not is_staff_member(viewer):
+        return []
+    qs = Requisition.objects.select_related("store", "material", "requested_by", "approved_by", "issued_by")
+    if not may_lead(viewer):
+        qs = qs.filter(requested_by=viewer)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def requisition_get(*, viewer: User, requisition_id: int) -> Requisition | None:
+    if not is_staff_member(viewer):
+        return None
+    qs = Requisition.objects.select_related("store", "material", "requested_by")
+    if not may_lead(viewer):
+        qs = qs.filter(requested_by=viewer)
+    return qs.filter(pk=requisition_id).first()

@@ -13,4 +13,6 @@ urlpatterns = [
     path("incidents/summary/", views.summary, name="summary"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident"),
     path("incidents/<int:incident_id>/<str:action>/", views.incident_action, name="incident_action"),
+    path("materials/", views.materials, name="materials"),
+    path("requisitions/<int:requisition_id>/<str:action>/", views.requisition_action, name="requisition_action"),
 ]

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import User
 from kefu.core.errors import DomainError
-from kefu.operations import selectors, services
+from kefu.operations import selectors, services, stock
 from kefu.operations.access import may_lead
-from kefu.operations.forms import ActivateForm, LevelForm, MessageForm, ReviewForm
+from kefu.operations.forms import ActivateForm, LevelForm, MessageForm, RequisitionForm, ReviewForm
+from kefu.operations.models import Material, Store
 
 
 def _user(request: HttpRequest) -> User:
@@ -139,3 +140,51 @@ def summary(request: HttpRequest) -> HttpResponse:
         month = timezone.localdate().replace(day=1)
     rows = selectors.monthly_summary(viewer=_user(request), month=month)
     return render(request, "operations/summary.html", {"rows": rows, "month": month})
+
+
+# --- materials -----------------------------------------------------------------------------------------
+
+
+@login_required
+def materials(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = RequisitionForm(request.POST or None, stores=list(Store.objects.all()), materials=list(Material.objects.all()))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                stock.requisition_create(
+                    actor=user, store_id=form.cleaned_data["store"], material_id=form.cleaned_data["material"],
+                    quantity=form.cleaned_data["quantity"], reason=form.cleaned_data["reason"],
+                )  # fmt: skip
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(request, _("Requisition sent for approval."))
+                return redirect("operations:materials")
+    context = {"stock": selectors.stock_list(viewer=user), "requisitions": selectors.requisition_list(viewer=user),
+               "form": form, "may_lead": may_lead(user)}  # fmt: skip
+    return render(request, "operations/materials.html", context, status=status)
+
+
+_REQ_ACTIONS = {
+    "approve": lambda u, pk: stock.requisition_decide(actor=u, requisition_id=pk, approve=True),
+    "reject": lambda u, pk: stock.requisition_decide(actor=u, requisition_id=pk, approve=False),
+    "issue": lambda u, pk: stock.requisition_issue(actor=u, requisition_id=pk),
+    "confirm": lambda u, pk: stock.requisition_confirm(actor=u, requisition_id=pk),
+    "return": lambda u, pk: stock.requisition_return(actor=u, requisition_id=pk),
+}
+
+
+@login_required
+@require_POST
+def requisition_action(request: HttpRequest, requisition_id: int, action: str) -> HttpResponse:
+    run = _REQ_ACTIONS.get(action)
+    if run is None or selectors.requisition_get(viewer=_user(request), requisition_id=requisition_id) is None:
+        raise Http404
+    try:
+        run(_user(request), requisition_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("operations:materials")

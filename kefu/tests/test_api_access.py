@@ -154,6 +154,15 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/operations/incidents/{incident_id}/messages"): NO_ONE,
     ("POST", "/api/v1/operations/incidents/{incident_id}/close"): NO_ONE,
     ("POST", "/api/v1/operations/incidents/{incident_id}/review"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/operations/stock"): NO_ONE,
+    ("GET", "/api/v1/operations/requisitions"): NO_ONE,
+    ("POST", "/api/v1/operations/requisitions"): NO_ONE,
+    # Agents see only their own requisitions (404 on the others); the demo's are in every state.
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/approve"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/reject"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/issue"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/confirm"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/return"): {"agent", "other_agent", "qa"},
     ("POST", "/api/v1/dispatch/triage/"): {"qa"},
     ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},

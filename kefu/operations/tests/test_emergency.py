@@ -156,7 +156,11 @@ def test_chain_notified_within_30_seconds_with_the_clock_running(plan, lead_lind
 
 def test_demo_plans_and_drill(manager_mike, lead_linda, agent_alice, teammate_bob) -> None:
     summary = load_operations_demo(manager=manager_mike)
-    assert (summary.plans, summary.incidents) == (2, 2)
+    assert (summary.plans, summary.incidents, summary.requisitions) == (2, 2, 4)
+    from kefu.operations.models import Stock
+
+    assert Stock.objects.get(material__name="应急口罩").quantity == 45  # issued by two people
+    assert Stock.objects.get(material__name="备用耳麦").quantity == 22
     drill = Incident.objects.get(is_drill=True)
     assert drill.status == IncidentStatus.CLOSED and hasattr(drill, "review")
     assert not drill.notices.filter(acknowledged_at__isnull=True).exists()
