@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "kefu.bot",
     "kefu.complaints",
     "kefu.appointments",
+    "kefu.operations",
     "kefu.quality",
     "kefu.channels",
     "kefu.performance",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("quality/", include("kefu.quality.urls")),
     path("appointments/", include("kefu.appointments.urls")),
     path("channels/", include("kefu.channels.urls")),
+    path("operations/", include("kefu.operations.urls")),
     path("triage/", include("kefu.triage.urls")),
     path("performance/", include("kefu.performance.urls")),
     path("api/v1/", api.urls),

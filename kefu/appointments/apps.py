@@ -20,3 +20,8 @@ class AppointmentsConfig(AppConfig):
             order=45,
         ),
     ]
+
+    def ready(self) -> None:
+        from kefu.appointments import reactions
+
+        reactions.subscribe_all()

@@ -4,7 +4,7 @@ missing, then locked in start order; a full one refuses; the database constraint
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,8 +21,16 @@ from kefu.appointments.access import (
 )
 from kefu.appointments.choices import AppointmentStatus, BookingSource, CallOutcome, CallStatus
 from kefu.appointments.errors import AppointmentErrorCode
-from kefu.appointments.models import Appointment, ConfirmationCall, Part, Resource, ServiceType, Slot
-from kefu.core.errors import Conflict, DomainError
+from kefu.appointments.models import (
+    Appointment,
+    ConfirmationCall,
+    Part,
+    ReservedHours,
+    Resource,
+    ServiceType,
+    Slot,
+)
+from kefu.core.errors import Conflict, DomainError, Forbidden
 from kefu.customers.models import Customer, CustomerAsset
 from kefu.customers.services import CustomerIdentity, customer_match_or_create
 from kefu.tickets.models import Ticket
@@ -302,3 +310,53 @@ def part_arrived(*, actor: User, part_id: int, now: datetime | None = None) -> P
         part.save(update_fields=["arrived_at"])
         _flag_parts(appointment)
     return part
+
+
+# --- setup: resources, service types, hours kept free (managers; the admin edits them later) ----------
+
+
+def _require_manager(actor: User) -> None:
+    require_staff(actor)
+    if not actor.is_supervising:
+        raise Forbidden(code=AppointmentErrorCode.FORBIDDEN, message=_("Only managers may set up appointments."))
+
+
+def resource_create(
+    *, actor: User, name: str, kind: str = "advisor", advisor: User | None = None, hours: str = "08:30-12:00 13:30-17:30",
+    weekdays: str = "012345", slot_minutes: int = 15, capacity: int = 1,
+) -> Resource:
+    """A resource that takes appointments (managers only)."""
+    _require_manager(actor)
+    if not name.strip():
+        raise _invalid("name", _("Name the resource."))
+    if slot_minutes < 5:
+        raise _invalid("slot_minutes", _("A slot is at least 5 minutes."))
+    return Resource.objects.create(
+        name=name.strip()[:64], kind=kind, advisor=advisor, hours=hours, weekdays=weekdays,
+        slot_minutes=slot_minutes, capacity=capacity,
+    )
+
+
+def service_type_create(*, actor: User, name: str, slots: int = 1, on_portal: bool = True) -> ServiceType:
+    """A service that can be booked and how many slots it takes (managers only)."""
+    _require_manager(actor)
+    if slots < 1:
+        raise _invalid("slots", _("A service takes at least one slot."))
+    return ServiceType.objects.create(name=name.strip()[:64], slots=slots, on_portal=on_portal)
+
+
+def reserved_hours_create(
+    *, actor: User, start: time, end: time, capacity: int = 0, resource_id: int | None = None, weekday: int | None = None
+) -> ReservedHours:
+    """Busy hours kept free of appointments (capacity 0) or with a lower capacity (managers only)."""
+    _require_manager(actor)
+    if end <= start:
+        raise _invalid("end", _("The end must come after the start."))
+    return ReservedHours.objects.create(resource_id=resource_id, weekday=weekday, start=start, end=end, capacity=capacity)
+
+
+def appointments_follow_merge(*, source_ticket_id: int, target_ticket_id: int) -> int:
+    """A ticket merged into another: its appointments now belong to the target, so the booking stays
+    on the ticket that is being worked. System write (a reaction), idempotent. Returns the count moved."""
+    with transaction.atomic():
+        return Appointment.objects.filter(ticket_id=source_ticket_id).update(ticket_id=target_ticket_id, updated_at=timezone.now())

@@ -27,6 +27,7 @@ from django.utils import timezone
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.channels.demo import load_channels_demo
+from kefu.appointments.demo import load_appointments_demo
 from kefu.chat.demo import load_chat_demo
 from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
@@ -36,6 +37,7 @@ from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
 from kefu.performance.demo import load_performance_demo
 from kefu.quality.demo import load_quality_demo
+from kefu.operations.demo import load_operations_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -640,6 +642,11 @@ def demo_load(
     # Like the outage, only on a full-size demo (a small one has too little history to learn from).
     if tickets >= 500:
         load_triage_demo()
+    # Appointments: a dealership service desk, advisors and bays, a week of bookings (预约).
+    desk = list(User.objects.filter(team__name=D.AFTERSALES_TEAM).order_by("username"))
+    load_appointments_demo(manager=User.objects.get(username="manager"), desk=desk)
+    # Center operations: two emergency plans, a drill and a real escalation on record (应急预案).
+    load_operations_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

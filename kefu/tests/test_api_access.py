@@ -151,12 +151,35 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/appointments/"): NO_ONE,
     ("POST", "/api/v1/appointments/"): NO_ONE,
     ("GET", "/api/v1/appointments/calls"): NO_ONE,
-    ("POST", "/api/v1/appointments/calls/{call_id}"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("GET", "/api/v1/appointments/{appointment_id}"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/move"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/mark"): EVERYONE,  # no such object in the demo world: 404 for all
-    ("POST", "/api/v1/appointments/{appointment_id}/parts"): EVERYONE,  # no such object in the demo world: 404 for all
+    ("POST", "/api/v1/appointments/calls/{call_id}"): NO_ONE,  # every staff member works the appointment book
+    ("GET", "/api/v1/appointments/{appointment_id}"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/move"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/mark"): NO_ONE,  # every staff member works the appointment book
+    ("POST", "/api/v1/appointments/{appointment_id}/parts"): NO_ONE,  # every staff member works the appointment book
+    ("GET", "/api/v1/operations/plans"): NO_ONE,
+    ("POST", "/api/v1/operations/plans"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/plans/{plan_id}"): NO_ONE,
+    ("POST", "/api/v1/operations/plans/{plan_id}/activate"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/operations/incidents"): NO_ONE,
+    ("GET", "/api/v1/operations/incidents/summary"): NO_ONE,
+    ("GET", "/api/v1/operations/incidents/{incident_id}"): NO_ONE,
+    # The demo's incidents are closed: every change answers 409 (the chain and lead rules are in kefu/operations/tests).
+    ("POST", "/api/v1/operations/incidents/{incident_id}/acknowledge"): NO_ONE,
+    ("POST", "/api/v1/operations/incidents/{incident_id}/steps/{step_id}"): NO_ONE,
+    ("POST", "/api/v1/operations/incidents/{incident_id}/level"): NO_ONE,
+    ("POST", "/api/v1/operations/incidents/{incident_id}/messages"): NO_ONE,
+    ("POST", "/api/v1/operations/incidents/{incident_id}/close"): NO_ONE,
+    ("POST", "/api/v1/operations/incidents/{incident_id}/review"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/operations/stock"): NO_ONE,
+    ("GET", "/api/v1/operations/requisitions"): NO_ONE,
+    ("POST", "/api/v1/operations/requisitions"): NO_ONE,
+    # Agents see only their own requisitions (404 on the others); the demo's are in every state.
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/approve"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/reject"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/issue"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/confirm"): {"agent", "other_agent", "qa"},
+    ("POST", "/api/v1/operations/requisitions/{requisition_id}/return"): {"agent", "other_agent", "qa"},
     ("POST", "/api/v1/dispatch/triage/"): {"qa"},
     ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},

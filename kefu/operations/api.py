@@ -1,0 +1,382 @@
+"""/api/v1/operations/: emergency plans (read, write, activate) and their incidents (acknowledge,
+checklist, level, messages, close, review, monthly summary)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from kefu.accounts.api import ApiRequest
+from kefu.core.apitypes import ApiDate
+from kefu.core.errors import NotFound
+from kefu.operations import selectors, services, stock
+from kefu.operations.access import access_incident, access_plan
+from kefu.operations.errors import OperationsErrorCode as E
+from kefu.operations.models import EmergencyPlan, Incident, Requisition
+
+router = Router(tags=["operations"])
+
+
+class OpsPlanRoleIn(Schema):
+    user: int
+    duty: Literal["notified", "decides", "acts"] = "notified"
+
+
+class OpsPlanLevelIn(Schema):
+    level: int = Field(ge=1, le=3)
+    title: str = Field("", max_length=100)
+    ack_minutes: int = Field(5, ge=1, le=1440)
+    steps: list[str] = []
+    materials: str = ""
+    outside_contacts: str = ""
+    roles: list[OpsPlanRoleIn] = []
+
+
+class OpsPlanIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["complaint_escalation", "system_outage", "public_health", "peak_overload", "other"]
+    description: str = ""
+    levels: list[OpsPlanLevelIn] = []
+
+
+class OpsPlanRoleOut(Schema):
+    user_id: int
+    user_name: str
+    duty: str
+
+
+class OpsPlanLevelOut(Schema):
+    level: int
+    title: str
+    ack_minutes: int
+    steps: list[str]
+    materials: str
+    outside_contacts: str
+    roles: list[OpsPlanRoleOut]
+
+
+class OpsPlanOut(Schema):
+    id: int
+    name: str
+    kind: str
+    is_active: bool
+    levels: list[OpsPlanLevelOut] | None = None
+
+
+class OpsActivateIn(Schema):
+    level: int = Field(ge=1, le=3)
+    title: str = Field("", max_length=200)
+    is_drill: bool = False
+
+
+class OpsNoticeOut(Schema):
+    user_id: int
+    user_name: str
+    duty: str
+    channels: list[str]
+    sent_at: datetime
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+
+
+class OpsStepOut(Schema):
+    id: int
+    level: int
+    text: str
+    done_at: datetime | None
+
+
+class OpsIncidentEventOut(Schema):
+    kind: str
+    actor_id: int | None
+    text: str
+    at: datetime
+
+
+class EmergencyIncidentOut(Schema):
+    id: int
+    plan_id: int
+    plan_name: str
+    level: int
+    title: str
+    is_drill: bool
+    status: str
+    trigger: str
+    activated_at: datetime
+    closed_at: datetime | None
+    notices: list[OpsNoticeOut] | None = None
+    steps: list[OpsStepOut] | None = None
+    timeline: list[OpsIncidentEventOut] | None = None
+
+
+class OpsLevelIn(Schema):
+    level: int = Field(ge=1, le=3)
+
+
+class OpsIncidentMessageIn(Schema):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class OpsReviewActionIn(Schema):
+    text: str = Field(min_length=1, max_length=300)
+    owner: int
+    due_on: ApiDate
+
+
+class OpsReviewIn(Schema):
+    key_points: str = Field(min_length=1)
+    causes: str = ""
+    actions: list[OpsReviewActionIn] = []
+
+
+class OpsReviewOut(Schema):
+    id: int
+    incident_id: int
+    actions: int
+
+
+class OpsMonthRowOut(Schema):
+    plan: str
+    real: int
+    drills: int
+    median_ack_seconds: float | None
+    reviewed: int
+
+
+def plan_out(p: EmergencyPlan, *, full: bool = False) -> OpsPlanOut:
+    levels = None
+    if full:
+        levels = [
+            OpsPlanLevelOut(
+                level=lv.level, title=lv.title, ack_minutes=lv.ack_minutes, steps=list(lv.steps), materials=lv.materials,
+                outside_contacts=lv.outside_contacts,
+                roles=[OpsPlanRoleOut(user_id=r.user_id, user_name=r.user.name, duty=r.duty) for r in lv.roles.all()],
+            )  # fmt: skip
+            for lv in p.levels.all()
+        ]
+    return OpsPlanOut(id=p.pk, name=p.name, kind=p.kind, is_active=p.is_active, levels=levels)
+
+
+def incident_out(i: Incident, *, full: bool = False) -> EmergencyIncidentOut:
+    out = EmergencyIncidentOut(
+        id=i.pk, plan_id=i.plan_id, plan_name=i.plan.name, level=i.level, title=i.title, is_drill=i.is_drill,
+        status=i.status, trigger=i.trigger, activated_at=i.activated_at, closed_at=i.closed_at,
+    )  # fmt: skip
+    if full:
+        out.notices = [
+            OpsNoticeOut(
+                user_id=n.user_id, user_name=n.user.name, duty=n.duty, channels=[c for c in n.channels.split(",") if c],
+                sent_at=n.sent_at, acknowledged_at=n.acknowledged_at, escalated_at=n.escalated_at,
+            )  # fmt: skip
+            for n in i.notices.all()
+        ]
+        out.steps = [OpsStepOut(id=s.pk, level=s.level, text=s.text, done_at=s.done_at) for s in i.steps.all()]
+        out.timeline = [OpsIncidentEventOut(kind=e.kind, actor_id=e.actor_id, text=e.text, at=e.created_at) for e in i.events.all()]
+    return out
+
+
+def _full(request: ApiRequest, incident_id: int) -> EmergencyIncidentOut:
+    found = selectors.incident_detail(viewer=request.auth, incident_id=incident_id)
+    if found is None:
+        raise NotFound(code=E.INCIDENT_NOT_FOUND, message=_("Incident not found."))
+    return incident_out(found, full=True)
+
+
+@router.get("/plans", response=list[OpsPlanOut])
+def plans(request: ApiRequest) -> list[OpsPlanOut]:
+    return [plan_out(p) for p in selectors.plan_list(viewer=request.auth)]
+
+
+@router.post("/plans", response={201: OpsPlanOut})
+def plan_create(request: ApiRequest, payload: OpsPlanIn) -> Status:
+    plan = services.plan_create(
+        actor=request.auth, name=payload.name, kind=payload.kind, description=payload.description,
+        levels=[
+            services.LevelInput(
+                level=lv.level, title=lv.title, ack_minutes=lv.ack_minutes, steps=lv.steps, materials=lv.materials,
+                outside_contacts=lv.outside_contacts, roles=[(r.user, r.duty) for r in lv.roles],
+            )  # fmt: skip
+            for lv in payload.levels
+        ],
+    )
+    detail = selectors.plan_detail(viewer=request.auth, plan_id=plan.pk)
+    assert detail is not None
+    return Status(201, plan_out(detail, full=True))
+
+
+@router.get("/plans/{plan_id}", response=OpsPlanOut)
+def plan_get(request: ApiRequest, plan_id: int) -> OpsPlanOut:
+    access_plan(user=request.auth, plan_id=plan_id)
+    detail = selectors.plan_detail(viewer=request.auth, plan_id=plan_id)
+    assert detail is not None
+    return plan_out(detail, full=True)
+
+
+@router.post("/plans/{plan_id}/activate", response={201: EmergencyIncidentOut})
+def activate(request: ApiRequest, plan_id: int, payload: OpsActivateIn) -> Status:
+    access_plan(user=request.auth, plan_id=plan_id)
+    incident = services.incident_activate(
+        actor=request.auth, plan_id=plan_id, level=payload.level, title=payload.title, is_drill=payload.is_drill
+    )
+    return Status(201, _full(request, incident.pk))
+
+
+@router.get("/incidents", response=list[EmergencyIncidentOut])
+def incidents(request: ApiRequest, drills: bool | None = None) -> list[EmergencyIncidentOut]:
+    return [incident_out(i) for i in selectors.incident_list(viewer=request.auth, drills=drills)]
+
+
+@router.get("/incidents/summary", response=list[OpsMonthRowOut])
+def summary(request: ApiRequest, month: ApiDate | None = None) -> list[OpsMonthRowOut]:
+    first: date = (month or timezone.localdate()).replace(day=1)
+    return [OpsMonthRowOut(**r.__dict__) for r in selectors.monthly_summary(viewer=request.auth, month=first)]
+
+
+@router.get("/incidents/{incident_id}", response=EmergencyIncidentOut)
+def incident_get(request: ApiRequest, incident_id: int) -> EmergencyIncidentOut:
+    return _full(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/acknowledge", response=EmergencyIncidentOut)
+def acknowledge(request: ApiRequest, incident_id: int) -> EmergencyIncidentOut:
+    services.incident_acknowledge(actor=request.auth, incident_id=incident_id)
+    return _full(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/steps/{step_id}", response=EmergencyIncidentOut)
+def step_done(request: ApiRequest, incident_id: int, step_id: int) -> EmergencyIncidentOut:
+    services.incident_step_done(actor=request.auth, incident_id=incident_id, step_id=step_id)
+    return _full(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/level", response=EmergencyIncidentOut)
+def change_level(request: ApiRequest, incident_id: int, payload: OpsLevelIn) -> EmergencyIncidentOut:
+    services.incident_change_level(actor=request.auth, incident_id=incident_id, level=payload.level)
+    return _full(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/messages", response={201: EmergencyIncidentOut})
+def message(request: ApiRequest, incident_id: int, payload: OpsIncidentMessageIn) -> Status:
+    services.incident_message(actor=request.auth, incident_id=incident_id, text=payload.text)
+    return Status(201, _full(request, incident_id))
+
+
+@router.post("/incidents/{incident_id}/close", response=EmergencyIncidentOut)
+def close(request: ApiRequest, incident_id: int) -> EmergencyIncidentOut:
+    services.incident_close(actor=request.auth, incident_id=incident_id)
+    return _full(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/review", response={201: OpsReviewOut})
+def review(request: ApiRequest, incident_id: int, payload: OpsReviewIn) -> Status:
+    access_incident(user=request.auth, incident_id=incident_id)
+    r = services.review_write(
+        actor=request.auth, incident_id=incident_id, key_points=payload.key_points, causes=payload.causes,
+        actions=[services.ActionInput(text=a.text, owner_id=a.owner, due_on=a.due_on) for a in payload.actions],
+    )  # fmt: skip
+    return Status(201, OpsReviewOut(id=r.pk, incident_id=incident_id, actions=r.actions.count()))
+
+
+# --- materials -----------------------------------------------------------------------------------------
+
+
+class OpsStockOut(Schema):
+    store_id: int
+    store: str
+    material_id: int
+    material: str
+    unit: str
+    is_emergency: bool
+    quantity: int
+
+
+class OpsRequisitionIn(Schema):
+    store: int
+    material: int
+    quantity: int = Field(ge=1, le=100000)
+    reason: str = Field("", max_length=200)
+
+
+class OpsRequisitionOut(Schema):
+    id: int
+    store_id: int
+    material_id: int
+    quantity: int
+    amount: str
+    status: str
+    requested_by_id: int
+    approved_by_id: int | None
+    issued_by_id: int | None
+    confirmed_by_id: int | None
+    created_at: datetime
+
+
+def requisition_out(r: Requisition) -> OpsRequisitionOut:
+    return OpsRequisitionOut(
+        id=r.pk, store_id=r.store_id, material_id=r.material_id, quantity=r.quantity, amount=str(r.amount), status=r.status,
+        requested_by_id=r.requested_by_id, approved_by_id=r.approved_by_id, issued_by_id=r.issued_by_id,
+        confirmed_by_id=r.confirmed_by_id, created_at=r.created_at,
+    )  # fmt: skip
+
+
+def _requisition(request: ApiRequest, requisition_id: int) -> Requisition:
+    found = selectors.requisition_get(viewer=request.auth, requisition_id=requisition_id)
+    if found is None:
+        raise NotFound(code=E.REQUISITION_NOT_FOUND, message=_("Requisition not found."))
+    return found
+
+
+@router.get("/stock", response=list[OpsStockOut])
+def stock_list(request: ApiRequest) -> list[OpsStockOut]:
+    return [
+        OpsStockOut(store_id=s.store_id, store=s.store.name, material_id=s.material_id, material=s.material.name,
+                    unit=s.material.unit, is_emergency=s.material.is_emergency, quantity=s.quantity)  # fmt: skip
+        for s in selectors.stock_list(viewer=request.auth)
+    ]
+
+
+@router.get("/requisitions", response=list[OpsRequisitionOut])
+def requisitions(request: ApiRequest) -> list[OpsRequisitionOut]:
+    return [requisition_out(r) for r in selectors.requisition_list(viewer=request.auth)]
+
+
+@router.post("/requisitions", response={201: OpsRequisitionOut})
+def requisition_create(request: ApiRequest, payload: OpsRequisitionIn) -> Status:
+    r = stock.requisition_create(
+        actor=request.auth, store_id=payload.store, material_id=payload.material, quantity=payload.quantity, reason=payload.reason
+    )
+    return Status(201, requisition_out(r))
+
+
+@router.post("/requisitions/{requisition_id}/approve", response=OpsRequisitionOut)
+def requisition_approve(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_decide(actor=request.auth, requisition_id=requisition_id, approve=True))
+
+
+@router.post("/requisitions/{requisition_id}/reject", response=OpsRequisitionOut)
+def requisition_reject(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_decide(actor=request.auth, requisition_id=requisition_id, approve=False))
+
+
+@router.post("/requisitions/{requisition_id}/issue", response=OpsRequisitionOut)
+def requisition_issue(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_issue(actor=request.auth, requisition_id=requisition_id))
+
+
+@router.post("/requisitions/{requisition_id}/confirm", response=OpsRequisitionOut)
+def requisition_confirm(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_confirm(actor=request.auth, requisition_id=requisition_id))
+
+
+@router.post("/requisitions/{requisition_id}/return", response=OpsRequisitionOut)
+def requisition_return(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
+    _requisition(request, requisition_id)
+    return requisition_out(stock.requisition_return(actor=request.auth, requisition_id=requisition_id))

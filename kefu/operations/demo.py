@@ -1,0 +1,150 @@
+"""Center-operations demo data (应急预案演示数据), written through the real services: a system-outage
+plan and a complaint-escalation plan with three levels each, a drill of the outage plan last month
+(acknowledged, checklist done, closed and reviewed) and a real level-2 complaint escalation two weeks
+ago, closed and reviewed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.operations import services, stock
+from kefu.operations.choices import Duty, PlanKind
+from kefu.operations.models import Incident, Material, Store
+from kefu.operations.services import ActionInput, LevelInput
+
+
+@dataclass
+class OperationsDemoSummary:
+    plans: int = 0
+    incidents: int = 0
+    requisitions: int = 0
+
+
+def _once(roles: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for user_id, duty in roles:
+        if all(user_id != u for u, _d in out):
+            out.append((user_id, duty))
+    return out
+
+
+def _levels(leads: list[User], manager: User, admin: User, agents: list[User], steps: dict[int, list[str]], materials: str, contacts: str) -> list[LevelInput]:
+    return [
+        LevelInput(
+            level=1, title="班组处置", ack_minutes=5, steps=steps[1], materials=materials,
+            roles=_once([(leads[0].pk, Duty.DECIDES)] + [(a.pk, Duty.ACTS) for a in agents[:2]]),
+        ),
+        LevelInput(
+            level=2, title="中心处置", ack_minutes=5, steps=steps[2], materials=materials, outside_contacts=contacts,
+            roles=_once([(manager.pk, Duty.DECIDES)] + [(lead.pk, Duty.ACTS) for lead in leads] + [(a.pk, Duty.NOTIFIED) for a in agents[:2]]),
+        ),
+        LevelInput(
+            level=3, title="公司级响应", ack_minutes=3, steps=steps[3], materials=materials, outside_contacts=contacts,
+            roles=_once([(admin.pk, Duty.DECIDES), (manager.pk, Duty.ACTS)] + [(lead.pk, Duty.ACTS) for lead in leads]),
+        ),
+    ]  # fmt: skip
+
+
+OUTAGE_STEPS = {
+    1: ["确认故障范围与影响客户数", "启用系统故障话术，统一对外口径", "每 15 分钟向主管通报进展"],
+    2: ["通知技术支持与厂商排查", "IVR 插播故障公告", "启用纸质受理单登记来电", "调用备岗坐席支援"],
+    3: ["启动公司级应急响应", "发布官方公告（微博/公众号）", "准备补偿方案"],
+}
+COMPLAINT_STEPS = {
+    1: ["班组长 30 分钟内联系客户", "核实事实并记录诉求"],
+    2: ["主管与专家会商处理方案", "法务审核回复口径", "24 小时内给出处理结果"],
+    3: ["中心经理亲自处理", "舆情监测每小时通报", "对外统一口径"],
+}
+
+
+def load_operations_demo(*, manager: User) -> OperationsDemoSummary:
+    summary = OperationsDemoSummary()
+    admin = User.objects.filter(is_superuser=True).order_by("id").first() or manager
+    leads = list(User.objects.filter(role="team_lead", is_active=True).order_by("username")[:3]) or [manager]
+    agents = list(User.objects.filter(role="agent", is_active=True).order_by("username")[:4])
+    outage = services.plan_create(
+        actor=manager, name="系统故障应急预案", kind=PlanKind.SYSTEM_OUTAGE,
+        description="呼叫中心系统、工单系统或网络中断时启用。",
+        levels=_levels(leads, manager, admin, agents, OUTAGE_STEPS, "备用耳麦 10 副、纸质受理单 200 份、应急手机 2 部",
+                       "系统厂商 7×24 热线 400-800-1234；机房值班 021-5555-0101"),
+    )  # fmt: skip
+    complaint = services.plan_create(
+        actor=manager, name="投诉升级应急预案", kind=PlanKind.COMPLAINT_ESCALATION,
+        description="重大投诉、媒体曝光、12315 或群体投诉时启用。",
+        levels=_levels(leads, manager, admin, agents, COMPLAINT_STEPS, "补偿礼品、致歉信模板",
+                       "公司法务 021-5555-0202；公关部 021-5555-0303"),
+    )  # fmt: skip
+    summary.plans = 2
+    now = timezone.now()
+
+    # Last month's drill of the outage plan: everyone acknowledged within a minute.
+    at = now - timedelta(days=30)
+    drill = services.incident_activate(actor=manager, plan_id=outage.pk, level=2, title="季度演练：工单系统宕机", is_drill=True, now=at)
+    _work(drill.pk, manager=manager, at=at, leads=leads)
+    services.review_write(
+        actor=manager, incident_id=drill.pk, key_points="全员 1 分钟内确认；纸质受理单启用用时 6 分钟。",
+        causes="演练：模拟数据库主库故障。",
+        actions=[ActionInput(text="纸质受理单放到每个班组工位", owner_id=leads[0].pk, due_on=(at + timedelta(days=7)).date())],
+        now=at + timedelta(hours=2),
+    )  # fmt: skip
+    # A real complaint escalation two weeks ago, raised to level 2.
+    at = now - timedelta(days=14)
+    real = services.incident_activate(actor=leads[0], plan_id=complaint.pk, level=1, title="客户威胁媒体曝光：宽带多次维修未果", now=at)
+    services.incident_change_level(actor=manager, incident_id=real.pk, level=2, now=at + timedelta(minutes=20))
+    _work(real.pk, manager=manager, at=at + timedelta(minutes=20), leads=leads)
+    services.review_write(
+        actor=manager, incident_id=real.pk, key_points="升级后 3 小时内与客户达成和解。", causes="同一故障三次上门未修复，未触发重复投诉预警。",
+        actions=[ActionInput(text="重复报修 2 次自动升级班组长", owner_id=manager.pk, due_on=(at + timedelta(days=30)).date())],
+        now=at + timedelta(hours=5),
+    )  # fmt: skip
+    summary.incidents = 2
+    summary.requisitions = _materials(manager=manager, leads=leads, agents=agents or leads)
+    return summary
+
+
+MATERIALS = [
+    ("备用耳麦", "副", "120", False, 24), ("话务登记表", "本", "8", False, 300), ("打印纸 A4", "包", "25", False, 60),
+    ("消毒液", "瓶", "18", False, 40), ("应急口罩", "盒", "30", True, 50), ("应急手机", "部", "900", True, 2),
+]  # fmt: skip
+
+
+def _materials(*, manager: User, leads: list[User], agents: list[User]) -> int:
+    store = stock.catalogue_add(actor=manager, store="一楼库房")
+    assert isinstance(store, Store)
+    items: list[Material] = []
+    for name, unit, price, emergency, qty in MATERIALS:
+        m = stock.catalogue_add(actor=manager, material=name, unit=unit, unit_price=Decimal(price), is_emergency=emergency)
+        assert isinstance(m, Material)
+        stock.stock_receive(actor=manager, store_id=store.pk, material_id=m.pk, quantity=qty, note="期初入库")
+        items.append(m)
+    lead = leads[0]
+    second = manager if lead.pk != manager.pk else (leads[1] if len(leads) > 1 else manager)
+    done = stock.requisition_create(actor=agents[0], store_id=store.pk, material_id=items[0].pk, quantity=2, reason="耳麦线损坏")
+    stock.requisition_decide(actor=lead, requisition_id=done.pk, approve=True)
+    stock.requisition_issue(actor=lead, requisition_id=done.pk)
+    masks = stock.requisition_create(actor=agents[-1], store_id=store.pk, material_id=items[4].pk, quantity=5, reason="流感季防护")
+    stock.requisition_decide(actor=lead, requisition_id=masks.pk, approve=True)
+    stock.requisition_issue(actor=lead, requisition_id=masks.pk)
+    if second.pk != lead.pk:
+        stock.requisition_confirm(actor=second, requisition_id=masks.pk)
+    stock.requisition_create(actor=agents[0], store_id=store.pk, material_id=items[1].pk, quantity=50, reason="本月登记表")
+    phone = stock.requisition_create(actor=lead, store_id=store.pk, material_id=items[5].pk, quantity=1, reason="应急值班")
+    stock.requisition_decide(actor=manager, requisition_id=phone.pk, approve=True)
+    stock.stock_count(actor=manager, store_id=store.pk, material_id=items[2].pk, counted=58, reason="两包受潮报废")
+    return 4
+
+
+def _work(incident_id: int, *, manager: User, at: datetime, leads: list[User]) -> None:
+    incident = Incident.objects.get(pk=incident_id)
+    for i, notice in enumerate(incident.notices.select_related("user").order_by("id")):
+        services.incident_acknowledge(actor=notice.user, incident_id=incident_id, now=at + timedelta(seconds=20 + 7 * i))
+    for i, step in enumerate(incident.steps.order_by("level", "position")):
+        services.incident_step_done(actor=leads[0], incident_id=incident_id, step_id=step.pk, now=at + timedelta(minutes=5 + 4 * i))
+    services.incident_message(actor=manager, incident_id=incident_id, text="已恢复，继续观察 30 分钟。", now=at + timedelta(hours=1))
+    services.incident_close(actor=manager, incident_id=incident_id, now=at + timedelta(hours=1, minutes=30))

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.models import User
+from kefu.operations.services import ActionInput
+
+LEVEL_CHOICES = [(1, _("Level 1")), (2, _("Level 2")), (3, _("Level 3"))]
+
+
+class ActivateForm(forms.Form):
+    level = forms.TypedChoiceField(label=_("Response level"), choices=LEVEL_CHOICES, coerce=int)
+    title = forms.CharField(label=_("What happened"), max_length=200, required=False)
+    is_drill = forms.BooleanField(label=_("Drill (no customer is touched)"), required=False)
+
+
+class LevelForm(forms.Form):
+    level = forms.TypedChoiceField(label=_("Response level"), choices=LEVEL_CHOICES, coerce=int)
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(label=_("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    key_points = forms.CharField(label=_("Key points"), widget=forms.Textarea(attrs={"rows": 3}))
+    causes = forms.CharField(label=_("Causes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    actions = forms.CharField(
+        label=_("Improvement actions"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: action | owner's username | due date (YYYY-MM-DD)"),
+    )  # fmt: skip
+
+    def clean_actions(self) -> list[ActionInput]:
+        out: list[ActionInput] = []
+        lines = [line.strip() for line in (self.cleaned_data.get("actions") or "").splitlines() if line.strip()]
+        users: dict[str, Any] = {}
+        if lines:
+            names = [p.split("|")[1].strip() for p in lines if p.count("|") == 2]
+            users = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
+        for n, line in enumerate(lines, 1):
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) != 3 or not parts[0]:
+                raise forms.ValidationError(_("Line %(n)s: write action | username | YYYY-MM-DD.") % {"n": n})
+            user = users.get(parts[1])
+            if user is None:
+                raise forms.ValidationError(_("Line %(n)s: no active user %(u)s.") % {"n": n, "u": parts[1]})
+            try:
+                due = date.fromisoformat(parts[2])
+            except ValueError as exc:
+                raise forms.ValidationError(_("Line %(n)s: the due date is not a date.") % {"n": n}) from exc
+            out.append(ActionInput(text=parts[0], owner_id=user.pk, due_on=due))
+        return out
+
+
+class RequisitionForm(forms.Form):
+    store = forms.TypedChoiceField(label=_("Store"), coerce=int)
+    material = forms.TypedChoiceField(label=_("Material"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100000)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, stores: list[Any], materials: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast_store = self.fields["store"]
+        cast_material = self.fields["material"]
+        assert isinstance(cast_store, forms.ChoiceField) and isinstance(cast_material, forms.ChoiceField)
+        cast_store.choices = [(s.pk, s.name) for s in stores]
+        cast_material.choices = [(m.pk, f"{m.name}（{m.unit}）") for m in materials]

@@ -1,0 +1,251 @@
+"""Center operations (资源与应急): emergency plans (应急预案) with three response levels, their
+incidents (real or drills) with the notification chain, checklist, timeline and review (复盘)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kefu.operations.choices import (
+    Duty,
+    IncidentEventKind,
+    IncidentStatus,
+    PlanKind,
+    RequisitionStatus,
+    StockMoveKind,
+    Trigger,
+)
+
+LEVELS = (1, 2, 3)
+
+
+class EmergencyPlan(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=32, choices=PlanKind.choices, default=PlanKind.OTHER)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("emergency plan")
+        verbose_name_plural = _("emergency plans")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanLevel(models.Model):
+    """One of the plan's three response levels (1 the mildest): who is in the chain, the steps, the
+    materials and the outside contacts; an unacknowledged notice escalates after `ack_minutes`."""
+
+    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="levels")
+    level = models.PositiveSmallIntegerField(_("level"))
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    ack_minutes = models.PositiveSmallIntegerField(_("minutes to acknowledge"), default=5)
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    materials = models.TextField(_("materials"), blank=True)
+    outside_contacts = models.TextField(_("outside contacts"), blank=True)
+
+    class Meta:
+        ordering = ["plan", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "level"], name="ops_plan_level_unique"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="ops_plan_level_range"),
+            models.CheckConstraint(condition=Q(ack_minutes__gte=1), name="ops_plan_level_ack_min"),
+        ]
+
+
+class PlanRole(models.Model):
+    """A person in a level's chain and their duty; `position` orders the chain."""
+
+    level = models.ForeignKey(PlanLevel, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    duty = models.CharField(_("duty"), max_length=16, choices=Duty.choices, default=Duty.NOTIFIED)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["level", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["level", "user"], name="ops_plan_role_unique")]
+
+
+class Incident(models.Model):
+    """A plan started (by hand or by a rule); a drill (演练) runs the plan without touching customers."""
+
+    plan = models.ForeignKey(EmergencyPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="incidents")
+    level = models.PositiveSmallIntegerField(_("level"))
+    title = models.CharField(_("title"), max_length=200)
+    is_drill = models.BooleanField(_("drill"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.ACTIVE)
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activated_at = models.DateTimeField(_("activated at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("emergency incident")
+        verbose_name_plural = _("emergency incidents")
+        ordering = ["-activated_at", "-id"]
+        indexes = [models.Index(fields=["activated_at"], name="ops_incident_at_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentNotice(models.Model):
+    """One person told of the incident. Unacknowledged past `escalate_due_at`, the clock escalates to
+    the next people in the chain (the next level's, then the managers)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incident_notices")
+    duty = models.CharField(_("duty"), max_length=16, choices=Duty.choices, default=Duty.NOTIFIED)
+    level = models.PositiveSmallIntegerField(_("level"))
+    channels = models.CharField(_("channels"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("sent at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    escalate_due_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "user"], name="ops_notice_unique")]
+        indexes = [
+            models.Index(fields=["escalate_due_at"], name="ops_notice_due_idx", condition=Q(escalate_due_at__isnull=False))
+        ]
+
+
+class IncidentStep(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField()
+    text = models.CharField(_("step"), max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["level", "position", "id"]
+
+
+class IncidentEvent(models.Model):
+    """The incident's timeline: every action, message and acknowledgement, in order."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=IncidentEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class IncidentReview(models.Model):
+    """The review (复盘) after an incident: key points and causes; actions have owners and due dates."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    key_points = models.TextField(_("key points"))
+    causes = models.TextField(_("causes"), blank=True)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    written_at = models.DateTimeField()
+
+
+class ReviewAction(models.Model):
+    review = models.ForeignKey(IncidentReview, on_delete=models.CASCADE, related_name="actions")
+    text = models.CharField(_("improvement"), max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField(_("due on"))
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+
+# --- materials (物资): stock per store, requisitions with approval levels, the stock ledger ---------
+
+
+class Store(models.Model):
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Material(models.Model):
+    """A consumable or spare (耗材, headsets, forms, disinfectant). Emergency stock (应急物资) is kept
+    apart and needs two people to issue (双人管理)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    unit = models.CharField(_("unit"), max_length=16, default="个")
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2, default=0)
+    is_emergency = models.BooleanField(_("emergency stock"), default=False)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["is_emergency", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stock(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="stock")
+    quantity = models.IntegerField(_("quantity"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "material"], name="ops_stock_unique"),
+            # Never below zero, whatever happens: the database refuses it.
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="ops_stock_not_negative"),
+        ]
+
+
+class Requisition(models.Model):
+    """A request (申领) for material from a store. The approval level follows the amount: a team
+    lead up to LEAD_LIMIT, a manager up to MANAGER_LIMIT, an admin beyond."""
+
+    LEAD_LIMIT = 500
+    MANAGER_LIMIT = 5000
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="requisitions")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=RequisitionStatus.choices, default=RequisitionStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("requisition")
+        verbose_name_plural = _("requisitions")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="ops_requisition_qty_min")]
+
+
+class StockMove(models.Model):
+    """The stock ledger: every receipt, issue, return and count difference, with why."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="moves")
+    kind = models.CharField(max_length=16, choices=StockMoveKind.choices)
+    delta = models.IntegerField()
+    requisition = models.ForeignKey(Requisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves")
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from kefu.operations import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("plans/<int:plan_id>/activate/", views.activate, name="activate"),
+    path("incidents/summary/", views.summary, name="summary"),
+    path("incidents/<int:incident_id>/", views.incident_detail, name="incident"),
+    path("incidents/<int:incident_id>/<str:action>/", views.incident_action, name="incident_action"),
+    path("materials/", views.materials, name="materials"),
+    path("requisitions/<int:requisition_id>/<str:action>/", views.requisition_action, name="requisition_action"),
+]
