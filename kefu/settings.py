@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.appointments",
     "kefu.quality",
+    "kefu.points",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("complaints/", include("kefu.complaints.urls")),
     path("appointments/", include("kefu.appointments.urls")),
     path("triage/", include("kefu.triage.urls")),
+    path("points/", include("kefu.points.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,7 @@ from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
+from kefu.points.demo import load_points_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
@@ -626,6 +627,8 @@ def demo_load(
     load_complaints_demo(manager=User.objects.get(username="manager"), outage=tickets >= 500)
     # Live chat: a rated bot chat, one with agent1, one waiting for an agent (在线客服).
     load_chat_demo(agent=User.objects.get(username="agent1"))
+    # Service value points: ledgers, redemptions, suggestions, the 服务之星 (积分与服务之星).
+    load_points_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

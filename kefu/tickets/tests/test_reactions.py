@@ -84,6 +84,7 @@ def test_the_running_order_is_explicit_and_printed() -> None:
         ["after_commit", "440", "realtime.queued"],
         ["after_commit", "450", "realtime.updated"],
         ["after_commit", "500", "complaints.count"],
+        ["after_commit", "600", "points.award"],
     ]
 
 
