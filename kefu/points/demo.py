@@ -81,7 +81,7 @@ def load_points_demo(*, manager: User) -> None:
     by_agent = {a.pk: a for a in agents}
     for pk, number, assignee_id, resolved_at in rng.sample(done, min(len(done), max(12, len(agents) * 3))):
         lead = _lead_of(by_agent[assignee_id], leads, manager)
-        with _clock_at(resolved_at + timedelta(hours=2)):
+        with _clock_at(resolved_at + timedelta(hours=2)):  # type: ignore[operator,arg-type]  # resolved_at is set (filtered)
             try:
                 ticket_update(actor=lead, number=number, changes={}, tags=[cfg.latent_need_tag])
             except DomainError:
@@ -91,7 +91,7 @@ def load_points_demo(*, manager: User) -> None:
     for pk, resolved_at in Ticket.objects.filter(
         kind=TicketKind.PRAISE, status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED)
     ).exclude(resolved_at=None).values_list("pk", "resolved_at"):
-        with _clock_at(resolved_at + timedelta(minutes=5)):
+        with _clock_at(resolved_at + timedelta(minutes=5)):  # type: ignore[operator,arg-type]  # resolved_at is set (filtered)
             services.points_award_from_ticket(ticket_id=pk)
     # Survey comments from satisfied customers, marked as praise by the lead.
     for survey in Survey.objects.filter(status=SurveyStatus.ANSWERED, csat=5, agent__in=agents).exclude(comment="").select_related("agent").order_by("pk")[:15]:
