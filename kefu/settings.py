@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kefu.quality",
     "kefu.channels",
     "kefu.performance",
+    "kefu.points",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -28,6 +28,7 @@ urlpatterns = [
     path("operations/", include("kefu.operations.urls")),
     path("triage/", include("kefu.triage.urls")),
     path("performance/", include("kefu.performance.urls")),
+    path("points/", include("kefu.points.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -197,6 +197,24 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/performance/scorecard/plans"): NO_ONE,
     ("GET", "/api/v1/performance/scorecard/plans/{plan_id}"): NO_ONE,  # the default plan: rows cut to the caller
     ("GET", "/api/v1/performance/dashboard"): NO_ONE,
+    ("GET", "/api/v1/points/balance"): NO_ONE,
+    ("GET", "/api/v1/points/balances"): NO_ONE,
+    ("GET", "/api/v1/points/ledger"): NO_ONE,
+    ("POST", "/api/v1/points/award"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/points/awards"): NO_ONE,
+    ("POST", "/api/v1/points/awards/{award_id}/decision"): {"agent", "other_agent", "lead", "qa"},  # the demo's lead asked for it: someone else decides
+    ("POST", "/api/v1/points/entries/{entry_id}/reverse"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/points/catalogue"): NO_ONE,
+    ("POST", "/api/v1/points/redeem"): NO_ONE,
+    ("GET", "/api/v1/points/redemptions"): NO_ONE,
+    ("POST", "/api/v1/points/redemptions/{redemption_id}/decision"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/points/redemptions/{redemption_id}/cancel"): EVERYONE,  # only its own agent withdraws it: 404 for all
+    ("GET", "/api/v1/points/suggestions"): NO_ONE,
+    ("POST", "/api/v1/points/suggestions"): NO_ONE,
+    ("POST", "/api/v1/points/suggestions/{suggestion_id}/review"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/points/suggestions/{suggestion_id}/adopt"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/points/suggestions/{suggestion_id}/reject"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/points/star"): NO_ONE,
 }
 
 
