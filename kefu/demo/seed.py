@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
-from kefu.channels.demo import load_channels_demo
 from kefu.appointments.demo import load_appointments_demo
+from kefu.channels.demo import load_channels_demo
 from kefu.chat.demo import load_chat_demo
 from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
@@ -35,10 +35,10 @@ from kefu.customers.services import customer_create
 from kefu.demo import data as D
 from kefu.dispatch.services import rules_install_defaults
 from kefu.knowledge.demo import load_knowledge_demo
-from kefu.performance.demo import load_performance_demo
-from kefu.quality.demo import load_quality_demo
 from kefu.operations.demo import load_operations_demo
+from kefu.performance.demo import load_performance_demo
 from kefu.points.demo import load_points_demo
+from kefu.quality.demo import load_quality_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus
