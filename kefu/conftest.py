@@ -9,6 +9,8 @@ from django.test import Client
 
 from kefu.accounts.choices import Presence, Role
 from kefu.accounts.models import Team, User
+from kefu.dispatch import config as dispatch_config
+from kefu.sla import config as sla_config
 from kefu.tests.factories import CategoryFactory, CustomerFactory, TierFactory, UserFactory
 
 
@@ -22,6 +24,11 @@ def _fast_settings(settings, tmp_path):
     settings.KEFU_AUTO_DISPATCH = False
     # Rate-limit counters and lock-outs live in the cache: every test starts with none.
     cache.clear()
+    # The per-process configuration caches are keyed by a token row; a transactional test's flush
+    # removes that row, so the next test could meet the last one's rules (deleted teams, policies)
+    # under the same "no row yet" token. In a server the rows are never wiped under it.
+    sla_config._cached = None
+    dispatch_config._cached = None
 
 
 @pytest.fixture
