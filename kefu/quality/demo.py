@@ -35,13 +35,17 @@ from kefu.tickets.services import TicketInput, ticket_add_message, ticket_change
 SEED = 20261207
 
 HOTLINE = [
-    ("服务态度", [("礼貌用语", ItemKind.SCORED, 15, "开场问候、称呼“您”、结束致谢；例：您好，很高兴为您服务"),
+    # The item names the pre-screen pre-fills (kefu.quality.prescreen.RULE_ITEMS) are items here.
+    ("服务态度", [("礼貌用语", ItemKind.SCORED, 10, "开场问候、称呼“您”、结束致谢；例：您好，很高兴为您服务"),
+                ("服务禁用语", ItemKind.YES_NO, 5, "不使用“不知道”“不归我管”等服务禁用语"),
                 ("服务热情", ItemKind.SCORED, 10, "语气积极，不推诿不冷淡")]),
     ("业务准确性", [("信息准确", ItemKind.SCORED, 20, "政策、资费、时效答复准确，无误导"),
                   ("问题解决", ItemKind.SCORED, 15, "给出明确方案或转派路径")]),
     ("流程规范", [("身份核实", ItemKind.YES_NO, 10, "办理业务前核实机主身份"),
-                ("工单记录完整", ItemKind.SCORED, 10, "分类、描述、处理结果完整")]),
-    ("沟通技巧", [("倾听与确认", ItemKind.SCORED, 10, "复述确认客户诉求"),
+                ("工单记录完整", ItemKind.SCORED, 5, "分类、描述、处理结果完整"),
+                ("响应及时", ItemKind.YES_NO, 5, "客户留言后在时限内回复")]),
+    ("沟通技巧", [("倾听与确认", ItemKind.SCORED, 5, "复述确认客户诉求"),
+                ("情绪安抚", ItemKind.SCORED, 5, "客户激动时先安抚情绪再处理问题"),
                 ("表达清晰", ItemKind.SCORED, 10, "语言简洁，不使用专业黑话")]),
     ("致命项", [("泄露客户信息", ItemKind.FATAL, 0, "在公开回复中给出完整手机号、身份证号等"),
               ("辱骂客户", ItemKind.FATAL, 0, "任何辱骂、脏话、讽刺"),

@@ -11,18 +11,21 @@ PostgreSQL run of the suite (`make test-pg`, part of .ci/run) runs it.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection
 
 from kefu.accounts.choices import Presence
 from kefu.accounts.models import Team
 from kefu.accounts.services import api_token_create
+from kefu.sla.models import SlaPolicy
 from kefu.tests.factories import TierFactory, UserFactory
 from kefu.tickets.models import Ticket
 
@@ -38,7 +41,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(transactional_db) -> Iterator[tuple[Any, int]]:
+def sla_seeded(transactional_db) -> None:
+    """The SLA calendars and policies the migrations seed, again if an earlier transactional test
+    flushed them (the tickets here must get their SLA clocks)."""
+    if not SlaPolicy.objects.exists():
+        importlib.import_module("kefu.sla.migrations.0002_seed_calendars_and_policies").seed(django_apps, None)
+
+
+@pytest.fixture
+def server(sla_seeded, transactional_db) -> Iterator[tuple[Any, int]]:
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     port = api_faults.free_port()
@@ -64,6 +75,7 @@ def test_creates_survive_a_killed_worker_and_cut_connections(server: tuple[Any, 
     cuts = [api_faults.Fault(3.5 + k / 2, f"cut {k}", api_faults.cut_database_connections) for k in range(4)]
     faults = [api_faults.Fault(2.0, "worker SIGKILL", api_faults.kill_one_worker(proc.pid)), *cuts]
 
+    assert SlaPolicy.objects.exists()
     outcomes, _elapsed = api_faults.run(client, rate=25, duration=6, senders=6, attempts=8, faults=faults)
     connection.close()  # the cut took this process's connection too
     report = api_faults.audit(outcomes, after_id=after_id)
