@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -99,8 +100,9 @@ def _lock(kind: str, key: str, *, failures: int, ip: str) -> None:
     cache.set(_lock_key(kind, key), time.time() + seconds, timeout=seconds)
     logger.warning("lock-out: %s %s after %d failures (ip %s) for %d min", kind, key, failures, ip, seconds // 60)
     admins = list(
-        User.objects.filter(is_active=True, role=Role.ADMIN).exclude(email="").values_list("email", flat=True)
-    ) + list(User.objects.filter(is_active=True, is_superuser=True).exclude(email="").values_list("email", flat=True))
+        User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+        .exclude(email="").values_list("email", flat=True)
+    )
     if admins:
         what = {"user": _("the user name %(key)s"), "ip": _("the address %(key)s"), "token_ip": _("API tokens from %(key)s")}
         try:
