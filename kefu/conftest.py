@@ -12,6 +12,7 @@ from kefu.accounts.models import Team, User
 from kefu.dispatch import config as dispatch_config
 from kefu.sla import config as sla_config
 from kefu.tests.factories import CategoryFactory, CustomerFactory, TierFactory, UserFactory
+from kefu.triage import store as triage_store
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,7 @@ def _fast_settings(settings, tmp_path):
     # under the same "no row yet" token. In a server the rows are never wiped under it.
     sla_config._cached = None
     dispatch_config._cached = None
+    triage_store._rows.clear()  # a flushed database may hand the same model id out again
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from kefu.points.forms import (
     SuggestionForm,
 )
 from kefu.points.models import CatalogueItem
-from kefu.tickets.models import Ticket
+from kefu.tickets.access import tickets_visible_to
 
 
 def _user(request: HttpRequest) -> User:
@@ -143,7 +143,8 @@ def award(request: HttpRequest) -> HttpResponse:
     ticket_id = None
     number = form.cleaned_data["ticket"].strip()
     if number:
-        ticket_id = Ticket.objects.filter(number=number).values_list("pk", flat=True).first()
+        # Only a ticket the lead may see can be linked (an unseen one answers like a missing one).
+        ticket_id = tickets_visible_to(me).filter(number=number).values_list("pk", flat=True).first()
         if ticket_id is None:
             messages.error(request, _("No such ticket."))
             return redirect("points:approvals")

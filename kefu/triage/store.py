@@ -1,4 +1,9 @@
-"""Model files under KEFU_DATA_DIR/triage/, versioned (model-v<N>.joblib), loaded once per process."""
+"""Model files under KEFU_DATA_DIR/triage/, versioned (model-v<N>.joblib), loaded once per process.
+
+Which model is active is a configuration token (kefu.core.tokens): the create path's one token
+statement answers it with the other apps' tokens, so the prediction after a ticket create reads no
+row of its own; the row of each active model is read once per process.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from pathlib import Path
 import joblib
 from django.conf import settings
 
-from kefu.triage.engine import Bundle
+from kefu.core import tokens
+from kefu.triage.engine import Bundle, upgrade
 from kefu.triage.models import TriageModel
 
 logger = logging.getLogger("kefu.triage")
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, int], Bundle] = {}
+_rows: dict[int, TriageModel] = {}
+
+tokens.register("triage.model", f'SELECT "id" FROM "{TriageModel._meta.db_table}" WHERE "is_active"')
 
 
 def model_dir() -> Path:
@@ -48,7 +57,7 @@ def load(row: TriageModel) -> Bundle | None:
         if bundle is None:
             path = model_dir() / row.file_name
             try:
-                bundle = joblib.load(path)
+                bundle = upgrade(joblib.load(path))
             except (OSError, EOFError, ValueError, ImportError, AttributeError) as exc:
                 logger.warning("triage model v%s cannot be loaded from %s: %s", row.version, path, exc)
                 return None
@@ -57,9 +66,21 @@ def load(row: TriageModel) -> Bundle | None:
 
 
 def active() -> tuple[TriageModel, Bundle] | None:
-    """The active model and its bundle (one query), or None."""
-    row = TriageModel.objects.filter(is_active=True).first()
-    if row is None:
+    """The active model and its bundle, or None: no statement of its own once the token is known
+    (the row is read once per process and model)."""
+    model_id = tokens.value("triage.model")
+    if model_id is None:
         return None
+    row = _rows.get(model_id)
+    if row is None:
+        row = TriageModel.objects.filter(pk=model_id).first()
+        if row is None:
+            return None
+        _rows[model_id] = row
     bundle = load(row)
     return (row, bundle) if bundle is not None else None
+
+
+def forget() -> None:
+    """A model was promoted in this request: read the token again on the next use."""
+    tokens.forget()

@@ -165,3 +165,65 @@ def test_assignment(client: Client, lead_linda: User, teammate_bob: User, open_t
         assert r.status_code == 302, r.content.decode()[:2000]
 
     _twice(run, "assignment")
+
+
+# --- after commit ----------------------------------------------------------------------------------
+# The reactions that run once the change committed (pushes, triage, complaint counters, channel
+# replies ...) cost the server as much as the create itself; their statements are pinned here too.
+# Counted as the callbacks run after the request's transaction, outside a request (the configuration
+# token statement is read again there; inside a server's request it is kept from the create).
+AFTER_COMMIT_BUDGET = {
+    "api_create": 1,  # the token statement; triage without an active model and the pushes read nothing
+    "api_create_complaint": 14,  # complaints.count (record, 3 counters, warning check), joint_task's reads
+    "public_reply": 2,  # channels.send_reply: the message, the channel's contact
+}
+
+
+def _after_commit(run: Callable[[int], Any], name: str, capture: Any) -> Any:
+    with capture(execute=True):
+        run(0)  # warm-up, its after-commit work included
+    with capture(execute=False) as callbacks:
+        result = run(1)
+    assert callbacks, "the change registered no after-commit work"
+    with budget_after(name):
+        for callback in callbacks:
+            callback()
+    return result
+
+
+@contextmanager
+def budget_after(name: str) -> Iterator[CaptureQueriesContext]:
+    with CaptureQueriesContext(connection) as ctx:
+        yield ctx
+    n = len(ctx.captured_queries)
+    listing = "\n".join(f"{i + 1:>3}. {q['sql'][:160]}" for i, q in enumerate(ctx.captured_queries))
+    print(f"{name} after commit: {n} statements\n{listing}")
+    assert n <= AFTER_COMMIT_BUDGET[name], f"{name} ran {n} statements after commit, budget {AFTER_COMMIT_BUDGET[name]}:\n{listing}"
+
+
+@pytest.mark.parametrize("kind", ["inquiry", "complaint"])
+def test_api_create_after_commit(
+    client: Client, agent_alice: User, teammate_bob: User, customer_wang: Customer, kind: str,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    headers = _bearer(agent_alice)
+
+    def run(i: int) -> Any:
+        body = {"title": f"宽带无法上网 {i}", "kind": kind, "customer": {"phone": "13812341234"}, "tags": ["宽带"]}
+        r = client.post("/api/v1/tickets/", data=body, content_type="application/json", headers=headers)
+        assert r.status_code == 201, r.content
+        return r.json()
+
+    _after_commit(run, "api_create" if kind == "inquiry" else "api_create_complaint", django_capture_on_commit_callbacks)
+
+
+def test_public_reply_after_commit(
+    client: Client, agent_alice: User, open_tickets: list[Ticket], django_capture_on_commit_callbacks: Any,
+) -> None:
+    client.force_login(agent_alice)
+
+    def run(i: int) -> Any:
+        r = client.post(reverse("tickets:reply", args=[open_tickets[i].number]), {"kind": "reply", "body": "您好，已处理"})
+        assert r.status_code == 302, r.content.decode()[:2000]
+
+    _after_commit(run, "public_reply", django_capture_on_commit_callbacks)

