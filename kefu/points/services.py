@@ -45,6 +45,7 @@ from kefu.points.models import (
     Suggestion,
 )
 from kefu.surveys.models import Survey
+from kefu.tickets.access import tickets_visible_to
 from kefu.tickets.choices import TicketKind, TicketStatus
 from kefu.tickets.models import Ticket
 from kefu.workforce.services import leave_decide, leave_request_create
@@ -157,7 +158,9 @@ def points_award(
         raise _invalid("reason", _("Give a reason."))
     ticket = None
     if ticket_id is not None:
-        ticket = Ticket.objects.filter(pk=ticket_id).first()
+        # Only a ticket the awarding lead may see: another team's ticket is "no such ticket", so the
+        # award neither links it nor tells that it exists.
+        ticket = tickets_visible_to(actor).filter(pk=ticket_id).first()
         if ticket is None:
             raise _invalid("ticket", _("No such ticket."))
     cfg = points_settings()

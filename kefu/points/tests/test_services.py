@@ -78,6 +78,17 @@ def test_a_lead_cannot_award_themselves_or_another_team(lead_linda, outsider_cha
     assert code_of(exc) == "points_agent_not_found"
 
 
+def test_an_award_links_only_a_ticket_the_lead_may_see(lead_linda, agent_alice, outsider_charlie, aftersales_team, front_team) -> None:
+    theirs = TicketFactory(actor=outsider_charlie, team=aftersales_team)
+    with pytest.raises(DomainError) as exc:
+        services.points_award(actor=lead_linda, agent_id=agent_alice.pk, points=3, reason="x", ticket_id=theirs.pk)
+    assert exc.value.status == 422 and "ticket" in exc.value.fields
+    assert not PointsEntry.objects.exists()
+    ours = TicketFactory(actor=agent_alice, team=front_team)
+    e = services.points_award(actor=lead_linda, agent_id=agent_alice.pk, points=3, reason="x", ticket_id=ours.pk)
+    assert isinstance(e, PointsEntry) and e.ticket == ours
+
+
 @pytest.mark.parametrize(("points", "reason", "field"), [(0, "x", "points"), (1001, "x", "points"), (3, "  ", "reason")])
 def test_bad_award_input(lead_linda, agent_alice, points, reason, field) -> None:
     with pytest.raises(DomainError) as exc:
