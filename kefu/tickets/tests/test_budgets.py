@@ -53,13 +53,14 @@ def _auto_dispatch(settings):
 
 
 @contextmanager
-def budget(name: str) -> Iterator[CaptureQueriesContext]:
+def budget(name: str, limits: dict[str, int] = BUDGET, what: str = "") -> Iterator[CaptureQueriesContext]:
+    """The block runs at most limits[name] statements; `what` names the phase in the messages."""
     with CaptureQueriesContext(connection) as ctx:
         yield ctx
     n = len(ctx.captured_queries)
     listing = "\n".join(f"{i + 1:>3}. {q['sql'][:160]}" for i, q in enumerate(ctx.captured_queries))
-    print(f"{name}: {n} statements\n{listing}")
-    assert n <= BUDGET[name], f"{name} ran {n} statements, budget {BUDGET[name]}:\n{listing}"
+    print(f"{name}{what}: {n} statements\n{listing}")
+    assert n <= limits[name], f"{name} ran {n} statements{what}, budget {limits[name]}:\n{listing}"
 
 
 def _bearer(user: User) -> dict[str, str]:
@@ -185,20 +186,10 @@ def _after_commit(run: Callable[[int], Any], name: str, capture: Any) -> Any:
     with capture(execute=False) as callbacks:
         result = run(1)
     assert callbacks, "the change registered no after-commit work"
-    with budget_after(name):
+    with budget(name, AFTER_COMMIT_BUDGET, " after commit"):
         for callback in callbacks:
             callback()
     return result
-
-
-@contextmanager
-def budget_after(name: str) -> Iterator[CaptureQueriesContext]:
-    with CaptureQueriesContext(connection) as ctx:
-        yield ctx
-    n = len(ctx.captured_queries)
-    listing = "\n".join(f"{i + 1:>3}. {q['sql'][:160]}" for i, q in enumerate(ctx.captured_queries))
-    print(f"{name} after commit: {n} statements\n{listing}")
-    assert n <= AFTER_COMMIT_BUDGET[name], f"{name} ran {n} statements after commit, budget {AFTER_COMMIT_BUDGET[name]}:\n{listing}"
 
 
 @pytest.mark.parametrize("kind", ["inquiry", "complaint"])
