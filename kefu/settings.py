@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "kefu.channels",
     "kefu.performance",
     "kefu.points",
+    "kefu.reports",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -287,6 +288,10 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "kefu@localhost")
+# The address links in mails and robot messages start with (report packs: the download links).
+KEFU_BASE_URL = os.getenv("KEFU_BASE_URL", "http://127.0.0.1:8000")
+# The Chinese font of PDF report packs (a .ttf/.ttc); empty: Debian's fonts-wqy-zenhei.
+KEFU_PDF_FONT = os.getenv("KEFU_PDF_FONT", "")
 
 LOGGING = {
     "version": 1,

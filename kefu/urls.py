@@ -29,6 +29,7 @@ urlpatterns = [
     path("triage/", include("kefu.triage.urls")),
     path("performance/", include("kefu.performance.urls")),
     path("points/", include("kefu.points.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
