@@ -38,6 +38,7 @@ from kefu.knowledge.demo import load_knowledge_demo
 from kefu.operations.demo import load_operations_demo
 from kefu.performance.demo import load_performance_demo
 from kefu.points.demo import load_points_demo
+from kefu.reports.demo import load_reports_demo
 from kefu.quality.demo import load_quality_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
@@ -650,6 +651,8 @@ def demo_load(
     load_operations_demo(manager=User.objects.get(username="manager"))
     # Service value points: ledgers, redemptions, suggestions, the 服务之星 (积分与服务之星).
     load_points_demo(manager=User.objects.get(username="manager"))
+    # Report packs: the weekly (Monday 08:00) and monthly (the 1st) meeting packs, built once (例会报表).
+    load_reports_demo(manager=User.objects.get(username="manager"))
     summary.statuses = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id")).order_by()))
     return summary
 

@@ -197,6 +197,14 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/performance/scorecard/plans"): NO_ONE,
     ("GET", "/api/v1/performance/scorecard/plans/{plan_id}"): NO_ONE,  # the default plan: rows cut to the caller
     ("GET", "/api/v1/performance/dashboard"): NO_ONE,
+    ("GET", "/api/v1/performance/packs"): NO_ONE,  # managers all; leads their team's; others an empty list
+    ("POST", "/api/v1/performance/packs"): PLANNERS_ONLY,  # a lead may define one for their own team only
+    ("GET", "/api/v1/performance/packs/{pack_id}"): PLANNERS_ONLY,  # the demo packs are center-wide
+    ("GET", "/api/v1/performance/packs/{pack_id}/runs"): PLANNERS_ONLY,
+    ("POST", "/api/v1/performance/packs/{pack_id}/runs"): PLANNERS_ONLY,
+    ("GET", "/api/v1/performance/packs/runs/{report_run_id}"): PLANNERS_ONLY,
+    ("GET", "/api/v1/performance/packs/runs/{report_run_id}/file"): PLANNERS_ONLY,
+    ("POST", "/api/v1/performance/packs/runs/{report_run_id}/send"): PLANNERS_ONLY,
     ("GET", "/api/v1/points/balance"): NO_ONE,
     ("GET", "/api/v1/points/balances"): NO_ONE,
     ("GET", "/api/v1/points/ledger"): NO_ONE,
