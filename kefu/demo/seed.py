@@ -38,8 +38,8 @@ from kefu.knowledge.demo import load_knowledge_demo
 from kefu.operations.demo import load_operations_demo
 from kefu.performance.demo import load_performance_demo
 from kefu.points.demo import load_points_demo
-from kefu.reports.demo import load_reports_demo
 from kefu.quality.demo import load_quality_demo
+from kefu.reports.demo import load_reports_demo
 from kefu.sla.services import sla_recompute_all
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import MessageKind, Priority, TicketStatus

@@ -235,8 +235,13 @@ def _points(pack: ReportPack, period: Period, owner: User) -> SectionData:
         key=Section.POINTS, title=str(Section.POINTS.label),
         columns=[Column("rank", _("Rank"), "count"), Column("name", _("Agent")), Column("team", _("Team")),
                  Column("points", _("Points earned"), "count")],
-        rows=[[i + 1, people[pk].name, people[pk].team.name if people[pk].team else "", n] for i, (n, pk) in enumerate(top)],
+        rows=[[i + 1, people[pk].name, _team_name(people[pk]), n] for i, (n, pk) in enumerate(top)],
     )
+
+
+def _team_name(user: User) -> str:
+    team = user.team
+    return team.name if team is not None else ""
 
 
 def build(*, pack: ReportPack, period: Period) -> PackData:
