@@ -376,12 +376,12 @@ def test_the_role_by_endpoint_matrix_holds_for_every_operation(client: Client, w
             if role not in rule and r.status_code in (401, 403):
                 problems.append(f"{op} as {role}: {r.status_code} {code}, expected to be allowed")
             if not world["users"][role].may_see_contacts:
-                text = r.content.decode()
+                text = r.content.decode(errors="replace")  # file downloads are binary
                 leaked = sorted(s for s in secrets if s in text)
                 if leaked:
                     problems.append(f"{op} as {role}: unmasked contact details {leaked[:3]}")
             else:
-                supervisors_saw_contacts |= any(s in r.content.decode() for s in secrets)
+                supervisors_saw_contacts |= any(s in r.content.decode(errors="replace") for s in secrets)
         if has_ticket:
             # Another team's ticket answers like one that does not exist.
             headers = world["headers"]["other_agent"]
