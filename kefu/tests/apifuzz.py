@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,19 +182,36 @@ def _offer_real_ids(holder: dict[str, Any], key: str, path: str) -> None:
 # --- running ---------------------------------------------------------------------------------------
 
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
 @contextmanager
-def in_process() -> Iterator[WSGIHandler]:
-    """Django's WSGI app in this process and this test's transaction (as Django's test client does)."""
+def in_process() -> Iterator[WsgiApp]:
+    """Django's WSGI app in this process and this test's transaction (as Django's test client does).
+
+    Every answer is read whole and closed at once, as a WSGI server does: closing it is what sends
+    `request_finished` (werkzeug's client, which schemathesis uses, leaves that to the caller, and an
+    unclosed answer would leave this thread "inside a request" for the tests that run after).
+    """
+    handler = WSGIHandler()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        answer = handler(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            answer.close()
+
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield WSGIHandler()
+        yield app
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
-def load_schema(doc: dict[str, Any], app: WSGIHandler) -> Any:
+def load_schema(doc: dict[str, Any], app: WsgiApp) -> Any:
     schema = schemathesis.openapi.from_dict(doc)
     schema.app = app
     schema.location = API_PREFIX + "openapi.json"
