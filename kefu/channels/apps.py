@@ -20,7 +20,8 @@ class ChannelsConfig(AppConfig):
     nav_items = [NavItem("channels:accounts", _("Channels"), key="channels", visible=_manages, order=90)]
 
     def ready(self) -> None:
-        from kefu.channels import panels, reactions
+        from kefu.channels import panels, reactions, wechat_reactions
 
         reactions.subscribe_all()
+        wechat_reactions.subscribe_all()
         panels.register_all()

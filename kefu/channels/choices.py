@@ -15,6 +15,8 @@ class ChannelKind(models.TextChoices):
 
 
 class ContactStatus(models.TextChoices):
+    # WeChat: taken in by the callback (answered at once), processed by a task.
+    RECEIVED = "received", _("Received, not processed yet")
     PROCESSED = "processed", _("Processed")
     FAILED = "failed", _("Could not process")
     IGNORED = "ignored", _("Ignored (noise)")

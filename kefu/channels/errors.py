@@ -11,3 +11,8 @@ class ChannelErrorCode(StrEnum):
     NOT_RETRYABLE = "contact_not_retryable"
     RAW_TRUNCATED = "contact_raw_truncated"
     NOT_DISCARDABLE = "contact_not_discardable"
+
+
+class Undeliverable(Exception):
+    """A reply no retry can deliver (WeChat's 48-hour window passed, the customer unfollowed):
+    the delivery is marked not delivered at once, with this message as the reason."""

@@ -132,3 +132,7 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.status}"
+
+
+# --- WeChat (kefu/channels/wechat_models.py) --------------------------------------------------------
+from kefu.channels.wechat_models import WechatIdentity, WechatState  # noqa: E402, F401

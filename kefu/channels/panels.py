@@ -16,7 +16,7 @@ from kefu.tickets.panels import Slot, register_panel
 
 
 def _deliveries(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
-    if ticket.channel != "email":
+    if ticket.channel not in ("email", "wechat"):
         return None
     rows = deliveries_of(ticket)
     contacts = list(Contact.objects.filter(ticket=ticket).defer("raw").order_by("received_at")[:20])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from kefu.accounts.models import Team, User
 from kefu.channels import mailparse, transport, vault
 from kefu.channels.access import require_manage
 from kefu.channels.choices import ChannelKind, ContactStatus, DeliveryStatus
-from kefu.channels.errors import ChannelErrorCode
+from kefu.channels.errors import ChannelErrorCode, Undeliverable
 from kefu.channels.models import ChannelAccount, Contact, Delivery
 from kefu.core.errors import DomainError, NotFound
 from kefu.customers.services import CustomerIdentity, customer_match_or_create
@@ -44,6 +45,12 @@ MAX_DELIVERY_ATTEMPTS = 8
 FETCH_BATCH = 50
 # A claimed delivery or fetch is someone's for this long; a process killed mid-way frees it then.
 LEASE = timedelta(minutes=5)
+
+# Channels other than email plug in here (kefu/channels/wechat_services.py registers WeChat):
+# the sender of a delivery of an account of that kind (raise Undeliverable for what no retry can
+# fix) and the reprocessing of a locked contact of that channel (the "could not process" retry).
+SENDERS: dict[str, Callable[[Delivery], None]] = {}
+REPROCESSORS: dict[str, Callable[[Contact, datetime], None]] = {}
 
 EMAIL_FIELDS = (
     "source", "imap_host", "imap_port", "imap_security", "username", "folder", "maildir_path",
@@ -372,7 +379,7 @@ def contact_retry(*, actor: User, contact_id: int) -> Contact:
     now = timezone.now()
     with transaction.atomic():
         contact = _locked_contact(actor, contact_id)
-        if contact.status not in (ContactStatus.FAILED, ContactStatus.IGNORED):
+        if contact.status not in (ContactStatus.FAILED, ContactStatus.IGNORED, ContactStatus.RECEIVED):
             raise DomainError(code=ChannelErrorCode.NOT_RETRYABLE, message=_("Only failed or ignored contacts can be retried."), status=409)
         if contact.raw_truncated:
             raise DomainError(
@@ -381,6 +388,10 @@ def contact_retry(*, actor: User, contact_id: int) -> Contact:
             )
         raw = bytes(contact.raw)
         contact.attempts += 1
+        reprocess = REPROCESSORS.get(contact.channel)
+        if reprocess is not None:
+            reprocess(contact, now)
+            return contact
         try:
             parsed = mailparse.parse(raw)
         except Exception as exc:
@@ -540,12 +551,16 @@ def delivery_send(*, delivery_id: int, due_at: datetime, now: datetime | None = 
         return False
     delivery = Delivery.objects.select_related("account", "message").get(pk=delivery_id)
     try:
-        transport.send(delivery.account.config, vault.decrypt(delivery.account.secret_encrypted), build_mail(delivery, delivery.message.body))
+        sender = SENDERS.get(delivery.account.kind)
+        if sender is not None:
+            sender(delivery)
+        else:
+            transport.send(delivery.account.config, vault.decrypt(delivery.account.secret_encrypted), build_mail(delivery, delivery.message.body))
     except Exception as exc:
         attempts = delivery.attempts + 1
-        gave_up = attempts >= MAX_DELIVERY_ATTEMPTS
+        gave_up = attempts >= MAX_DELIVERY_ATTEMPTS or isinstance(exc, Undeliverable)
         Delivery.objects.filter(pk=delivery_id).update(
-            attempts=attempts, last_error=_short(exc),
+            attempts=attempts, last_error=str(exc)[:500] if isinstance(exc, Undeliverable) else _short(exc),
             status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
             next_attempt_at=None if gave_up else timezone.now() + _backoff(attempts),
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kefu.channels import views
+from kefu.channels import views, wechat_views
 
 app_name = "channels"
 
@@ -15,4 +15,10 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact"),
     path("contacts/<int:contact_id>/<str:action>/", views.contact_action, name="contact_action"),
     path("deliveries/<int:delivery_id>/retry/", views.delivery_retry, name="delivery_retry"),
+    # WeChat (kefu/channels/wechat_views.py)
+    path("wechat/<int:account_id>/callback", wechat_views.callback, name="wechat_callback"),
+    path("wechat/new/", wechat_views.account_edit, name="wechat_new"),
+    path("wechat/<int:account_id>/", wechat_views.account_edit, name="wechat_edit"),
+    path("wechat/claims/", wechat_views.claims, name="wechat_claims"),
+    path("wechat/claims/<int:identity_id>/<str:action>/", wechat_views.claim_action, name="wechat_claim"),
 ]

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.channels import selectors, services
+from kefu.channels import selectors, services, wechat_services
 from kefu.channels.access import may_manage
-from kefu.channels.choices import ContactStatus
+from kefu.channels.choices import ChannelKind, ContactStatus
 from kefu.channels.forms import MailboxForm
 from kefu.channels.models import ChannelAccount
 from kefu.core.errors import DomainError
@@ -49,6 +49,8 @@ def account_edit(request: Req, account_id: int | None = None) -> HttpResponse:
     account = selectors.account_get(viewer=request.user, account_id=account_id) if account_id else None
     if account_id and account is None:
         raise Http404
+    if account is not None and account.kind == ChannelKind.WECHAT:
+        return redirect("channels:wechat_edit", account_id=account.pk)
     form = MailboxForm(request.POST or None, initial=_initial(account) if account else None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -76,7 +78,9 @@ def account_edit(request: Req, account_id: int | None = None) -> HttpResponse:
 def account_test(request: Req, account_id: int) -> HttpResponse:
     _guard(request)
     try:
-        checks = services.account_test_connection(actor=request.user, account_id=account_id)
+        wx = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.WECHAT).exists()
+        test = wechat_services.test_connection if wx else services.account_test_connection
+        checks = test(actor=request.user, account_id=account_id)
     except DomainError as exc:
         checks = [services.ConnectionCheck("account", False, str(exc.message))]
     ctx = {"checks": checks, "account_id": account_id}

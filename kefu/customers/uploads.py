@@ -29,6 +29,7 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ZIP),
     ".zip": ("application/zip", ZIP),
     ".mp3": ("audio/mpeg", (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")),
+    ".amr": ("audio/amr", (b"#!AMR",)),  # WeChat voice messages (kefu/channels)
     ".mp4": ("video/mp4", ()),  # checked below: "ftyp" at offset 4
 }
 
