@@ -10,12 +10,14 @@ from ninja import Router, Schema
 
 from kefu.accounts.api import ApiRequest
 from kefu.channels import selectors, services
+from kefu.channels.wechat_endpoints import router as wechat_router
 from kefu.channels.errors import ChannelErrorCode
 from kefu.channels.models import ChannelAccount, Contact
 from kefu.core.apitypes import ApiDateTime
 from kefu.core.errors import NotFound
 
 router = Router(tags=["channels"])
+router.add_router("/wechat/", wechat_router)  # kefu/channels/wechat_endpoints.py
 
 PUBLIC_CONFIG = ("source", "imap_host", "imap_port", "imap_security", "username", "folder", "smtp_host",
                  "smtp_port", "smtp_security", "from_address", "from_name")

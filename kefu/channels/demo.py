@@ -14,6 +14,7 @@ from django.conf import settings
 from kefu.accounts.models import Team, User
 from kefu.channels.models import ChannelAccount
 from kefu.channels.services import AccountInput, account_fetch_now, account_save
+from kefu.channels.wechat_demo import load_wechat_demo
 
 
 def _b(text: str, cs: str, py: str | None = None) -> str:
@@ -67,4 +68,5 @@ def load_channels_demo(*, manager: User) -> ChannelAccount:
         ),
     )
     account_fetch_now(account=account)
+    load_wechat_demo(manager=manager)
     return account

@@ -303,7 +303,10 @@ def reprocess(contact: Contact, now: datetime) -> None:
 
 
 def _notify(identity: WechatIdentity, text: str) -> None:
-    """A short automatic message (ask for the phone, confirm a claim): best effort, logged."""
+    """A short automatic message (ask for the phone, confirm a claim): best effort, logged; a
+    paused account (the demo's) sends nothing."""
+    if not identity.account.is_active:
+        return
     try:
         wechat_api.send_text(identity.account, to=identity.openid, text=text, open_kfid=identity.open_kfid)
     except Exception as exc:
@@ -524,6 +527,8 @@ def deliver(delivery: Delivery) -> None:
     now = timezone.now()
     if identity is None:
         raise Undeliverable(_("The WeChat user is not known on this account."))
+    if not account.is_active:
+        raise RuntimeError("the WeChat account is paused: the reply waits until it is active again")
     if not identity.subscribed:
         raise Undeliverable(_("The customer unfollowed the account: WeChat does not deliver to them."))
     if identity.last_inbound_at is None or now - identity.last_inbound_at > WINDOW:

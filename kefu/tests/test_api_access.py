@@ -191,6 +191,9 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/channels/contacts/{contact_id}"): PLANNERS_ONLY,
     ("POST", "/api/v1/channels/contacts/{contact_id}/retry"): PLANNERS_ONLY,
     ("POST", "/api/v1/channels/contacts/{contact_id}/discard"): PLANNERS_ONLY,
+    ("GET", "/api/v1/channels/wechat/claims"): {"qa"},
+    ("POST", "/api/v1/channels/wechat/claims/{identity_id}/confirm"): {"qa"},
+    ("POST", "/api/v1/channels/wechat/claims/{identity_id}/reject"): {"qa"},
     ("GET", "/api/v1/performance/definitions"): NO_ONE,
     ("GET", "/api/v1/performance/metrics"): NO_ONE,  # everyone, cut to their own scope
     ("GET", "/api/v1/performance/drill"): NO_ONE,

@@ -387,3 +387,28 @@ def test_an_agent_cannot_open_the_account_page(oa, agent_alice):
     c = Client()
     c.force_login(agent_alice)
     assert c.get(f"/channels/wechat/{oa.pk}/").status_code == 404
+
+
+def test_the_demo_account_is_paused_with_fake_secrets_and_shows_every_part(manager_mike, front_team):
+    from kefu.channels.wechat_demo import DEMO_WECHAT_TICKETS, load_wechat_demo
+
+    account = load_wechat_demo(manager=manager_mike)
+    assert not account.is_active and account.config["api_base"] == "http://127.0.0.1:9"
+    assert Ticket.objects.filter(channel=Channel.WECHAT).count() == DEMO_WECHAT_TICKETS
+    assert WechatIdentity.objects.filter(claim_status=ClaimStatus.PENDING).count() == 1
+    assert not Contact.objects.exclude(status=ContactStatus.PROCESSED).exists()
+
+
+def test_the_claims_api_lists_masked_and_confirms(oa, agent_alice):
+    from kefu.accounts.services import api_token_create
+
+    post(Client(), oa, xml_msg(msg_id="60", content="13700001234"))
+    ident = WechatIdentity.objects.get()
+    _row, token = api_token_create(user=agent_alice, name="t")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rows = c.get("/api/v1/channels/wechat/claims").json()
+    assert [r["identity_id"] for r in rows] == [ident.pk] and rows[0]["phone"] != "13700001234"
+    r = c.post(f"/api/v1/channels/wechat/claims/{ident.pk}/confirm")
+    assert r.status_code == 200 and r.json()["claim_status"] == "confirmed"
+    again = c.post(f"/api/v1/channels/wechat/claims/{ident.pk}/confirm")
+    assert again.status_code == 409 and again.json()["code"] == "claim_not_pending"
