@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -57,19 +58,22 @@ def callback(request: Req, account_id: int) -> HttpResponse:
         return _text(echo)
     if request.method != "POST":
         return _text("method not allowed", 405)
-    try:
-        received = wechat_services.callback_receive(account=account, body=request.body, query=query)
-    except WechatProtocolError as exc:
-        logger.info("wechat: callback refused on account %s: %s %s", account.pk, exc.code, exc)
-        return _text(exc.code, 403 if exc.code in FORBIDDEN_CODES else 400)
-    try:
-        if received.sync is not None:
-            wecom_sync_task.enqueue(account_id=account.pk, sync_token=received.sync[0], open_kfid=received.sync[1])
-        elif received.created and received.contact is not None:
-            wechat_process_task.enqueue(contact_id=received.contact.pk)
-    except Exception:
-        # Stored as RECEIVED: the "could not process" list can still retry it. WeChat gets its answer.
-        logger.exception("wechat: could not queue the processing of a callback on account %s", account.pk)
+    # The contact and its task row commit together: one commit per callback (the 5-second rule).
+    with transaction.atomic():
+        try:
+            received = wechat_services.callback_receive(account=account, body=request.body, query=query)
+        except WechatProtocolError as exc:
+            logger.info("wechat: callback refused on account %s: %s %s", account.pk, exc.code, exc)
+            return _text(exc.code, 403 if exc.code in FORBIDDEN_CODES else 400)
+        try:
+            with transaction.atomic():
+                if received.sync is not None:
+                    wecom_sync_task.enqueue(account_id=account.pk, sync_token=received.sync[0], open_kfid=received.sync[1])
+                elif received.created and received.contact is not None:
+                    wechat_process_task.enqueue(contact_id=received.contact.pk)
+        except Exception:
+            # Stored as RECEIVED: the contact list can still retry it. WeChat gets its answer.
+            logger.exception("wechat: could not queue the processing of a callback on account %s", account.pk)
     return _text("success")
 
 
