@@ -10,9 +10,9 @@ from ninja import Router, Schema
 
 from kefu.accounts.api import ApiRequest
 from kefu.channels import selectors, services
-from kefu.channels.wechat_endpoints import router as wechat_router
 from kefu.channels.errors import ChannelErrorCode
 from kefu.channels.models import ChannelAccount, Contact
+from kefu.channels.wechat_endpoints import router as wechat_router
 from kefu.core.apitypes import ApiDateTime
 from kefu.core.errors import NotFound
 

@@ -9,10 +9,9 @@ the fetch runs under the WechatState row lock and every process reads the stored
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
-
-import json
 
 import httpx
 from django.db import transaction

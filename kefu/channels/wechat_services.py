@@ -40,7 +40,13 @@ from kefu.channels.errors import ChannelErrorCode, Undeliverable
 from kefu.channels.models import ChannelAccount, Contact, Delivery
 from kefu.channels.wechat_models import ClaimStatus, WechatIdentity, WechatState
 from kefu.core.errors import DomainError, Forbidden, NotFound
-from kefu.customers.services import CustomerIdentity, customer_add_phone, customer_find, customer_match_or_create, normalize_phone
+from kefu.customers.services import (
+    CustomerIdentity,
+    customer_add_phone,
+    customer_find,
+    customer_match_or_create,
+    normalize_phone,
+)
 from kefu.customers.uploads import check_upload
 from kefu.tickets.access import portal_token
 from kefu.tickets.choices import OPEN_STATUSES, Channel, MessageKind
