@@ -11,8 +11,8 @@ import logging
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
