@@ -474,7 +474,7 @@ def claim_decide(*, actor: User, identity_id: int, confirm: bool) -> WechatIdent
     now = timezone.now()
     with transaction.atomic():
         identity = (
-            WechatIdentity.objects.select_for_update().select_related("account", "customer")
+            WechatIdentity.objects.select_for_update(of=("self",)).select_related("account", "customer")
             .filter(pk=identity_id).first()
         )
         if identity is None:
