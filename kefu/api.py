@@ -436,5 +436,7 @@ api.add_router("/operations/", "kefu.operations.api.router")
 api.add_router("/dispatch/triage/", "kefu.triage.api.router")
 api.add_router("/channels/", "kefu.channels.api.router")
 api.add_router("/performance/packs", "kefu.reports.api.router")
+api.add_router("/channels/calls/", "kefu.channels.cti_api.calls_router")  # signed CTI events
+api.add_router("/channels/sms/", "kefu.channels.cti_api.sms_router")  # signed SMS receipts and inbound
 api.add_router("/performance/", "kefu.performance.api.router")
 api.add_router("/points/", "kefu.points.api.router")

@@ -20,8 +20,10 @@ class ChannelsConfig(AppConfig):
     nav_items = [NavItem("channels:accounts", _("Channels"), key="channels", visible=_manages, order=90)]
 
     def ready(self) -> None:
-        from kefu.channels import panels, reactions, wechat_reactions
+        from kefu.channels import panels, panels_cti, reactions, reactions_sms, wechat_reactions
 
         reactions.subscribe_all()
         wechat_reactions.subscribe_all()
         panels.register_all()
+        reactions_sms.subscribe_all()  # phone and SMS (kefu/channels/cti.py, sms.py)
+        panels_cti.register_all()

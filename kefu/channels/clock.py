@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from kefu.channels.models import ChannelAccount, Delivery
+from kefu.channels.models import ChannelAccount, Delivery, SmsMessage
 from kefu.channels.services import account_fetch, delivery_send
+from kefu.channels.sms import sms_send
 from kefu.core.clock import Job, register
 
 
@@ -25,4 +26,6 @@ JOBS = [
             where=Q(is_active=True), batch_size=10)
     ),
     register(Job(name="channels_deliver", model=Delivery, due_field="next_attempt_at", handle=_deliver)),
+    register(Job(name="channels_sms_send", model=SmsMessage, due_field="next_attempt_at",
+                 handle=lambda pk, due_at, now: sms_send(sms_id=pk, due_at=due_at, now=now))),
 ]

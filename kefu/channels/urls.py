@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kefu.channels import views, wechat_views
+from kefu.channels import views, views_cti, wechat_views
 
 app_name = "channels"
 
@@ -21,4 +21,13 @@ urlpatterns = [
     path("wechat/<int:account_id>/", wechat_views.account_edit, name="wechat_edit"),
     path("wechat/claims/", wechat_views.claims, name="wechat_claims"),
     path("wechat/claims/<int:identity_id>/<str:action>/", wechat_views.claim_action, name="wechat_claim"),
+    # phone and SMS (kefu/channels/views_cti.py)
+    path("calls/", views_cti.calls, name="calls"),
+    path("calls/<int:call_pk>/", views_cti.call_detail, name="call"),
+    path("calls/<int:call_pk>/ticket/", views_cti.call_ticket, name="call_ticket"),
+    path("cti/new/", views_cti.cti_account_edit, name="cti_account_new"),
+    path("cti/<int:account_id>/", views_cti.cti_account_edit, name="cti_account_edit"),
+    path("sms/new/", views_cti.sms_account_edit, name="sms_account_new"),
+    path("sms/<int:account_id>/", views_cti.sms_account_edit, name="sms_account_edit"),
+    path("sms/<int:account_id>/test/", views_cti.sms_account_test, name="sms_account_test"),
 ]

@@ -538,6 +538,21 @@ def _plan_callbacks(
     return out
 
 
+def callback_open_for_missed_call(
+    *, customer_id: int, team_id: int | None, missed_at: datetime, hours: int, notes: str, now: datetime | None = None
+) -> Callback:
+    """A missed or abandoned call becomes a callback (回拨) of the call's team, due `hours` business
+    hours after the call, in the team's queue (the team lead is the assignee, as for a low score).
+    Source "manual" with the call in the notes: a source of its own would need a surveys migration
+    (see docs/channels.md). The caller (kefu.channels) keeps the callback id, so it opens one only."""
+    lead = _lead_of(team_id)
+    due = business_due(missed_at, max(hours, 1))
+    return Callback.objects.create(
+        source=CallbackSource.MANUAL, customer_id=customer_id, team_id=team_id, assignee=lead,
+        due_at=due, first_due_at=due, max_attempts=3, notes=notes[:2000], created_at=now or timezone.now(),
+    )
+
+
 def callback_plan_schedule(
     *, actor: User, plan_code: str, ticket_number: str, service_at: datetime | None = None
 ) -> list[Callback]:

@@ -21,6 +21,7 @@ class Channel(models.TextChoices):
     WEIBO = "weibo", _("Weibo")
     WALK_IN = "walk_in", _("Walk-in")
     API = "api", _("API")
+    SMS = "sms", _("SMS")
 
 
 class Priority(models.TextChoices):

@@ -86,6 +86,7 @@ def test_the_running_order_is_explicit_and_printed() -> None:
         ["after_commit", "450", "realtime.updated"],
         ["after_commit", "460", "channels.send_reply"],
         ["after_commit", "465", "channels.wechat_reply"],
+        ["after_commit", "470", "channels.send_sms_reply"],
         ["after_commit", "500", "complaints.count"],
         ["after_commit", "510", "complaints.joint_task"],
         ["after_commit", "600", "appointments.follow_merge"],
