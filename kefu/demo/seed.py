@@ -28,6 +28,7 @@ from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.appointments.demo import load_appointments_demo
 from kefu.channels.demo import load_channels_demo
+from kefu.channels.demo_cti import load_cti_demo
 from kefu.chat.demo import load_chat_demo
 from kefu.complaints.demo import load_complaints_demo
 from kefu.customers.models import Customer, CustomerAsset, CustomerTier
@@ -638,6 +639,8 @@ def demo_load(
     load_chat_demo(agent=User.objects.get(username="agent1"))
     # Email: a local maildir with a few Chinese mails turned into tickets, one failure (邮件渠道).
     load_channels_demo(manager=User.objects.get(username="manager"))
+    # Phone: a CTI account and a morning of simulated calls (screen pops, missed-call callbacks) (电话渠道).
+    load_cti_demo(manager=User.objects.get(username="manager"), calls=120 if tickets >= 500 else 30)
     # Performance: 13 weeks and the recent months of KPI rollups, the month before last locked (绩效).
     load_performance_demo(manager=User.objects.get(username="manager"))
     # AI triage: a model learnt from the demo's handled tickets, suggestions on the open ones (AI 预判分流).

@@ -32,6 +32,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team, User
+from kefu.channels.cti_selectors import call_handle_rows
 from kefu.chat.selectors import agent_conversations
 from kefu.core.calendar import business_time_between
 from kefu.performance.periods import Period
@@ -282,6 +283,13 @@ class Calc:
             self._cache["chats"] = agent_conversations(start=self.start, end=self.end)
         chats: list[tuple[int, int | None]] = self._cache["chats"]
         return chats
+
+    def calls(self) -> list[tuple[int, int | None, int]]:
+        """(agent, team, handling seconds) of answered calls that ended in the period (kefu.channels)."""
+        if "calls" not in self._cache:
+            self._cache["calls"] = call_handle_rows(start=self.start, end=self.end)
+        calls: list[tuple[int, int | None, int]] = self._cache["calls"]
+        return calls
 
     def surveys(self) -> list[dict[str, Any]]:
         if "surveys" not in self._cache:
@@ -617,6 +625,18 @@ def ticket_conversion(calc: Calc) -> Values:
     )
 
 
+def call_aht(calc: Calc) -> Values:
+    """平均处理时长 AHT: (talk + hold + wrap-up) / answered calls that ended in the period, in
+    minutes, from the CTI's real call times (kefu.channels Call), per the agent who took the call."""
+    total: dict[Key, float] = defaultdict(float)
+    n: dict[Key, int] = defaultdict(int)
+    for agent, team, seconds in calc.calls():
+        for key in calc.keys(agent=agent, team=team, category=None):
+            total[key] += seconds
+            n[key] += 1
+    return {key: (round(total[key] / n[key] / 60, 2), n[key]) for key in n}
+
+
 METRICS: dict[str, MetricDef] = {
     m.key: m
     for m in (
@@ -643,6 +663,7 @@ METRICS: dict[str, MetricDef] = {
         MetricDef("callback_on_time_rate", _("Callback on-time rate"), "percent", True, callback_on_time_rate),
         MetricDef("callback_repaired_rate", _("Callback repaired rate"), "percent", True, callback_repaired_rate),
         MetricDef("ticket_conversion", _("Ticket conversion"), "percent", True, ticket_conversion),
+        MetricDef("call_aht", _("Average handling time (calls)"), "minutes", False, call_aht),
     )
 }
 

@@ -27,6 +27,7 @@ from django.test import Client
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.accounts.services import api_token_create
+from kefu.channels.signing import SIGNATURE_CODES
 from kefu.customers.models import Customer, CustomerPhone
 from kefu.demo.seed import demo_load
 from kefu.tests import apifuzz
@@ -43,6 +44,9 @@ PLANNERS_ONLY = {"agent", "other_agent", "lead", "qa"}  # refused: managers and 
 SUPERVISORS_ONLY = {"agent", "other_agent", "qa"}  # refused: team leads, managers and admins only
 EVERYONE = set(STAFF)
 NO_ONE: set[str] = set()
+# Webhooks that systems call (CTI events, SMS receipts and inbound): no token opens them, whoever
+# holds it; every caller without the account's signature gets 401 with a `signature_*` code.
+SIGNED_ONLY: set[str] = {"__signed_only__"}
 
 # (method, path) -> the staff roles that are refused (403 or 404) on the operation's real objects.
 # Everyone else may use it (their answer is never 401 or 403). Keep one line per operation.
@@ -186,6 +190,9 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/accept"): EVERYONE,  # no such object in the demo world: 404 for all
     ("POST", "/api/v1/dispatch/triage/suggestions/{suggestion_id}/dismiss"): EVERYONE,  # no such object in the demo world: 404 for all
     # Channels: managers and admins configure accounts and work the "could not process" list.
+    ("POST", "/api/v1/channels/calls/events"): SIGNED_ONLY,
+    ("POST", "/api/v1/channels/sms/reports"): SIGNED_ONLY,
+    ("POST", "/api/v1/channels/sms/inbound"): SIGNED_ONLY,
     ("GET", "/api/v1/channels/accounts"): PLANNERS_ONLY,
     ("GET", "/api/v1/channels/contacts"): PLANNERS_ONLY,
     ("GET", "/api/v1/channels/contacts/{contact_id}"): PLANNERS_ONLY,
@@ -372,6 +379,10 @@ def test_the_role_by_endpoint_matrix_holds_for_every_operation(client: Client, w
                 problems.append(f"{op} as {role}: {r.status_code}")
                 continue
             code = error_code(r)
+            if rule is SIGNED_ONLY:
+                if r.status_code != 401 or code not in SIGNATURE_CODES:
+                    problems.append(f"{op} as {role}: {r.status_code} {code}, expected 401 signature_*")
+                continue
             if r.status_code in (403, 404):
                 observed.setdefault(op, set()).add(role)
             if role in rule and r.status_code not in (403, 404):

@@ -3,6 +3,7 @@ the screen pop pushed to the agent's socket group, missed call → callback, new
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from kefu.channels.cti_selectors import call_handle_rows
 from kefu.channels.models import Call, CallEvent, ChannelAccount, Contact
 from kefu.conftest import login
 from kefu.core.errors import DomainError
+from kefu.performance.metrics import compute
+from kefu.performance.periods import Period
 from kefu.surveys.models import Callback
 from kefu.tickets.choices import Channel
 from kefu.tickets.models import Ticket
@@ -130,8 +133,6 @@ def _listen(group: str) -> tuple[Any, str]:
 
 def _receive(layer: Any, channel: str) -> dict[str, Any]:
     async def recv() -> dict[str, Any]:
-        import asyncio
-
         return await asyncio.wait_for(layer.receive(channel), timeout=2)
 
     return async_to_sync(recv)()["event"]
@@ -243,3 +244,20 @@ def test_cti_accounts_need_a_long_secret_and_managers(manager_mike, agent_alice)
         cti_account_save(actor=agent_alice, data=CtiAccountInput(name="x", secret=SECRET))
     saved = cti_account_save(actor=manager_mike, data=CtiAccountInput(name="x", secret=SECRET))
     assert SECRET not in saved.secret_encrypted and signing.webhook_secret(saved) == SECRET
+
+
+def test_real_call_times_feed_the_aht_kpi_per_agent(client, cti_account, agent_alice, teammate_bob):
+    def call(cid: str, agent: str, talk: int, wrap: int) -> None:
+        post(client, cti_account, ev(1, "ringing", call=cid, caller="13812340000", agent=agent))
+        post(client, cti_account, ev(2, "answered", call=cid, at=T0 + timedelta(seconds=10)))
+        post(client, cti_account, ev(3, "ended", call=cid, at=T0 + timedelta(seconds=10 + talk), wrap_seconds=wrap))
+
+    call("a1", "alice", 300, 28)
+    call("a2", "alice", 250, 22)
+    call("b1", "bob", 100, 20)
+    post(client, cti_account, ev(1, "ringing", call="m1", caller="13812340001"))
+    post(client, cti_account, ev(2, "missed", call="m1", at=T0 + timedelta(seconds=30)))  # no AHT
+    table = compute(metrics=["call_aht"], period=Period.parse("2026-12"), group="agent")
+    assert table.row(str(agent_alice.pk)).values["call_aht"] == 5.0  # (328 + 272) / 2 s
+    assert table.row(str(teammate_bob.pk)).values["call_aht"] == 2.0
+    assert (table.total.values["call_aht"], table.total.counts["call_aht"]) == (round(720 / 3 / 60, 2), 3)
