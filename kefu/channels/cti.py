@@ -233,8 +233,9 @@ def call_event_receive(*, account: ChannelAccount, raw: bytes, now: datetime | N
     try:
         event = parse_event(payload, now)
     except DomainError as exc:
-        event_id = payload.get("event_id") if isinstance(payload, dict) and isinstance(payload.get("event_id"), str) else ""
-        _fail_raw(account, raw, f"{exc.code}: {json.dumps(exc.fields, ensure_ascii=False)}", now, event_id[:120])
+        raw_id = payload.get("event_id") if isinstance(payload, dict) else None
+        event_id = raw_id[:120] if isinstance(raw_id, str) else ""
+        _fail_raw(account, raw, f"{exc.code}: {json.dumps(exc.fields, ensure_ascii=False)}", now, event_id)
         raise
     with transaction.atomic():
         try:
@@ -247,10 +248,11 @@ def call_event_receive(*, account: ChannelAccount, raw: bytes, now: datetime | N
         call, pops = _apply(account, event, raw, now)
         record.call = call
         record.save(update_fields=["call"])
+    call_pk, team_id = call.pk, account.team_id
     for user_id in pops:
-        transaction.on_commit(lambda uid=user_id: screen_pop_push(call_pk=call.pk, user_id=uid))
-    if not pops and event.type == "ringing" and call.agent_id is None and account.team_id:
-        transaction.on_commit(lambda: screen_pop_push_team(call_pk=call.pk, team_id=account.team_id))
+        transaction.on_commit(lambda uid=user_id: screen_pop_push(call_pk=call_pk, user_id=uid))  # type: ignore[misc]
+    if not pops and event.type == "ringing" and call.agent_id is None and team_id is not None:
+        transaction.on_commit(lambda: screen_pop_push_team(call_pk=call_pk, team_id=team_id))
     return EventResult(call=call, duplicate=False, pop_user_ids=tuple(pops))
 
 
@@ -282,7 +284,8 @@ def _apply(account: ChannelAccount, event: CallEventIn, raw: bytes, now: datetim
         if event.type in ("ringing", "answered", "transferred"):
             pops.append(agent.pk)
     if event.queue and not call.queue:
-        call.queue, _x = event.queue, changed.add("queue")
+        call.queue = event.queue
+        changed.add("queue")
     kind = event.type
     if kind == "answered" and call.answered_at is None:
         call.answered_at = event.at

@@ -99,7 +99,7 @@ def pop_card(*, call: Call, viewer: User) -> dict[str, Any]:
         "open_tickets": [],
         "last_contacts": [],
     }
-    if call.ticket_id:
+    if call.ticket_id and call.ticket is not None:
         card["ticket"] = {"number": call.ticket.number, "url": reverse("tickets:detail", args=[call.ticket.number])}
     if customer is None:
         return card  # an unknown number: "new ticket from this call" also opens the customer

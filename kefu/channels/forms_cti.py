@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team
 
-_SECRET = {"widget": forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}), "required": False}
+_SECRET: Any = {"widget": forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}), "required": False}
 
 
 class _TeamForm(forms.Form):

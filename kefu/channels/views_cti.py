@@ -31,7 +31,7 @@ def calls(request: Req) -> HttpResponse:
         state = ""
     rows = calls_list(viewer=request.user, state=state, limit=200)
     for c in rows:
-        c.shown_caller = show_phone(c.caller, request.user)
+        c.shown_caller = show_phone(c.caller, request.user)  # type: ignore[attr-defined]
     return render(request, "channels/calls.html", {"calls": rows, "state": state, "states": CallState.choices,
                                                   "may_manage": may_manage(request.user)})
 

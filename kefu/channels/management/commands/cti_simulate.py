@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if options["limit"]:
             calls = calls[: options["limit"]]
         agents = options["agents"] or list(
-            User.objects.filter(is_active=True, team_id=account.team_id).exclude(team_id=None).order_by("pk").values_list("username", flat=True)
+            User.objects.filter(is_active=True, team_id=account.team_id or 0).order_by("pk").values_list("username", flat=True)
         )
         events = simulate.events_for(calls, day=options["on"] or timezone.localdate(), agents=agents)
         send = simulate.http_sender(options["url"]) if options["url"] else simulate.client_sender()
