@@ -69,7 +69,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/knowledge/replies"): NO_ONE,
     ("POST", "/api/v1/knowledge/replies/{reply_id}/fill"): NO_ONE,
     ("GET", "/api/v1/surveys/callbacks"): NO_ONE,
-    ("POST", "/api/v1/surveys/callbacks/{callback_id}/result"): EVERYONE,  # the demo has none open: 404 for all
+    ("POST", "/api/v1/surveys/callbacks/{callback_id}/result"): SUPERVISORS_ONLY,  # the demo's missed call opens one
     ("POST", "/api/v1/surveys/plans/{code}/schedule"): NO_ONE,
     ("GET", "/api/v1/surveys/metrics"): NO_ONE,
     ("GET", "/api/v1/surveys/archive"): NO_ONE,
