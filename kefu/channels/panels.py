@@ -11,6 +11,7 @@ from kefu.channels.access import may_manage
 from kefu.channels.models import Contact
 from kefu.channels.selectors import deliveries_of
 from kefu.tickets.carriers import register_reply_carrier
+from kefu.tickets.choices import Channel
 from kefu.tickets.models import Ticket, TicketMessage
 from kefu.tickets.panels import Slot, register_panel
 
@@ -27,7 +28,9 @@ def _deliveries(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
 
 def _carries(message: TicketMessage) -> bool:
     # A ticket that came in by mail is answered by mail (kefu.channels.reactions), in its thread.
-    return Contact.objects.filter(ticket_id=message.ticket_id, channel="email", status="processed").exists()
+    # Only a ticket on the email channel is asked (no statement for the others).
+    return message.ticket.channel == Channel.EMAIL and Contact.objects.filter(
+        ticket_id=message.ticket_id, channel="email", status="processed").exists()
 
 
 def register_all() -> None:

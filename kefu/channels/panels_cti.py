@@ -12,6 +12,7 @@ from kefu.channels.access import may_manage
 from kefu.channels.cti_selectors import calls_of_ticket, may_play_recording, show_phone, sms_of_ticket
 from kefu.channels.models import SmsMessage
 from kefu.tickets.carriers import register_reply_carrier
+from kefu.tickets.choices import Channel
 from kefu.tickets.models import Ticket, TicketMessage
 from kefu.tickets.panels import Slot, register_panel
 
@@ -32,7 +33,7 @@ def _calls(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
 
 def _carries_sms(message: TicketMessage) -> bool:
     # A ticket that came in by SMS is answered by SMS (kefu.channels.reactions_sms).
-    return SmsMessage.objects.filter(ticket_id=message.ticket_id, direction="in").exists()
+    return message.ticket.channel == Channel.SMS and SmsMessage.objects.filter(ticket_id=message.ticket_id, direction="in").exists()
 
 
 def register_all() -> None:

@@ -23,7 +23,8 @@ def send_reply(fact: TicketMessageAdded) -> None:
 
 
 def _carries(message: TicketMessage) -> bool:
-    return Contact.objects.filter(ticket_id=message.ticket_id, channel=ChannelKind.WECHAT, status=ContactStatus.PROCESSED).exists()
+    return message.ticket.channel == Channel.WECHAT and Contact.objects.filter(
+        ticket_id=message.ticket_id, channel=ChannelKind.WECHAT, status=ContactStatus.PROCESSED).exists()
 
 
 def subscribe_all() -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.channels.demo import DEMO_MAIL_TICKETS
+from kefu.channels.wechat_demo import DEMO_WECHAT_TICKETS
 from kefu.customers.models import Customer, CustomerAsset, CustomerPhone, CustomerTier
 from kefu.demo.seed import DEMO_USERNAMES, demo_load
 from kefu.tickets.choices import EventKind, TicketStatus
@@ -62,8 +63,8 @@ def test_demo_creates_the_named_users_and_teams():
     assert set(Team.objects.filter(kind="back_office").values_list("name", flat=True)) == {"售后", "物流"}
     assert CustomerTier.objects.get(is_default=True).name == "普通"
     # Missed demo calls from unknown numbers open customers named 来电 + the last 4 digits (kefu.channels.cti).
-    assert Customer.objects.exclude(name__regex=r"^(Caller|来电) [0-9]{4}$").count() == 20 + DEMO_MAIL_TICKETS  # each demo mail is from a new customer
-    assert Ticket.objects.count() == 30 + DEMO_MAIL_TICKETS  # and the demo mailbox's (kefu.channels.demo)
+    assert Customer.objects.exclude(name__regex=r"^(Caller|来电) [0-9]{4}$").count() == 20 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)  # each demo mail and WeChat follower is a new customer
+    assert Ticket.objects.count() == 30 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)  # and the demo mailbox's (kefu.channels.demo)
     assert Category.objects.filter(name="扣费异议", parent__name="账单与费用").exists()
     # The logins table is printed
     assert "agent20" in out and "kefu123" in out and "一线客服" in out
@@ -76,7 +77,7 @@ def test_demo_history_is_consistent_and_in_the_past():
     assert all(t.created_at <= t.updated_at <= now for t in tickets)
     assert not TicketEvent.objects.filter(created_at__gt=now).exists()
     # Every ticket was opened through ticket_create (one CREATED event each) ...
-    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 30 + DEMO_MAIL_TICKETS
+    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 30 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)
     # ... and worked through the services: replies, transfers with reasons, closures.
     assert TicketMessage.objects.filter(kind="reply").exists()
     assert TicketTransfer.objects.exists()
