@@ -440,3 +440,4 @@ api.add_router("/channels/calls/", "kefu.channels.cti_api.calls_router")  # sign
 api.add_router("/channels/sms/", "kefu.channels.cti_api.sms_router")  # signed SMS receipts and inbound
 api.add_router("/performance/", "kefu.performance.api.router")
 api.add_router("/points/", "kefu.points.api.router")
+api.add_router("/care/", "kefu.care.api.router")

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kefu.performance",
     "kefu.points",
     "kefu.reports",
+    "kefu.care",
     "kefu.demo",
     "django.contrib.admin",
     "django.contrib.auth",

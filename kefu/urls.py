@@ -30,6 +30,7 @@ urlpatterns = [
     path("performance/", include("kefu.performance.urls")),
     path("points/", include("kefu.points.urls")),
     path("reports/", include("kefu.reports.urls")),
+    path("care/", include("kefu.care.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

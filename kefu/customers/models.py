@@ -56,6 +56,9 @@ class Customer(models.Model):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     notes = models.TextField(_("notes"), blank=True)
+    # Customer care (kefu/care): the birthday greeting's date, and the customer's "no care messages".
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    care_opt_out = models.BooleanField(_("no care messages"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

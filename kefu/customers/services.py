@@ -174,8 +174,9 @@ def customer_match_or_create(*, actor: User | None, identity: CustomerIdentity) 
 
 
 def customer_update(*, actor: User, customer: Customer, **fields: object) -> Customer:
-    """Update plain profile fields (name, email, wechat_id, tier, is_vip, account_manager, notes)."""
-    allowed = {"name", "email", "wechat_id", "id_number", "tier", "is_vip", "account_manager", "notes"}
+    """Update plain profile fields (name, email, wechat_id, tier, is_vip, account_manager, notes, and the
+    care fields birthday and care_opt_out)."""
+    allowed = {"name", "email", "wechat_id", "id_number", "tier", "is_vip", "account_manager", "notes", "birthday", "care_opt_out"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"customer_update cannot change {sorted(unknown)}")

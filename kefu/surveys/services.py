@@ -71,6 +71,7 @@ from kefu.surveys.tasks import summary_mail_task
 from kefu.tickets.access import access_ticket
 from kefu.tickets.choices import TicketKind, TicketStatus
 from kefu.tickets.models import Ticket
+from kefu.tickets.reactions import TicketState, TicketSurveyAnswered, publish
 
 logger = logging.getLogger("kefu.surveys")
 
@@ -416,6 +417,13 @@ def survey_answer(
                 "status", "answered_at", "csat", "nps", "dimension_scores", "reasons", "comment",
                 "is_low", "low_because", "reminder_due_at", "expire_due_at", "followup_due_at",
             ]
+        )
+        # The ticket spine's fact (kefu/tickets/reactions.py): customer care's points react after commit.
+        publish(
+            TicketSurveyAnswered(
+                ticket=TicketState.of(survey.ticket), at=now, by_customer=True, survey_id=survey.pk,
+                score=csat if csat is not None else nps, dissatisfied=bool(low),
+            )
         )
         if low:
             try:

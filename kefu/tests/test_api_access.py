@@ -233,6 +233,19 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/points/suggestions/{suggestion_id}/adopt"): SUPERVISORS_ONLY,
     ("POST", "/api/v1/points/suggestions/{suggestion_id}/reject"): SUPERVISORS_ONLY,
     ("GET", "/api/v1/points/star"): NO_ONE,
+    ("GET", "/api/v1/care/customers/{customer_id}/points"): NO_ONE,
+    ("POST", "/api/v1/care/customers/{customer_id}/points/earn"): NO_ONE,  # the front desk records visits and purchases
+    ("POST", "/api/v1/care/customers/{customer_id}/points/spend"): NO_ONE,
+    ("PATCH", "/api/v1/care/customers/{customer_id}/preferences"): NO_ONE,
+    ("GET", "/api/v1/care/rewards"): NO_ONE,
+    ("POST", "/api/v1/care/rewards"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/care/rules"): NO_ONE,
+    ("POST", "/api/v1/care/rules"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/care/templates"): NO_ONE,
+    ("POST", "/api/v1/care/templates"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/care/holidays"): NO_ONE,
+    ("POST", "/api/v1/care/holidays"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/care/messages"): NO_ONE,
 }
 
 
