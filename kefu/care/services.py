@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
@@ -63,7 +63,12 @@ def _render(template: GreetingTemplate, customer: Customer, occasion_label: str)
 
 def greetings_queue(*, day: date, now: datetime | None = None) -> int:
     """Write `day`'s greetings to the outbox; returns how many are new. Idempotent per day."""
-    now = now or timezone.now()
+    # The clock has no request language: customers read the center's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _greetings_queue(day, now or timezone.now())
+
+
+def _greetings_queue(day: date, now: datetime) -> int:
     templates = {t.occasion: t for t in GreetingTemplate.objects.filter(is_active=True)}
     holidays = [o for o in occasions.holidays_on(day, configured_dates()) if o in templates]
     labels = dict(Occasion.choices)
@@ -110,7 +115,11 @@ def _points_link(customer_id: int) -> str:
 def expiry_reminders_queue(*, day: date, now: datetime | None = None, days_ahead: int = EXPIRY_REMIND_DAYS) -> int:
     """Remind customers `days_ahead` days before earned points expire: one message per account and
     expiry day (the dedupe key), opted-out customers skipped. Returns how many are new."""
-    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _expiry_reminders_queue(day, now or timezone.now(), days_ahead)
+
+
+def _expiry_reminders_queue(day: date, now: datetime, days_ahead: int) -> int:
     rows = (
         LoyaltyEntry.objects.filter(
             kind=EntryKind.EARN, remaining__gt=0, expires_on__gte=day, expires_on__lte=day + timedelta(days=days_ahead),

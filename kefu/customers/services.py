@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -67,6 +68,8 @@ def customer_create(
     account_manager: User | None = None,
     tags: list[str] | None = None,
     notes: str = "",
+    birthday: date | None = None,
+    care_opt_out: bool = False,
 ) -> Customer:
     """Create a customer with its phones (the first is primary) and tags."""
     if actor is not None and actor.role == Role.QA and not actor.is_superuser:
@@ -91,6 +94,8 @@ def customer_create(
             is_vip=is_vip,
             account_manager=account_manager,
             notes=notes,
+            birthday=birthday,
+            care_opt_out=care_opt_out,
         )
         try:
             with transaction.atomic():
