@@ -131,12 +131,14 @@ def _expiry_reminders_queue(day: date, now: datetime, days_ahead: int) -> int:
     )
     written = 0
     for row in rows:
-        key = f"points_expiry:{row['account_id']}:{row['expires_on'].isoformat()}"
+        expires_on = row["expires_on"]
+        assert expires_on is not None  # filtered on expires_on: never None here
+        key = f"points_expiry:{row['account_id']}:{expires_on.isoformat()}"
         if CareMessage.objects.filter(dedupe_key=key).exists():
             continue
         customer = Customer.objects.get(pk=row["account__customer_id"])
         body = _("%(name)s, %(points)s of your points expire on %(day)s. See them and choose a reward: %(link)s") % {
-            "name": customer.name, "points": row["points"], "day": row["expires_on"].isoformat(),
+            "name": customer.name, "points": row["points"], "day": expires_on.isoformat(),
             "link": _points_link(customer.pk),
         }
         _message, created = CareMessage.objects.get_or_create(
