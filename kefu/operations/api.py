@@ -1,9 +1,11 @@
 """/api/v1/operations/: emergency plans (read, write, activate) and their incidents (acknowledge,
-checklist, level, messages, close, review, monthly summary)."""
+checklist, level, messages, close, review, monthly summary); materials; equipment (devices, faults,
+maintenance, availability, targets) and the managers' alerts; budget lines."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
@@ -12,11 +14,12 @@ from ninja import Field, Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
 from kefu.core.apitypes import ApiDate
-from kefu.core.errors import NotFound
-from kefu.operations import selectors, services, stock
-from kefu.operations.access import access_incident, access_plan
+from kefu.core.errors import DomainError, NotFound
+from kefu.operations import availability as A
+from kefu.operations import equipment, selectors, services, stock
+from kefu.operations.access import access_incident, access_plan, require_manager
 from kefu.operations.errors import OperationsErrorCode as E
-from kefu.operations.models import EmergencyPlan, Incident, Requisition
+from kefu.operations.models import DeviceFault, EmergencyPlan, Incident, MaintenancePlan, Requisition
 
 router = Router(tags=["operations"])
 
@@ -380,3 +383,260 @@ def requisition_confirm(request: ApiRequest, requisition_id: int) -> OpsRequisit
 def requisition_return(request: ApiRequest, requisition_id: int) -> OpsRequisitionOut:
     _requisition(request, requisition_id)
     return requisition_out(stock.requisition_return(actor=request.auth, requisition_id=requisition_id))
+
+
+# --- equipment -----------------------------------------------------------------------------------------
+
+DeviceKindLiteral = Literal["phone", "headset", "pc", "printer", "queue_machine"]
+
+
+class OpsDeviceIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    kind: DeviceKindLiteral
+    asset_no: str = Field(min_length=1, max_length=32)
+    location: str = Field("", max_length=100)
+    in_service_since: ApiDate | None = None
+
+
+class OpsDeviceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    asset_no: str
+    location: str
+    is_active: bool
+    availability: float | None = Field(None, description="this month so far of the whole month, in percent")
+    target: float
+    under_target: bool
+    open_faults: int
+
+
+class OpsFaultIn(Schema):
+    description: str = Field(min_length=1, max_length=2000)
+    priority: Literal["urgent", "high", "normal", "low"] = "normal"
+
+
+class OpsFaultOut(Schema):
+    id: int
+    device_id: int
+    ticket_number: str
+    description: str
+    reported_at: datetime
+    resolved_at: datetime | None
+    downtime_hours: float
+
+
+class OpsMaintenancePlanIn(Schema):
+    task: str = Field(min_length=1, max_length=200)
+    interval_days: int = Field(ge=1, le=3650)
+    first_due_on: ApiDate
+
+
+class OpsMaintenanceDoneIn(Schema):
+    done_on: ApiDate | None = None
+    note: str = Field("", max_length=300)
+
+
+class OpsMaintenancePlanOut(Schema):
+    id: int
+    device_id: int
+    task: str
+    interval_days: int
+    next_due_on: date
+    last_done_on: date | None
+
+
+class OpsServiceRecordOut(Schema):
+    kind: str
+    note: str
+    fault_id: int | None
+    at: datetime
+
+
+class OpsMonthAvailabilityOut(Schema):
+    month: str
+    availability: float | None
+    downtime_hours: float
+
+
+class OpsDeviceDetailOut(OpsDeviceOut):
+    faults: list[OpsFaultOut]
+    plans: list[OpsMaintenancePlanOut]
+    history: list[OpsServiceRecordOut]
+    months: list[OpsMonthAvailabilityOut]
+
+
+class OpsKindAvailabilityOut(Schema):
+    kind: str
+    devices: int
+    availability: float | None
+    target: float
+    under_target: bool
+
+
+class OpsAvailabilityOut(Schema):
+    month: str
+    devices: list[OpsDeviceOut]
+    kinds: list[OpsKindAvailabilityOut]
+
+
+class OpsTargetIn(Schema):
+    kind: DeviceKindLiteral
+    target: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2)
+
+
+class OpsTargetOut(Schema):
+    kind: str
+    target: float
+
+
+class OpsAlertOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    seen_at: datetime | None
+
+
+def _pct(a: A.Availability) -> float | None:
+    p = a.percent
+    return float(p) if p is not None else None
+
+
+def device_out(row: selectors.DeviceRow) -> OpsDeviceOut:
+    d = row.device
+    return OpsDeviceOut(
+        id=d.pk, name=d.name, kind=d.kind, asset_no=d.asset_no, location=d.location, is_active=d.is_active,
+        availability=_pct(row.availability), target=float(row.target), under_target=row.under, open_faults=row.open_faults,
+    )  # fmt: skip
+
+
+def fault_out(f: DeviceFault, now: datetime) -> OpsFaultOut:
+    end = f.resolved_at or now
+    return OpsFaultOut(
+        id=f.pk, device_id=f.device_id, ticket_number=f.ticket.number, description=f.description, reported_at=f.reported_at,
+        resolved_at=f.resolved_at, downtime_hours=round((end - f.reported_at).total_seconds() / 3600, 2),
+    )  # fmt: skip
+
+
+def plan_row_out(p: MaintenancePlan) -> OpsMaintenancePlanOut:
+    return OpsMaintenancePlanOut(
+        id=p.pk, device_id=p.device_id, task=p.task, interval_days=p.interval_days, next_due_on=p.next_due_on,
+        last_done_on=p.last_done_on,
+    )  # fmt: skip
+
+
+def _month(month: str | None) -> date:
+    if not month:
+        return timezone.localdate().replace(day=1)
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        first = None
+    if first is None or not 1900 <= first.year <= 2999:
+        msg = _("Give the month as YYYY-MM.")
+        raise DomainError(code=E.INVALID_INPUT, message=msg, fields={"month": [msg]}, status=422)
+    return first
+
+
+def _device_detail(request: ApiRequest, device_id: int) -> OpsDeviceDetailOut:
+    device = selectors.device_detail(viewer=request.auth, device_id=device_id)
+    if device is None:
+        raise NotFound(code=E.DEVICE_NOT_FOUND, message=_("Device not found."))
+    now = timezone.now()
+    row = next(r for r in selectors.device_rows(viewer=request.auth, month=timezone.localdate(now).replace(day=1), now=now) if r.device.pk == device.pk)
+    base = device_out(row).dict()
+    return OpsDeviceDetailOut(
+        **base,
+        faults=[fault_out(f, now) for f in device.faults.all()],
+        plans=[plan_row_out(p) for p in device.plans.all()],
+        history=[OpsServiceRecordOut(kind=r.kind, note=r.note, fault_id=r.fault_id, at=r.at) for r in device.records.all()],
+        months=[
+            OpsMonthAvailabilityOut(month=f"{m:%Y-%m}", availability=_pct(a), downtime_hours=round(a.downtime_seconds / 3600, 2))
+            for m, a in selectors.device_history(device=device, now=now)
+        ],
+    )
+
+
+@router.get("/devices", response=list[OpsDeviceOut])
+def devices(request: ApiRequest, kind: DeviceKindLiteral | None = None) -> list[OpsDeviceOut]:
+    month = timezone.localdate().replace(day=1)
+    return [device_out(r) for r in selectors.device_rows(viewer=request.auth, month=month, kind=kind)]
+
+
+@router.post("/devices", response={201: OpsDeviceDetailOut})
+def device_create(request: ApiRequest, payload: OpsDeviceIn) -> Status:
+    d = equipment.device_create(
+        actor=request.auth, name=payload.name, kind=payload.kind, asset_no=payload.asset_no, location=payload.location,
+        in_service_since=payload.in_service_since,
+    )  # fmt: skip
+    return Status(201, _device_detail(request, d.pk))
+
+
+@router.get("/devices/{device_id}", response=OpsDeviceDetailOut)
+def device_get(request: ApiRequest, device_id: int) -> OpsDeviceDetailOut:
+    return _device_detail(request, device_id)
+
+
+@router.post("/devices/{device_id}/faults", response={201: OpsFaultOut})
+def fault_report(request: ApiRequest, device_id: int, payload: OpsFaultIn) -> Status:
+    if selectors.device_detail(viewer=request.auth, device_id=device_id) is None:
+        raise NotFound(code=E.DEVICE_NOT_FOUND, message=_("Device not found."))
+    f = equipment.fault_report(actor=request.auth, device_id=device_id, description=payload.description, priority=payload.priority)
+    return Status(201, fault_out(f, timezone.now()))
+
+
+@router.post("/devices/{device_id}/maintenance-plans", response={201: OpsMaintenancePlanOut})
+def maintenance_plan_add(request: ApiRequest, device_id: int, payload: OpsMaintenancePlanIn) -> Status:
+    p = equipment.maintenance_plan_add(
+        actor=request.auth, device_id=device_id, task=payload.task, interval_days=payload.interval_days,
+        first_due_on=payload.first_due_on,
+    )  # fmt: skip
+    return Status(201, plan_row_out(p))
+
+
+@router.get("/maintenance/due", response=list[OpsMaintenancePlanOut])
+def maintenance_due(request: ApiRequest) -> list[OpsMaintenancePlanOut]:
+    return [plan_row_out(p) for p in selectors.maintenance_due(viewer=request.auth)]
+
+
+@router.post("/maintenance-plans/{maintenance_plan_id}/done", response=OpsMaintenancePlanOut)
+def maintenance_done(request: ApiRequest, maintenance_plan_id: int, payload: OpsMaintenanceDoneIn) -> OpsMaintenancePlanOut:
+    p = equipment.maintenance_done(actor=request.auth, plan_id=maintenance_plan_id, done_on=payload.done_on, note=payload.note)
+    return plan_row_out(p)
+
+
+@router.get("/availability", response=OpsAvailabilityOut)
+def availability(request: ApiRequest, month: str | None = None) -> OpsAvailabilityOut:
+    first = _month(month)
+    rows = selectors.device_rows(viewer=request.auth, month=first)
+    return OpsAvailabilityOut(
+        month=f"{first:%Y-%m}", devices=[device_out(r) for r in rows],
+        kinds=[
+            OpsKindAvailabilityOut(kind=k.kind, devices=k.devices, availability=_pct(k.availability), target=float(k.target), under_target=k.under)
+            for k in selectors.kind_rows(rows)
+        ],
+    )  # fmt: skip
+
+
+@router.post("/availability/targets", response=OpsTargetOut)
+def target_set(request: ApiRequest, payload: OpsTargetIn) -> OpsTargetOut:
+    row = equipment.availability_target_set(actor=request.auth, kind=payload.kind, target=payload.target)
+    return OpsTargetOut(kind=row.kind, target=float(row.target))
+
+
+@router.get("/alerts", response=list[OpsAlertOut])
+def alerts(request: ApiRequest, unseen: bool = False) -> list[OpsAlertOut]:
+    require_manager(request.auth)
+    return [
+        OpsAlertOut(id=a.pk, kind=a.kind, title=a.title, body=a.body, link=a.link, created_at=a.created_at, seen_at=a.seen_at)
+        for a in selectors.alerts_for(viewer=request.auth, unseen=unseen)
+    ]
+
+
+@router.post("/alerts/{ops_alert_id}/seen", response=OpsAlertOut)
+def alert_seen(request: ApiRequest, ops_alert_id: int) -> OpsAlertOut:
+    a = equipment.alert_seen(actor=request.auth, alert_id=ops_alert_id)
+    return OpsAlertOut(id=a.pk, kind=a.kind, title=a.title, body=a.body, link=a.link, created_at=a.created_at, seen_at=a.seen_at)

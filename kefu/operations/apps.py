@@ -20,3 +20,8 @@ class OperationsConfig(AppConfig):
             order=46,
         ),
     ]
+
+    def ready(self) -> None:
+        from kefu.operations import reactions
+
+        reactions.subscribe_all()

@@ -54,3 +54,36 @@ class StockMoveKind(models.TextChoices):
     ISSUE = "issue", _("Issue")
     RETURN = "return", _("Return")
     COUNT = "count", _("Stock count")
+
+
+class DeviceKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    HEADSET = "headset", _("Headset")
+    PC = "pc", _("PC")
+    PRINTER = "printer", _("Printer")
+    QUEUE_MACHINE = "queue_machine", _("Queue machine")
+
+
+class ServiceRecordKind(models.TextChoices):
+    MAINTENANCE = "maintenance", _("Maintenance")
+    REPAIR = "repair", _("Repair")
+
+
+class AlertKind(models.TextChoices):
+    AVAILABILITY = "availability", _("Availability under target")
+    MAINTENANCE = "maintenance", _("Maintenance due")
+    BUDGET = "budget", _("Budget threshold passed")
+
+
+class CostKind(models.TextChoices):
+    TRAINING = "training", _("Training")
+    SYSTEM = "system", _("Systems")
+    EQUIPMENT_REPAIR = "equipment_repair", _("Equipment repair")
+    OUTSOURCING = "outsourcing", _("Outsourcing")
+    MATERIALS = "materials", _("Materials")
+
+
+class BudgetEntryKind(models.TextChoices):
+    COMMITMENT = "commitment", _("Commitment")
+    ACTUAL = "actual", _("Actual")
+    RELEASE = "release", _("Commitment released")

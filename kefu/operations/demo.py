@@ -1,22 +1,27 @@
-"""Center-operations demo data (应急预案演示数据), written through the real services: a system-outage
-plan and a complaint-escalation plan with three levels each, a drill of the outage plan last month
+"""Center-operations demo data, written through the real services: a system-outage plan and a
+complaint-escalation plan with three levels each, a drill of the outage plan last month
 (acknowledged, checklist done, closed and reviewed) and a real level-2 complaint escalation two weeks
-ago, closed and reviewed."""
+ago, closed and reviewed; materials; equipment with a fault history (one device under its 99%
+target this month); budget lines (one near its 80% line)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from kefu.accounts.models import User
-from kefu.operations import services, stock
-from kefu.operations.choices import Duty, PlanKind
-from kefu.operations.models import Incident, Material, Store
+from kefu.accounts.models import Team, User
+from kefu.operations import equipment, services, stock
+from kefu.operations.choices import DeviceKind, Duty, PlanKind
+from kefu.operations.models import Device, Incident, Material, Store
 from kefu.operations.services import ActionInput, LevelInput
+from kefu.tickets.choices import TicketStatus
+from kefu.tickets.models import Category
+from kefu.tickets.services import category_save, ticket_change_status
 
 
 @dataclass
@@ -24,6 +29,7 @@ class OperationsDemoSummary:
     plans: int = 0
     incidents: int = 0
     requisitions: int = 0
+    devices: int = 0
 
 
 def _once(roles: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -105,6 +111,7 @@ def load_operations_demo(*, manager: User) -> OperationsDemoSummary:
     )  # fmt: skip
     summary.incidents = 2
     summary.requisitions = _materials(manager=manager, leads=leads, agents=agents or leads)
+    summary.devices = load_equipment_demo(manager=manager)
     return summary
 
 
@@ -148,3 +155,84 @@ def _work(incident_id: int, *, manager: User, at: datetime, leads: list[User]) -
         services.incident_step_done(actor=leads[0], incident_id=incident_id, step_id=step.pk, now=at + timedelta(minutes=5 + 4 * i))
     services.incident_message(actor=manager, incident_id=incident_id, text="已恢复，继续观察 30 分钟。", now=at + timedelta(hours=1))
     services.incident_close(actor=manager, incident_id=incident_id, now=at + timedelta(hours=1, minutes=30))
+
+
+# --- equipment -----------------------------------------------------------------------------------------
+
+IT_TEAM = "IT 运维组"
+FAULT_CATEGORY = "设备故障"
+DEVICES = [
+    *[(f"缤特力耳麦 {i}号", DeviceKind.HEADSET, f"EJ-{i:03d}", f"一线 A 区 {i} 号工位") for i in range(1, 7)],
+    *[(f"IP 话机 {i}号", DeviceKind.PHONE, f"DH-{i:03d}", f"一线 A 区 {i} 号工位") for i in range(1, 4)],
+    *[(f"坐席电脑 {i}号", DeviceKind.PC, f"PC-{i:03d}", f"一线 A 区 {i} 号工位") for i in range(1, 5)],
+    ("前台打印机", DeviceKind.PRINTER, "PR-001", "前台"),
+    ("票据打印机", DeviceKind.PRINTER, "PR-002", "售后接待台"),
+    ("大厅排队机", DeviceKind.QUEUE_MACHINE, "QM-001", "一楼营业厅"),
+]  # fmt: skip
+
+
+@contextmanager
+def _clock_at(moment: datetime) -> Iterator[None]:
+    """timezone.now() answers `moment` while the loader writes the past (as kefu/demo/seed.py does)."""
+    real = timezone.now
+    timezone.now = lambda: moment  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        timezone.now = real  # type: ignore[assignment]
+
+
+def _fault(lead: User, manager: User, device: Device, at: datetime, hours: float | None, text: str) -> None:
+    fault = equipment.fault_report(actor=lead, device_id=device.pk, description=text, now=at)
+    if hours is None:
+        return
+    done = at + timedelta(hours=hours)
+    with _clock_at(done):
+        ticket_change_status(actor=manager, number=fault.ticket.number, status=TicketStatus.RESOLVED, comment="已修复")
+
+
+def load_equipment_demo(*, manager: User) -> int:
+    """Devices of every kind with maintenance plans, last month's and this month's faults (routed to
+    the IT team as 设备故障 tickets, resolved through the ticket services), one fault still open and
+    the queue machine under its 99% target this month."""
+    now = timezone.now()
+    zone = timezone.get_current_timezone()
+    team = Team.objects.filter(name=IT_TEAM).first() or Team.objects.create(name=IT_TEAM, kind="back_office", assignment_mode="manual")
+    category = Category.objects.filter(parent=None, name=FAULT_CATEGORY).first() or category_save(category=Category(name=FAULT_CATEGORY))
+    equipment.fault_routing_set(actor=manager, category_id=category.pk, team_id=team.pk)
+    since = (now - timedelta(days=120)).date()
+    devices = {
+        asset: equipment.device_create(actor=manager, name=name, kind=kind, asset_no=asset, location=where,
+                                       in_service_since=since, now=now - timedelta(days=120))  # fmt: skip
+        for name, kind, asset, where in DEVICES
+    }
+    lead = User.objects.filter(role="team_lead", is_active=True).order_by("username").first() or manager
+    month_start = datetime.combine(timezone.localdate(now).replace(day=1), time(0), zone)
+    # This month's faults of the queue machine: 6 h + 5 h of the whole month's ~730 h → under 99%.
+    base = month_start + timedelta(hours=1) if now - month_start > timedelta(hours=20) else now - timedelta(days=3)
+    last_month = month_start - timedelta(days=20)
+    history = [
+        (devices["QM-001"], last_month, 1.5, "叫号屏不显示"),
+        (devices["EJ-003"], last_month + timedelta(days=3), 2, "耳麦左声道无声"),
+        (devices["PC-002"], last_month + timedelta(days=6), 26, "蓝屏，硬盘故障，更换硬盘"),
+        (devices["DH-001"], last_month + timedelta(days=9), 0.5, "话机无法注册"),
+        (devices["QM-001"], base, 6, "排队机死机，取号纸无法打印"),
+        (devices["QM-001"], base + timedelta(hours=9), 5, "排队机触摸屏失灵"),
+        (devices["EJ-001"], now - timedelta(hours=20), 1, "麦克风有杂音"),
+        (devices["PR-001"], now - timedelta(hours=3), None, "频繁卡纸"),
+    ]
+    for device, at, hours, text in history:
+        if hours is None or at + timedelta(hours=hours) < now:
+            _fault(lead, manager, device, at, hours, text)
+    today = timezone.localdate(now)
+    equipment.maintenance_plan_add(actor=manager, device_id=devices["PR-001"].pk, task="清洁打印头、检查硒鼓", interval_days=30,
+                                   first_due_on=today + timedelta(days=2))  # fmt: skip
+    equipment.maintenance_plan_add(actor=manager, device_id=devices["QM-001"].pk, task="排队机系统巡检、更换取号纸", interval_days=90,
+                                   first_due_on=today + timedelta(days=40))  # fmt: skip
+    for i in range(1, 7):
+        plan = equipment.maintenance_plan_add(actor=manager, device_id=devices[f"EJ-{i:03d}"].pk, task="耳麦清洁消毒、更换耳棉",
+                                              interval_days=14, first_due_on=today - timedelta(days=14))  # fmt: skip
+        if i <= 4:
+            equipment.maintenance_done(actor=lead, plan_id=plan.pk, done_on=today - timedelta(days=i), note="已清洁消毒",
+                                       now=now - timedelta(days=i))  # fmt: skip
+    return len(devices)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
+from kefu.operations.choices import DeviceKind
 from kefu.operations.services import ActionInput
+from kefu.tickets.choices import Priority
 
 LEVEL_CHOICES = [(1, _("Level 1")), (2, _("Level 2")), (3, _("Level 3"))]
 
@@ -69,3 +72,39 @@ class RequisitionForm(forms.Form):
         assert isinstance(cast_store, forms.ChoiceField) and isinstance(cast_material, forms.ChoiceField)
         cast_store.choices = [(s.pk, s.name) for s in stores]
         cast_material.choices = [(m.pk, f"{m.name}（{m.unit}）") for m in materials]
+
+
+class DeviceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=DeviceKind.choices)
+    asset_no = forms.CharField(label=_("Asset number"), max_length=32)
+    location = forms.CharField(label=_("Location"), max_length=100, required=False)
+    in_service_since = forms.DateField(label=_("In service since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FaultForm(forms.Form):
+    description = forms.CharField(label=_("What is wrong"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+
+
+class MaintenancePlanForm(forms.Form):
+    task = forms.CharField(label=_("Maintenance"), max_length=200)
+    interval_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=3650)
+    first_due_on = forms.DateField(label=_("First due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class TargetForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=DeviceKind.choices)
+    target = forms.DecimalField(label=_("Target (%)"), min_value=Decimal("0.01"), max_value=Decimal(100), decimal_places=2)
+
+
+class RoutingForm(forms.Form):
+    category = forms.TypedChoiceField(label=_("Ticket category"), coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(label=_("IT team"), coerce=int)
+
+    def __init__(self, *args: Any, categories: list[Any], teams: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category, team = self.fields["category"], self.fields["team"]
+        assert isinstance(category, forms.ChoiceField) and isinstance(team, forms.ChoiceField)
+        category.choices = [("", "—")] + [(c.pk, c.name) for c in categories]
+        team.choices = [(t.pk, t.name) for t in teams]

@@ -9,11 +9,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kefu.operations.choices import (
+    AlertKind,
+    DeviceKind,
     Duty,
     IncidentEventKind,
     IncidentStatus,
     PlanKind,
     RequisitionStatus,
+    ServiceRecordKind,
     StockMoveKind,
     Trigger,
 )
@@ -249,3 +252,124 @@ class StockMove(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+# --- equipment (设备): devices, maintenance plans, faults (tickets routed to IT), service history ------
+
+
+class Device(models.Model):
+    """A phone, headset, PC, printer or queue machine. Its availability per month comes from its
+    faults' downtime (kefu/operations/availability.py)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=DeviceKind.choices)
+    asset_no = models.CharField(_("asset number"), max_length=32, unique=True)
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    in_service_since = models.DateField(_("in service since"), null=True, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["kind", "asset_no"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.asset_no}）"
+
+
+class AvailabilityTarget(models.Model):
+    """The monthly availability target of a device kind, in percent (99.00 when no row)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=DeviceKind.choices, unique=True)
+    target = models.DecimalField(_("target (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(target__gt=0, target__lte=100), name="ops_avail_target_range")]
+
+
+class FaultRouting(models.Model):
+    """Where a fault report goes (one row): the ticket category (设备故障) and the IT team owning it."""
+
+    category = models.ForeignKey("tickets.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class MaintenancePlan(models.Model):
+    """Periodic maintenance of a device: every `interval_days`, next on `next_due_on`. The clock
+    lists the plan as due (once per due date) at `list_due_at`; doing it moves the next date on."""
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="plans")
+    task = models.CharField(_("task"), max_length=200)
+    interval_days = models.PositiveIntegerField(_("every (days)"))
+    next_due_on = models.DateField(_("next due"))
+    last_done_on = models.DateField(_("last done"), null=True, blank=True)
+    listed_for = models.DateField(null=True, blank=True)  # the due date the clock has listed
+    list_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_due_on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(interval_days__gte=1), name="ops_maint_interval_min")]
+        indexes = [models.Index(fields=["list_due_at"], name="ops_maint_due_idx", condition=Q(list_due_at__isnull=False))]
+
+
+class DeviceFault(models.Model):
+    """A fault report: a ticket routed to IT. Downtime runs from `reported_at` until the ticket is
+    resolved (`resolved_at`, set by the reaction to the ticket's status); a reopened ticket opens it
+    again. While open, the clock checks the availability every hour (`check_due_at`)."""
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.PROTECT, related_name="faults")
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.PROTECT, related_name="device_fault")
+    description = models.TextField(_("description"))
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reported_at = models.DateTimeField(_("reported at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    check_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device fault")
+        verbose_name_plural = _("device faults")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["device", "reported_at"], name="ops_fault_device_idx"),
+            models.Index(fields=["check_due_at"], name="ops_fault_check_idx", condition=Q(check_due_at__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("reported_at")), name="ops_fault_order"
+            )
+        ]
+
+
+class ServiceRecord(models.Model):
+    """The device's history: maintenance done and repairs (a fault's ticket resolved)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(max_length=16, choices=ServiceRecordKind.choices)
+    plan = models.ForeignKey(MaintenancePlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fault = models.ForeignKey(DeviceFault, null=True, blank=True, on_delete=models.SET_NULL, related_name="records")
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class OpsAlert(models.Model):
+    """An in-app alert to the managers (availability under target, maintenance due, a budget line
+    past a threshold). `key` is unique, so an alert fires once per subject and period/threshold
+    even when two writers reach it at the same moment; mail goes to the managers on commit."""
+
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.CharField(max_length=500, blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    seen_at = models.DateTimeField(null=True, blank=True)
+    seen_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+

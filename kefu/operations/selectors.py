@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kefu.accounts.models import User
-from kefu.operations.access import incidents_visible_to, is_staff_member, may_lead, plans_visible_to
+from kefu.operations import availability as A
+from kefu.operations.access import (
+    incidents_visible_to,
+    is_staff_member,
+    may_lead,
+    may_manage,
+    plans_visible_to,
+)
+from kefu.operations.choices import DeviceKind
 from kefu.operations.models import (
+    AvailabilityTarget,
+    Device,
+    DeviceFault,
     EmergencyPlan,
     Incident,
     IncidentNotice,
+    MaintenancePlan,
+    OpsAlert,
     PlanLevel,
     PlanRole,
     Requisition,
+    ServiceRecord,
     Stock,
 )
 
@@ -133,3 +148,157 @@ def requisition_get(*, viewer: User, requisition_id: int) -> Requisition | None:
     if not may_lead(viewer):
         qs = qs.filter(requested_by=viewer)
     return qs.filter(pk=requisition_id).first()
+
+
+# --- equipment -----------------------------------------------------------------------------------------
+
+
+def target_for(kind: str) -> Decimal:
+    """The kind's monthly availability target in percent (99.00 unless configured)."""
+    row = AvailabilityTarget.objects.filter(kind=kind).values_list("target", flat=True).first()
+    return row if row is not None else A.DEFAULT_TARGET
+
+
+def targets() -> dict[str, Decimal]:
+    found = dict(AvailabilityTarget.objects.values_list("kind", "target"))
+    return {k: found.get(k, A.DEFAULT_TARGET) for k in DeviceKind.values}
+
+
+def _intervals(device_ids: list[int] | None, start: datetime, end: datetime, *, kind: str | None = None) -> dict[int, list[A.Interval]]:
+    """Fault intervals of the devices that overlap [start, end): one query."""
+    qs = DeviceFault.objects.filter(reported_at__lt=end).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+    if device_ids is not None:
+        qs = qs.filter(device_id__in=device_ids)
+    if kind is not None:
+        qs = qs.filter(device__kind=kind)
+    out: dict[int, list[A.Interval]] = {}
+    for device_id, reported, resolved in qs.values_list("device_id", "reported_at", "resolved_at"):
+        out.setdefault(device_id, []).append((reported, resolved))
+    return out
+
+
+def _in_service(d: date | None) -> datetime | None:
+    return datetime.combine(d, time(0), timezone.get_current_timezone()) if d else None
+
+
+def _availabilities(devices: list[tuple[int, date | None]], month: date, now: datetime, kind: str | None = None) -> dict[int, A.Availability]:
+    start, end = A.month_bounds(month, timezone.get_current_timezone())
+    found = _intervals(None if kind else [pk for pk, _s in devices], start, end, kind=kind)
+    return {
+        pk: A.device_availability(found.get(pk, []), start, end, now, in_service_from=_in_service(since))
+        for pk, since in devices
+    }
+
+
+def device_month_availability(*, device_ids: list[int], month: date, now: datetime | None = None) -> dict[int, A.Availability]:
+    devices = list(Device.objects.filter(pk__in=device_ids).values_list("pk", "in_service_since"))
+    return _availabilities(devices, month, now or timezone.now())
+
+
+def kind_month_availability(*, kind: str, month: date, now: datetime | None = None) -> A.Availability:
+    """All devices in use of the kind together."""
+    devices = list(Device.objects.filter(kind=kind, is_active=True).values_list("pk", "in_service_since"))
+    return A.combined(_availabilities(devices, month, now or timezone.now(), kind=kind).values())
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device: Device
+    availability: A.Availability
+    target: Decimal
+    open_faults: int
+
+    @property
+    def under(self) -> bool:
+        return self.availability.under(self.target)
+
+
+@dataclass(frozen=True)
+class KindRow:
+    kind: str
+    label: str
+    devices: int
+    availability: A.Availability
+    target: Decimal
+
+    @property
+    def under(self) -> bool:
+        return self.availability.under(self.target)
+
+
+def _staff_or_none(viewer: User) -> bool:
+    return is_staff_member(viewer)
+
+
+def device_rows(*, viewer: User, month: date, now: datetime | None = None, kind: str | None = None) -> list[DeviceRow]:
+    """Every device (in use or not) with its availability in the month: 3 queries."""
+    if not _staff_or_none(viewer):
+        return []
+    now = now or timezone.now()
+    qs = Device.objects.annotate(n_open=Count("faults", filter=Q(faults__resolved_at__isnull=True)))
+    if kind:
+        qs = qs.filter(kind=kind)
+    devices = list(qs.order_by("kind", "asset_no"))
+    avail = _availabilities([(d.pk, d.in_service_since) for d in devices], month, now)
+    goals = targets()
+    return [DeviceRow(d, avail[d.pk], goals[d.kind], d.n_open) for d in devices]  # type: ignore[attr-defined]
+
+
+def kind_rows(rows: list[DeviceRow]) -> list[KindRow]:
+    """Per kind, from the device rows (devices in use only)."""
+    out = []
+    goals = targets()
+    for kind in DeviceKind:
+        mine = [r.availability for r in rows if r.device.kind == kind and r.device.is_active]
+        if mine:
+            out.append(KindRow(kind.value, str(kind.label), len(mine), A.combined(mine), goals[kind.value]))
+    return out
+
+
+def device_detail(*, viewer: User, device_id: int) -> Device | None:
+    if not _staff_or_none(viewer):
+        return None
+    return (
+        Device.objects.prefetch_related(
+            Prefetch("faults", queryset=DeviceFault.objects.select_related("ticket", "reported_by").order_by("-reported_at")),
+            Prefetch("plans", queryset=MaintenancePlan.objects.order_by("next_due_on", "id")),
+            Prefetch("records", queryset=ServiceRecord.objects.select_related("actor").order_by("-at", "-id")),
+        )
+        .filter(pk=device_id)
+        .first()
+    )
+
+
+def device_history(*, device: Device, months: int = 6, now: datetime | None = None) -> list[tuple[date, A.Availability]]:
+    """The device's availability in each of the last `months` months, newest first."""
+    now = now or timezone.now()
+    month = timezone.localdate(now).replace(day=1)
+    out = []
+    for _i in range(months):
+        out.append((month, _availabilities([(device.pk, device.in_service_since)], month, now)[device.pk]))
+        month = (month - timedelta(days=1)).replace(day=1)
+    return out
+
+
+def maintenance_due(*, viewer: User, today: date | None = None, ahead_days: int = 3) -> list[MaintenancePlan]:
+    """Plans due within `ahead_days` (or overdue) of devices in use."""
+    if not _staff_or_none(viewer):
+        return []
+    today = today or timezone.localdate()
+    return list(
+        MaintenancePlan.objects.filter(next_due_on__lte=today + timedelta(days=ahead_days), device__is_active=True)
+        .select_related("device")
+        .order_by("next_due_on", "id")
+    )
+
+
+def alerts_for(*, viewer: User, kinds: tuple[str, ...] | None = None, unseen: bool = False, limit: int = 50) -> list[OpsAlert]:
+    """Managers' and admins' alerts, newest first."""
+    if not may_manage(viewer):
+        return []
+    qs = OpsAlert.objects.all()
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if unseen:
+        qs = qs.filter(seen_at__isnull=True)
+    return list(qs.order_by("-created_at", "-id")[:limit])

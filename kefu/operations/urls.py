@@ -15,4 +15,8 @@ urlpatterns = [
     path("incidents/<int:incident_id>/<str:action>/", views.incident_action, name="incident_action"),
     path("materials/", views.materials, name="materials"),
     path("requisitions/<int:requisition_id>/<str:action>/", views.requisition_action, name="requisition_action"),
+    path("equipment/", views.equipment_index, name="equipment"),
+    path("equipment/<int:device_id>/", views.device_detail, name="device"),
+    path("equipment/<int:device_id>/<str:action>/", views.device_action, name="device_action"),
+    path("equipment/<str:action>/", views.equipment_action, name="equipment_action"),
 ]

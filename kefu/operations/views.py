@@ -1,12 +1,15 @@
-"""Emergency plans and incidents (应急预案): the list, a plan with its levels and the activation
-button, an incident's page (notices, checklist, timeline, level, close, review), the monthly summary."""
+"""Center operations pages: emergency plans and incidents (应急预案: the list, a plan with its levels
+and the activation button, an incident's page, the monthly summary), materials, equipment (devices
+with availability, a device's faults, maintenance and history) and budget lines."""
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import date
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,12 +17,25 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.accounts.models import User
+from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
-from kefu.operations import selectors, services, stock
-from kefu.operations.access import may_lead
-from kefu.operations.forms import ActivateForm, LevelForm, MessageForm, RequisitionForm, ReviewForm
-from kefu.operations.models import Material, Store
+from kefu.operations import equipment, selectors, services, stock
+from kefu.operations.access import may_lead, may_manage
+from kefu.operations.choices import AlertKind
+from kefu.operations.forms import (
+    ActivateForm,
+    DeviceForm,
+    FaultForm,
+    LevelForm,
+    MaintenancePlanForm,
+    MessageForm,
+    RequisitionForm,
+    ReviewForm,
+    RoutingForm,
+    TargetForm,
+)
+from kefu.operations.models import FaultRouting, Material, Store
+from kefu.tickets.models import Category
 
 
 def _user(request: HttpRequest) -> User:
@@ -188,3 +204,136 @@ def requisition_action(request: HttpRequest, requisition_id: int, action: str) -
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect("operations:materials")
+
+
+# --- equipment -----------------------------------------------------------------------------------------
+
+
+def _month_param(request: HttpRequest) -> date:
+    try:
+        return parse_date((request.GET.get("month") or "") + "-01") or timezone.localdate().replace(day=1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+def _equipment_context(request: HttpRequest, **forms_: Any) -> dict[str, Any]:
+    user = _user(request)
+    month = _month_param(request)
+    rows = selectors.device_rows(viewer=user, month=month)
+    routing = FaultRouting.objects.filter(pk=1).first()
+    return {
+        "month": month, "rows": rows, "kinds": selectors.kind_rows(rows), "due": selectors.maintenance_due(viewer=user),
+        "alerts": selectors.alerts_for(viewer=user, kinds=(AlertKind.AVAILABILITY, AlertKind.MAINTENANCE), unseen=True),
+        "may_manage": may_manage(user), "may_lead": may_lead(user), "routing": routing,
+        "device_form": forms_.get("device_form") or DeviceForm(), "target_form": forms_.get("target_form") or TargetForm(),
+        "routing_form": forms_.get("routing_form") or _routing_form(None, routing),
+    }  # fmt: skip
+
+
+def _routing_form(data: Any, routing: FaultRouting | None = None) -> RoutingForm:
+    initial = {"category": routing.category_id, "team": routing.team_id} if routing else None
+    return RoutingForm(data, initial=initial, categories=list(Category.objects.filter(is_active=True).order_by("path")),
+                       teams=list(Team.objects.filter(is_active=True)))  # fmt: skip
+
+
+@login_required
+def equipment_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "operations/equipment.html", _equipment_context(request))
+
+
+@login_required
+@require_POST
+def equipment_action(request: HttpRequest, action: str) -> HttpResponse:
+    """Managers: add a device, set a kind's target, route faults; mark an alert seen."""
+    user = _user(request)
+    forms_: dict[str, Any] = {}
+    try:
+        if action == "device":
+            form = DeviceForm(request.POST)
+            forms_["device_form"] = form
+            if form.is_valid():
+                equipment.device_create(actor=user, **form.cleaned_data)
+                messages.success(request, _("Device added."))
+                return redirect("operations:equipment")
+        elif action == "target":
+            target = TargetForm(request.POST)
+            forms_["target_form"] = target
+            if target.is_valid():
+                equipment.availability_target_set(actor=user, kind=target.cleaned_data["kind"], target=target.cleaned_data["target"])
+                return redirect("operations:equipment")
+        elif action == "routing":
+            routing = _routing_form(request.POST)
+            forms_["routing_form"] = routing
+            if routing.is_valid():
+                equipment.fault_routing_set(actor=user, category_id=routing.cleaned_data["category"], team_id=routing.cleaned_data["team"])
+                return redirect("operations:equipment")
+        elif action == "seen" and request.POST.get("alert", "").isdigit():
+            equipment.alert_seen(actor=user, alert_id=int(request.POST["alert"]))
+            return redirect(request.POST.get("next") if request.POST.get("next") in ("/operations/budget/",) else "operations:equipment")
+        else:
+            raise Http404
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from exc
+        _form_errors(exc, list(forms_.values()), request)
+    return render(request, "operations/equipment.html", _equipment_context(request, **forms_), status=422)
+
+
+def _form_errors(exc: DomainError, forms_: list[Any], request: HttpRequest) -> None:
+    """A service's refusal shown on the form it came from: on the field it names, else on top."""
+    for form in forms_:
+        for name, errors in (exc.fields or {}).items():
+            form.add_error(name if name in form.fields else None, errors)
+        if not exc.fields:
+            form.add_error(None, str(exc.message))
+    if not forms_:
+        messages.error(request, str(exc.message))
+
+
+def _device_page(request: HttpRequest, device_id: int, *, fault_form: FaultForm | None = None,
+                 plan_form: MaintenancePlanForm | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
+    user = _user(request)
+    device = selectors.device_detail(viewer=user, device_id=device_id)
+    if device is None:
+        raise Http404
+    context = {
+        "device": device, "months": selectors.device_history(device=device), "faults": list(device.faults.all()),
+        "plans": list(device.plans.all()), "records": list(device.records.all()), "may_lead": may_lead(user),
+        "may_manage": may_manage(user), "fault_form": fault_form or FaultForm(), "plan_form": plan_form or MaintenancePlanForm(),
+        "now": timezone.now(),
+    }  # fmt: skip
+    return render(request, "operations/device.html", context, status=status)
+
+
+@login_required
+def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
+    return _device_page(request, device_id)
+
+
+@login_required
+@require_POST
+def device_action(request: HttpRequest, device_id: int, action: str) -> HttpResponse:
+    """Leads report faults and mark maintenance done; managers add maintenance plans."""
+    user = _user(request)
+    if selectors.device_detail(viewer=user, device_id=device_id) is None:
+        raise Http404
+    try:
+        if action == "fault":
+            form = FaultForm(request.POST)
+            if not form.is_valid():
+                return _device_page(request, device_id, fault_form=form, status=422)
+            fault = equipment.fault_report(actor=user, device_id=device_id, **form.cleaned_data)
+            messages.success(request, _("Fault reported to IT as ticket %(n)s.") % {"n": fault.ticket.number})
+        elif action == "plan":
+            plan = MaintenancePlanForm(request.POST)
+            if not plan.is_valid():
+                return _device_page(request, device_id, plan_form=plan, status=422)
+            equipment.maintenance_plan_add(actor=user, device_id=device_id, **plan.cleaned_data)
+        elif action == "done" and request.POST.get("plan", "").isdigit():
+            equipment.maintenance_done(actor=user, plan_id=int(request.POST["plan"]))
+            messages.success(request, _("Maintenance recorded."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("operations:device", device_id=device_id)

@@ -184,6 +184,18 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/operations/requisitions/{requisition_id}/issue"): {"agent", "other_agent", "qa"},
     ("POST", "/api/v1/operations/requisitions/{requisition_id}/confirm"): {"agent", "other_agent", "qa"},
     ("POST", "/api/v1/operations/requisitions/{requisition_id}/return"): {"agent", "other_agent", "qa"},
+    # Equipment: every staff member reads; leads report faults and record maintenance; managers set up.
+    ("GET", "/api/v1/operations/devices"): NO_ONE,
+    ("POST", "/api/v1/operations/devices"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/devices/{device_id}"): NO_ONE,
+    ("POST", "/api/v1/operations/devices/{device_id}/faults"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/operations/devices/{device_id}/maintenance-plans"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/maintenance/due"): NO_ONE,
+    ("POST", "/api/v1/operations/maintenance-plans/{maintenance_plan_id}/done"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/operations/availability"): NO_ONE,
+    ("POST", "/api/v1/operations/availability/targets"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/alerts"): PLANNERS_ONLY,
+    ("POST", "/api/v1/operations/alerts/{ops_alert_id}/seen"): PLANNERS_ONLY,
     ("POST", "/api/v1/dispatch/triage/"): {"qa"},
     ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},

@@ -91,6 +91,7 @@ def test_the_running_order_is_explicit_and_printed() -> None:
         ["after_commit", "510", "complaints.joint_task"],
         ["after_commit", "600", "appointments.follow_merge"],
         ["after_commit", "620", "points.award"],
+        ["after_commit", "630", "operations.fault_downtime"],
         ["after_commit", "640", "care.survey_points"],
     ]
 
