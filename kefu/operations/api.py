@@ -16,10 +16,19 @@ from kefu.accounts.api import ApiRequest
 from kefu.core.apitypes import ApiDate
 from kefu.core.errors import DomainError, NotFound
 from kefu.operations import availability as A
-from kefu.operations import equipment, selectors, services, stock
+from kefu.operations import budget, equipment, selectors, services, stock
 from kefu.operations.access import access_incident, access_plan, require_manager
 from kefu.operations.errors import OperationsErrorCode as E
-from kefu.operations.models import DeviceFault, EmergencyPlan, Incident, MaintenancePlan, Requisition
+from kefu.operations.models import (
+    BudgetEntry,
+    BudgetLine,
+    BudgetReallocation,
+    DeviceFault,
+    EmergencyPlan,
+    Incident,
+    MaintenancePlan,
+    Requisition,
+)
 
 router = Router(tags=["operations"])
 
@@ -640,3 +649,208 @@ def alerts(request: ApiRequest, unseen: bool = False) -> list[OpsAlertOut]:
 def alert_seen(request: ApiRequest, ops_alert_id: int) -> OpsAlertOut:
     a = equipment.alert_seen(actor=request.auth, alert_id=ops_alert_id)
     return OpsAlertOut(id=a.pk, kind=a.kind, title=a.title, body=a.body, link=a.link, created_at=a.created_at, seen_at=a.seen_at)
+
+
+# --- budget ------------------------------------------------------------------------------------------
+
+CostKindLiteral = Literal["training", "system", "equipment_repair", "outsourcing", "materials"]
+Money = Decimal
+
+
+class OpsBudgetLineIn(Schema):
+    year: int = Field(ge=2000, le=2999)
+    cost_kind: CostKindLiteral
+    plan: Money = Field(ge=0, max_digits=14, decimal_places=2, description="yuan")
+    name: str = Field("", max_length=100)
+
+
+class OpsBudgetLineOut(Schema):
+    id: int
+    year: int
+    cost_kind: str
+    name: str
+    plan: str = Field(description="yuan, two decimals")
+    committed: str
+    actual: str
+    used: str
+    used_percent: float | None
+
+
+class OpsBudgetEntryIn(Schema):
+    kind: Literal["commitment", "actual"]
+    amount: Money = Field(gt=0, max_digits=14, decimal_places=2, description="yuan")
+    note: str = Field(min_length=1, max_length=200)
+    project_id: int | None = None
+    settles_id: int | None = Field(None, description="an open commitment of the line this actual settles")
+
+
+class OpsBudgetEntryOut(Schema):
+    id: int
+    kind: str
+    amount: str
+    note: str
+    requisition_id: int | None
+    project_id: int | None
+    settles_id: int | None
+    actor_id: int | None
+    at: datetime
+
+
+class OpsBudgetLineDetailOut(OpsBudgetLineOut):
+    entries: list[OpsBudgetEntryOut]
+
+
+class OpsReallocationIn(Schema):
+    from_line_id: int
+    to_line_id: int
+    amount: Money = Field(gt=0, max_digits=14, decimal_places=2, description="yuan")
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class OpsReallocationOut(Schema):
+    id: int
+    year: int
+    from_line_id: int
+    to_line_id: int
+    amount: str
+    reason: str
+    from_plan_before: str
+    from_plan_after: str
+    to_plan_before: str
+    to_plan_after: str
+    actor_id: int
+    at: datetime
+
+
+class OpsProjectIn(Schema):
+    budget_line_id: int
+    name: str = Field(min_length=1, max_length=100)
+    team_id: int | None = None
+    started_on: ApiDate
+    ended_on: ApiDate
+    window_days: int = Field(30, ge=1, le=366)
+
+
+class OpsProjectReturnOut(Schema):
+    project_id: int
+    name: str
+    budget_line_id: int
+    team_id: int | None
+    cost: str
+    before: list[date]
+    after: list[date]
+    csat_before: float | None
+    csat_after: float | None
+    csat_change: float | None
+    complaint_rate_before: float | None = Field(None, description="complaints per 1,000 contacts")
+    complaint_rate_after: float | None
+    complaint_rate_change: float | None
+    cost_per_csat_point: str | None
+    complete: bool
+
+
+def line_out(ln: BudgetLine) -> OpsBudgetLineOut:
+    pct = ln.used_percent
+    return OpsBudgetLineOut(
+        id=ln.pk, year=ln.year, cost_kind=ln.cost_kind, name=ln.name, plan=str(ln.plan), committed=str(ln.committed),
+        actual=str(ln.actual), used=str(ln.used), used_percent=float(pct) if pct is not None else None,
+    )  # fmt: skip
+
+
+def entry_out(e: BudgetEntry) -> OpsBudgetEntryOut:
+    return OpsBudgetEntryOut(
+        id=e.pk, kind=e.kind, amount=str(e.amount), note=e.note, requisition_id=e.requisition_id, project_id=e.project_id,
+        settles_id=e.settles_id, actor_id=e.actor_id, at=e.at,
+    )  # fmt: skip
+
+
+def realloc_out(r: BudgetReallocation) -> OpsReallocationOut:
+    return OpsReallocationOut(
+        id=r.pk, year=r.year, from_line_id=r.from_line_id, to_line_id=r.to_line_id, amount=str(r.amount), reason=r.reason,
+        from_plan_before=str(r.from_plan_before), from_plan_after=str(r.from_plan_after),
+        to_plan_before=str(r.to_plan_before), to_plan_after=str(r.to_plan_after), actor_id=r.actor_id, at=r.at,
+    )  # fmt: skip
+
+
+def _year(year: int | None) -> int:
+    if year is None:
+        return timezone.localdate().year
+    if not 2000 <= year <= 2999:
+        msg = _("Give a year between 2000 and 2999.")
+        raise DomainError(code=E.INVALID_INPUT, message=msg, fields={"year": [msg]}, status=422)
+    return year
+
+
+def _line_detail(request: ApiRequest, line_id: int) -> OpsBudgetLineDetailOut:
+    require_manager(request.auth)
+    ln = selectors.budget_line_detail(viewer=request.auth, line_id=line_id)
+    if ln is None:
+        raise NotFound(code=E.BUDGET_LINE_NOT_FOUND, message=_("Budget line not found."))
+    return OpsBudgetLineDetailOut(**line_out(ln).dict(), entries=[entry_out(e) for e in ln.entries.all()])
+
+
+@router.get("/budget/lines", response=list[OpsBudgetLineOut])
+def budget_lines(request: ApiRequest, year: int | None = None) -> list[OpsBudgetLineOut]:
+    require_manager(request.auth)
+    return [line_out(ln) for ln in selectors.budget_lines(viewer=request.auth, year=_year(year))]
+
+
+@router.post("/budget/lines", response={201: OpsBudgetLineDetailOut})
+def budget_line_create(request: ApiRequest, payload: OpsBudgetLineIn) -> Status:
+    ln = budget.line_create(actor=request.auth, year=payload.year, cost_kind=payload.cost_kind, plan=payload.plan, name=payload.name)
+    return Status(201, _line_detail(request, ln.pk))
+
+
+@router.get("/budget/lines/{budget_line_id}", response=OpsBudgetLineDetailOut)
+def budget_line_get(request: ApiRequest, budget_line_id: int) -> OpsBudgetLineDetailOut:
+    return _line_detail(request, budget_line_id)
+
+
+@router.post("/budget/lines/{budget_line_id}/entries", response={201: OpsBudgetLineDetailOut})
+def budget_entry_post(request: ApiRequest, budget_line_id: int, payload: OpsBudgetEntryIn) -> Status:
+    budget.entry_post(
+        actor=request.auth, line_id=budget_line_id, kind=payload.kind, amount=payload.amount, note=payload.note,
+        project_id=payload.project_id, settles_id=payload.settles_id,
+    )  # fmt: skip
+    return Status(201, _line_detail(request, budget_line_id))
+
+
+@router.get("/budget/reallocations", response=list[OpsReallocationOut])
+def budget_reallocations(request: ApiRequest, year: int | None = None) -> list[OpsReallocationOut]:
+    require_manager(request.auth)
+    return [realloc_out(r) for r in selectors.reallocations(viewer=request.auth, year=_year(year))]
+
+
+@router.post("/budget/reallocations", response={201: OpsReallocationOut})
+def budget_reallocate(request: ApiRequest, payload: OpsReallocationIn) -> Status:
+    r = budget.reallocate(
+        actor=request.auth, from_line_id=payload.from_line_id, to_line_id=payload.to_line_id, amount=payload.amount,
+        reason=payload.reason,
+    )  # fmt: skip
+    return Status(201, realloc_out(r))
+
+
+@router.post("/budget/projects", response={201: OpsProjectReturnOut})
+def budget_project_create(request: ApiRequest, payload: OpsProjectIn) -> Status:
+    p = budget.project_create(
+        actor=request.auth, line_id=payload.budget_line_id, name=payload.name, team_id=payload.team_id,
+        started_on=payload.started_on, ended_on=payload.ended_on, window_days=payload.window_days,
+    )  # fmt: skip
+    row = next(r for r in selectors.project_returns(viewer=request.auth, year=p.line.year) if r.project.pk == p.pk)
+    return Status(201, return_out(row))
+
+
+def return_out(r: selectors.ProjectReturn) -> OpsProjectReturnOut:
+    per = r.cost_per_csat_point
+    return OpsProjectReturnOut(
+        project_id=r.project.pk, name=r.project.name, budget_line_id=r.project.line_id, team_id=r.project.team_id,
+        cost=str(r.cost), before=list(r.before), after=list(r.after), csat_before=r.csat_before, csat_after=r.csat_after,
+        csat_change=r.csat_change, complaint_rate_before=r.complaints_before, complaint_rate_after=r.complaints_after,
+        complaint_rate_change=r.complaint_change, cost_per_csat_point=str(per) if per is not None else None, complete=r.complete,
+    )  # fmt: skip
+
+
+@router.get("/budget/returns", response=list[OpsProjectReturnOut])
+def budget_returns(request: ApiRequest, year: int | None = None) -> list[OpsProjectReturnOut]:
+    require_manager(request.auth)
+    return [return_out(r) for r in selectors.project_returns(viewer=request.auth, year=_year(year))]

@@ -3,6 +3,8 @@ incidents (real or drills) with the notification chain, checklist, timeline and 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.operations.choices import (
     AlertKind,
+    BudgetEntryKind,
+    CostKind,
     DeviceKind,
     Duty,
     IncidentEventKind,
@@ -373,3 +377,107 @@ class OpsAlert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+
+# --- budget (预算): lines per year and cost kind, their ledger, reallocations, projects ------------------
+
+MONEY = {"max_digits": 14, "decimal_places": 2}  # yuan with two places (Decimal), as requisition amounts
+
+
+class BudgetLine(models.Model):
+    """A year's budget for one cost kind: the plan, the open commitments (approved requisitions,
+    orders placed) and the actuals. `committed` and `actual` are kept with the ledger under the
+    row's lock; used = committed + actual, and passing 80% (then 100%) of plan alerts once."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    cost_kind = models.CharField(_("cost kind"), max_length=20, choices=CostKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    plan = models.DecimalField(_("plan"), **MONEY)
+    committed = models.DecimalField(_("committed"), default=0, **MONEY)
+    actual = models.DecimalField(_("actual"), default=0, **MONEY)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        ordering = ["year", "cost_kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "cost_kind", "name"], name="ops_budget_line_unique"),
+            models.CheckConstraint(condition=Q(plan__gte=0), name="ops_budget_plan_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        label = self.name or CostKind(self.cost_kind).label
+        return f"{self.year} {label}"
+
+    @property
+    def used(self) -> Decimal:
+        return self.committed + self.actual
+
+    @property
+    def used_percent(self) -> Decimal | None:
+        if not self.plan:
+            return None
+        return (self.used * 100 / self.plan).quantize(Decimal("0.1"))
+
+
+class BudgetProject(models.Model):
+    """A training or project whose cost (actuals posted to it) is set against the change in CSAT and
+    complaint rate: `window_days` before `started_on` against `window_days` after `ended_on`."""
+
+    line = models.ForeignKey(BudgetLine, verbose_name=_("budget line"), on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(_("name"), max_length=100)
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"))
+    window_days = models.PositiveSmallIntegerField(_("window (days)"), default=30)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ended_on__gte=models.F("started_on")), name="ops_project_dates"),
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="ops_project_window_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BudgetEntry(models.Model):
+    """The line's ledger: a commitment (an approved requisition, an order), an actual (money spent;
+    negative for a refund), the release of a commitment when it turned into an actual."""
+
+    line = models.ForeignKey(BudgetLine, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=16, choices=BudgetEntryKind.choices)
+    amount = models.DecimalField(**MONEY)
+    requisition = models.ForeignKey(Requisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="budget_entries")
+    project = models.ForeignKey(BudgetProject, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
+    settles = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["line", "at"], name="ops_budget_entry_idx")]
+
+
+class BudgetReallocation(models.Model):
+    """Plan moved between two lines of a year: who, when, why, how much, and both plans before and
+    after (the audit trail; the year's plan total is unchanged)."""
+
+    year = models.PositiveSmallIntegerField()
+    from_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
+    to_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=300)
+    from_plan_before = models.DecimalField(**MONEY)
+    from_plan_after = models.DecimalField(**MONEY)
+    to_plan_before = models.DecimalField(**MONEY)
+    to_plan_after = models.DecimalField(**MONEY)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ops_realloc_positive")]

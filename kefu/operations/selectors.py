@@ -1,4 +1,6 @@
-"""Reads for emergency plans and incidents; visibility comes from the access module."""
+"""Reads for center operations (plans, incidents, materials, equipment, budget); visibility comes from
+the access module. Budget reads are for managers and admins only; the training return view reads
+CSAT and the complaint rate through kefu/performance's selector (its KPI definitions)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kefu.accounts.models import User
@@ -18,9 +20,13 @@ from kefu.operations.access import (
     may_manage,
     plans_visible_to,
 )
-from kefu.operations.choices import DeviceKind
+from kefu.operations.choices import BudgetEntryKind, DeviceKind
 from kefu.operations.models import (
     AvailabilityTarget,
+    BudgetEntry,
+    BudgetLine,
+    BudgetProject,
+    BudgetReallocation,
     Device,
     DeviceFault,
     EmergencyPlan,
@@ -34,6 +40,8 @@ from kefu.operations.models import (
     ServiceRecord,
     Stock,
 )
+from kefu.performance.periods import Period
+from kefu.performance.selectors import metric_table
 
 
 def plan_list(*, viewer: User) -> QuerySet[EmergencyPlan]:
@@ -302,3 +310,114 @@ def alerts_for(*, viewer: User, kinds: tuple[str, ...] | None = None, unseen: bo
     if unseen:
         qs = qs.filter(seen_at__isnull=True)
     return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+# --- budget ---------------------------------------------------------------------------------------------
+
+
+def budget_years(*, viewer: User) -> list[int]:
+    if not may_manage(viewer):
+        return []
+    return sorted(set(BudgetLine.objects.values_list("year", flat=True)))
+
+
+def budget_lines(*, viewer: User, year: int) -> list[BudgetLine]:
+    """Managers and admins: the year's lines."""
+    if not may_manage(viewer):
+        return []
+    return list(BudgetLine.objects.filter(year=year).order_by("cost_kind", "name", "id"))
+
+
+def budget_line_detail(*, viewer: User, line_id: int) -> BudgetLine | None:
+    if not may_manage(viewer):
+        return None
+    return (
+        BudgetLine.objects.prefetch_related(
+            Prefetch("entries", queryset=BudgetEntry.objects.select_related("actor", "requisition__material", "project").order_by("-at", "-id")),
+            "projects",
+        )
+        .filter(pk=line_id)
+        .first()
+    )
+
+
+def reallocations(*, viewer: User, year: int) -> list[BudgetReallocation]:
+    if not may_manage(viewer):
+        return []
+    return list(BudgetReallocation.objects.filter(year=year).select_related("from_line", "to_line", "actor").order_by("-at", "-id"))
+
+
+@dataclass(frozen=True)
+class ProjectReturn:
+    """A training or project: its cost against CSAT and the complaint rate before and after."""
+
+    project: BudgetProject
+    cost: Decimal
+    before: tuple[date, date]
+    after: tuple[date, date]
+    csat_before: float | None
+    csat_after: float | None
+    complaints_before: float | None  # complaints per 1,000 contacts
+    complaints_after: float | None
+    complete: bool  # the after-window is over
+
+    @property
+    def csat_change(self) -> float | None:
+        if self.csat_before is None or self.csat_after is None:
+            return None
+        return round(self.csat_after - self.csat_before, 1)
+
+    @property
+    def complaint_change(self) -> float | None:
+        if self.complaints_before is None or self.complaints_after is None:
+            return None
+        return round(self.complaints_after - self.complaints_before, 1)
+
+    @property
+    def cost_per_csat_point(self) -> Decimal | None:
+        change = self.csat_change
+        if change is None or change <= 0:
+            return None
+        return (self.cost / Decimal(repr(change))).quantize(Decimal("0.01"))
+
+
+def _kpis(viewer: User, first: date, last: date, team_id: int | None) -> tuple[float | None, float | None]:
+    """CSAT (%) and complaints per 1,000 contacts over local days first..last, for the team or the
+    whole center — the KPI definitions of kefu/performance/metrics.py, read through its selector."""
+    if last < first:
+        return None, None
+    period = Period.range(first, last)
+    table = metric_table(user=viewer, metrics=["csat", "complaint_rate"], period=period, group="team" if team_id else "all")
+    row = next((r for r in table.rows if r.key == str(team_id)), None) if team_id else table.total
+    if row is None:
+        return None, None
+    return row.values.get("csat"), row.values.get("complaint_rate")
+
+
+def project_returns(*, viewer: User, year: int, today: date | None = None) -> list[ProjectReturn]:
+    """The return view (培训/项目回报): each project of the year's lines with its cost (actuals posted
+    to it) and CSAT and complaint rate in the `window_days` before its start and after its end (up
+    to today while the after-window runs)."""
+    if not may_manage(viewer):
+        return []
+    today = today or timezone.localdate()
+    projects = list(BudgetProject.objects.filter(line__year=year).select_related("line", "team").order_by("-started_on", "id"))
+    costs = dict(
+        BudgetEntry.objects.filter(project__in=projects, kind=BudgetEntryKind.ACTUAL)
+        .values_list("project_id")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    out = []
+    for p in projects:
+        window = timedelta(days=p.window_days)
+        before = (p.started_on - window, p.started_on - timedelta(days=1))
+        after = (p.ended_on + timedelta(days=1), p.ended_on + window)
+        seen_after = (after[0], min(after[1], today - timedelta(days=1)))
+        csat_b, comp_b = _kpis(viewer, *before, p.team_id)
+        csat_a, comp_a = _kpis(viewer, *seen_after, p.team_id)
+        out.append(ProjectReturn(
+            project=p, cost=costs.get(p.pk) or Decimal(0), before=before, after=after, csat_before=csat_b, csat_after=csat_a,
+            complaints_before=comp_b, complaints_after=comp_a, complete=after[1] < today,
+        ))  # fmt: skip
+    return out

@@ -1,7 +1,8 @@
 """Writes for materials (物资申领): receive stock, request, approve by amount, issue (two people for
 emergency stock), return, count. Stock never goes below zero: an issue is one conditional UPDATE
 (`quantity >= n`), so concurrent requisitions cannot overdraw it, and the database constraint backs
-that up. Every change writes a `StockMove` row."""
+that up. Every change writes a `StockMove` row. An approved requisition is a commitment of the year's
+materials budget line, its issue an actual, its return a refund (kefu/operations/budget.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.operations import budget
 from kefu.operations.access import may_lead, require_manager, require_staff
 from kefu.operations.choices import RequisitionStatus as S
 from kefu.operations.choices import StockMoveKind
@@ -108,6 +110,8 @@ def requisition_decide(*, actor: User, requisition_id: int, approve: bool, now: 
         _state(r, S.PENDING)
         r.status, r.approved_by, r.updated_at = (S.APPROVED if approve else S.REJECTED), actor, now
         r.save(update_fields=["status", "approved_by", "updated_at"])
+        if approve:
+            budget.requisition_committed(requisition=r, actor=actor, now=now)
     return r
 
 
@@ -119,6 +123,7 @@ def _take(r: Requisition, actor: User, now: datetime) -> None:
         raise Conflict(code=E.STOCK_SHORT, message=_("Not enough in stock."))
     _move(store_id=r.store_id, material_id=r.material_id, kind=StockMoveKind.ISSUE, delta=-r.quantity, actor=actor, now=now, requisition=r)
     r.status = S.ISSUED
+    budget.requisition_spent(requisition=r, actor=actor, now=now)
 
 
 def requisition_issue(*, actor: User, requisition_id: int, now: datetime | None = None) -> Requisition:
@@ -165,6 +170,7 @@ def requisition_return(*, actor: User, requisition_id: int, now: datetime | None
         _state(r, S.ISSUED)
         Stock.objects.filter(store_id=r.store_id, material_id=r.material_id).update(quantity=F("quantity") + r.quantity)
         _move(store_id=r.store_id, material_id=r.material_id, kind=StockMoveKind.RETURN, delta=r.quantity, actor=actor, now=now, requisition=r)
+        budget.requisition_refunded(requisition=r, actor=actor, now=now)
         r.status, r.updated_at = S.RETURNED, now
         r.save(update_fields=["status", "updated_at"])
     return r

@@ -196,6 +196,15 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/operations/availability/targets"): PLANNERS_ONLY,
     ("GET", "/api/v1/operations/alerts"): PLANNERS_ONLY,
     ("POST", "/api/v1/operations/alerts/{ops_alert_id}/seen"): PLANNERS_ONLY,
+    # Budget lines: managers and admins only.
+    ("GET", "/api/v1/operations/budget/lines"): PLANNERS_ONLY,
+    ("POST", "/api/v1/operations/budget/lines"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/budget/lines/{budget_line_id}"): PLANNERS_ONLY,
+    ("POST", "/api/v1/operations/budget/lines/{budget_line_id}/entries"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/budget/reallocations"): PLANNERS_ONLY,
+    ("POST", "/api/v1/operations/budget/reallocations"): PLANNERS_ONLY,
+    ("POST", "/api/v1/operations/budget/projects"): PLANNERS_ONLY,
+    ("GET", "/api/v1/operations/budget/returns"): PLANNERS_ONLY,
     ("POST", "/api/v1/dispatch/triage/"): {"qa"},
     ("GET", "/api/v1/dispatch/triage/model"): EVERYONE,  # no such object in the demo world: 404 for all
     ("GET", "/api/v1/dispatch/triage/tickets/{number}"): {"other_agent"},
