@@ -15,9 +15,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from kefu.accounts.models import Team, User
-from kefu.operations import equipment, services, stock
-from kefu.operations.choices import DeviceKind, Duty, PlanKind
-from kefu.operations.models import Device, Incident, Material, Store
+from kefu.operations import budget, equipment, services, stock
+from kefu.operations.choices import CostKind, DeviceKind, Duty, PlanKind
+from kefu.operations.models import BudgetLine, Device, Incident, Material, Store
 from kefu.operations.services import ActionInput, LevelInput
 from kefu.tickets.choices import TicketStatus
 from kefu.tickets.models import Category
@@ -110,8 +110,10 @@ def load_operations_demo(*, manager: User) -> OperationsDemoSummary:
         now=at + timedelta(hours=5),
     )  # fmt: skip
     summary.incidents = 2
+    lines = budget_lines_demo(manager=manager)
     summary.requisitions = _materials(manager=manager, leads=leads, agents=agents or leads)
     summary.devices = load_equipment_demo(manager=manager)
+    budget_postings_demo(manager=manager, lines=lines)
     return summary
 
 
@@ -236,3 +238,50 @@ def load_equipment_demo(*, manager: User) -> int:
             equipment.maintenance_done(actor=lead, plan_id=plan.pk, done_on=today - timedelta(days=i), note="已清洁消毒",
                                        now=now - timedelta(days=i))  # fmt: skip
     return len(devices)
+
+
+# --- budget --------------------------------------------------------------------------------------------
+
+BUDGET_LINES = [
+    (CostKind.TRAINING, "", "120000"), (CostKind.SYSTEM, "", "200000"), (CostKind.EQUIPMENT_REPAIR, "", "30000"),
+    (CostKind.OUTSOURCING, "", "300000"), (CostKind.MATERIALS, "", "10000"),
+]  # fmt: skip
+
+
+def budget_lines_demo(*, manager: User) -> dict[str, BudgetLine]:
+    """This year's lines, before the materials demo, so its approved requisitions commit the materials line."""
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    return {
+        kind: budget.line_create(actor=manager, year=year, cost_kind=kind, name=name, plan=Decimal(plan), now=now - timedelta(days=200))
+        for kind, name, plan in BUDGET_LINES
+    }
+
+
+def budget_postings_demo(*, manager: User, lines: dict[str, BudgetLine]) -> None:
+    """Spending through the year: materials near its 80% line (just under), equipment repair past it
+    after a reallocation (alerted once), a training project with its cost for the return view."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+
+    def post(kind: str, entry: str, amount: str, note: str, days_ago: int, project: int | None = None) -> None:
+        budget.entry_post(actor=manager, line_id=lines[kind].pk, kind=entry, amount=Decimal(amount), note=note, project_id=project,
+                          now=now - timedelta(days=days_ago))  # fmt: skip
+
+    post(CostKind.MATERIALS, "actual", "4200", "一季度办公耗材", 150)
+    post(CostKind.MATERIALS, "actual", "2300", "耳麦批量采购", 60)
+    post(CostKind.SYSTEM, "commitment", "150000", "呼叫中心系统年度维保合同", 180)
+    post(CostKind.SYSTEM, "actual", "30000", "CTI 接口开发", 90)
+    post(CostKind.OUTSOURCING, "actual", "180000", "外包坐席服务费（1–8 月）", 40)
+    post(CostKind.EQUIPMENT_REPAIR, "actual", "18000", "坐席电脑硬盘更换", 120)
+    post(CostKind.EQUIPMENT_REPAIR, "actual", "7800", "打印机维修", 50)
+    budget.reallocate(actor=manager, from_line_id=lines[CostKind.SYSTEM].pk, to_line_id=lines[CostKind.EQUIPMENT_REPAIR].pk,
+                      amount=Decimal("5000"), reason="排队机主板更换，系统维保有结余", now=now - timedelta(days=30))  # fmt: skip
+    post(CostKind.EQUIPMENT_REPAIR, "actual", "3600", "排队机主板更换", 20)  # 29,400 of 35,000: 84%
+    team = Team.objects.filter(name="投诉处理组").first()
+    project = budget.project_create(
+        actor=manager, line_id=lines[CostKind.TRAINING].pk, name="投诉处理话术培训", team_id=team.pk if team else None,
+        started_on=today - timedelta(days=24), ended_on=today - timedelta(days=20), window_days=14,
+    )  # fmt: skip
+    post(CostKind.TRAINING, "actual", "16000", "外聘讲师两天课程", 20, project.pk)
+    post(CostKind.TRAINING, "actual", "42000", "新员工岗前培训", 100)

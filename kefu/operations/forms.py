@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
-from kefu.operations.choices import DeviceKind
+from kefu.operations.choices import CostKind, DeviceKind
 from kefu.operations.services import ActionInput
 from kefu.tickets.choices import Priority
 
@@ -108,3 +108,39 @@ class RoutingForm(forms.Form):
         assert isinstance(category, forms.ChoiceField) and isinstance(team, forms.ChoiceField)
         category.choices = [("", "—")] + [(c.pk, c.name) for c in categories]
         team.choices = [(t.pk, t.name) for t in teams]
+
+
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
+
+
+class BudgetLineForm(forms.Form):
+    cost_kind = forms.ChoiceField(label=_("Cost kind"), choices=CostKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    plan = forms.DecimalField(label=_("Plan (yuan)"), min_value=Decimal(0), **MONEY_FIELD)
+
+
+class BudgetEntryForm(forms.Form):
+    line = forms.TypedChoiceField(label=_("Budget line"), coerce=int)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("commitment", _("Commitment")), ("actual", _("Actual"))])
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    note = forms.CharField(label=_("For"), max_length=200)
+
+    def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["line"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(ln.pk, str(ln)) for ln in lines]
+
+
+class ReallocationForm(forms.Form):
+    from_line = forms.TypedChoiceField(label=_("From"), coerce=int)
+    to_line = forms.TypedChoiceField(label=_("To"), coerce=int)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("from_line", "to_line"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(ln.pk, str(ln)) for ln in lines]

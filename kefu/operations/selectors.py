@@ -417,7 +417,7 @@ def project_returns(*, viewer: User, year: int, today: date | None = None) -> li
         csat_b, comp_b = _kpis(viewer, *before, p.team_id)
         csat_a, comp_a = _kpis(viewer, *seen_after, p.team_id)
         out.append(ProjectReturn(
-            project=p, cost=costs.get(p.pk) or Decimal(0), before=before, after=after, csat_before=csat_b, csat_after=csat_a,
+            project=p, cost=Decimal(costs.get(p.pk) or 0).quantize(Decimal("0.01")), before=before, after=after, csat_before=csat_b, csat_after=csat_a,
             complaints_before=comp_b, complaints_after=comp_a, complete=after[1] < today,
         ))  # fmt: skip
     return out

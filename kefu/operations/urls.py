@@ -19,4 +19,8 @@ urlpatterns = [
     path("equipment/<int:device_id>/", views.device_detail, name="device"),
     path("equipment/<int:device_id>/<str:action>/", views.device_action, name="device_action"),
     path("equipment/<str:action>/", views.equipment_action, name="equipment_action"),
+    path("budget/", views.budget_index, name="budget"),
+    path("budget/returns/", views.budget_returns, name="budget_returns"),
+    path("budget/<int:line_id>/", views.budget_line, name="budget_line"),
+    path("budget/<str:action>/", views.budget_action, name="budget_action"),
 ]

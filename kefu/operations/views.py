@@ -5,6 +5,7 @@ with availability, a device's faults, maintenance and history) and budget lines.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -19,16 +21,19 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
-from kefu.operations import equipment, selectors, services, stock
+from kefu.operations import budget, equipment, selectors, services, stock
 from kefu.operations.access import may_lead, may_manage
 from kefu.operations.choices import AlertKind
 from kefu.operations.forms import (
     ActivateForm,
+    BudgetEntryForm,
+    BudgetLineForm,
     DeviceForm,
     FaultForm,
     LevelForm,
     MaintenancePlanForm,
     MessageForm,
+    ReallocationForm,
     RequisitionForm,
     ReviewForm,
     RoutingForm,
@@ -337,3 +342,86 @@ def device_action(request: HttpRequest, device_id: int, action: str) -> HttpResp
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect("operations:device", device_id=device_id)
+
+
+# --- budget -------------------------------------------------------------------------------------------
+
+
+def _year_param(request: HttpRequest) -> int:
+    text = request.GET.get("year") or ""
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2999 else timezone.localdate().year
+
+
+def _budget_page(request: HttpRequest, *, status: int = 200, **forms_: Any) -> HttpResponse:
+    user = _user(request)
+    if not may_manage(user):
+        raise PermissionDenied
+    year = _year_param(request)
+    lines = selectors.budget_lines(viewer=user, year=year)
+    context = {
+        "year": year, "years": sorted(set(selectors.budget_years(viewer=user)) | {year}), "lines": lines,
+        "plan_total": sum((ln.plan for ln in lines), Decimal(0)), "used_total": sum((ln.used for ln in lines), Decimal(0)),
+        "reallocations": selectors.reallocations(viewer=user, year=year),
+        "alerts": selectors.alerts_for(viewer=user, kinds=(AlertKind.BUDGET,), unseen=True),
+        "line_form": forms_.get("line_form") or BudgetLineForm(),
+        "entry_form": forms_.get("entry_form") or BudgetEntryForm(lines=lines),
+        "realloc_form": forms_.get("realloc_form") or ReallocationForm(lines=lines),
+    }  # fmt: skip
+    return render(request, "operations/budget.html", context, status=status)
+
+
+@login_required
+def budget_index(request: HttpRequest) -> HttpResponse:
+    return _budget_page(request)
+
+
+@login_required
+@require_POST
+def budget_action(request: HttpRequest, action: str) -> HttpResponse:
+    """Managers: add a line, post a commitment or actual, reallocate between lines."""
+    user = _user(request)
+    if not may_manage(user):
+        raise PermissionDenied
+    year = _year_param(request)
+    lines = selectors.budget_lines(viewer=user, year=year)
+    forms_: dict[str, Any] = {}
+    try:
+        if action == "line":
+            form = forms_["line_form"] = BudgetLineForm(request.POST)
+            if form.is_valid():
+                budget.line_create(actor=user, year=year, **form.cleaned_data)
+        elif action == "entry":
+            form = forms_["entry_form"] = BudgetEntryForm(request.POST, lines=lines)
+            if form.is_valid():
+                d = form.cleaned_data
+                budget.entry_post(actor=user, line_id=d["line"], kind=d["kind"], amount=d["amount"], note=d["note"])
+        elif action == "reallocate":
+            form = forms_["realloc_form"] = ReallocationForm(request.POST, lines=lines)
+            if form.is_valid():
+                d = form.cleaned_data
+                budget.reallocate(actor=user, from_line_id=d["from_line"], to_line_id=d["to_line"], amount=d["amount"], reason=d["reason"])
+        else:
+            raise Http404
+        if form.is_valid():
+            messages.success(request, _("Saved."))
+            return redirect(f"{reverse('operations:budget')}?year={year}")
+    except DomainError as exc:
+        _form_errors(exc, list(forms_.values()), request)
+    return _budget_page(request, status=422, **forms_)
+
+
+@login_required
+def budget_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = selectors.budget_line_detail(viewer=_user(request), line_id=line_id)
+    if line is None:
+        raise Http404
+    return render(request, "operations/budget_line.html", {"line": line, "entries": list(line.entries.all())})
+
+
+@login_required
+def budget_returns(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not may_manage(user):
+        raise PermissionDenied
+    year = _year_param(request)
+    return render(request, "operations/budget_returns.html", {"year": year, "rows": selectors.project_returns(viewer=user, year=year)})
