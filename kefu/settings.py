@@ -222,6 +222,12 @@ else:
 # Live chat (kefu.chat): the longest visitor message, and messages per visitor per minute.
 KEFU_CHAT_MAX_MESSAGE = envint("KEFU_CHAT_MAX_MESSAGE", "2000")
 KEFU_CHAT_RATE_PER_MINUTE = envint("KEFU_CHAT_RATE_PER_MINUTE", "30")
+# A chat is offered to one agent at a time; not accepted within this many seconds, it goes to the next.
+KEFU_CHAT_OFFER_SECONDS = envint("KEFU_CHAT_OFFER_SECONDS", "30")
+# The first-response time limit of a chat handed to a person (the live badge on the console).
+KEFU_CHAT_FIRST_RESPONSE_SECONDS = envint("KEFU_CHAT_FIRST_RESPONSE_SECONDS", "60")
+# Files in chat: at most this size (the customers upload checks apply too), images shown inline.
+KEFU_CHAT_FILE_MAX_BYTES = envint("KEFU_CHAT_FILE_MAX_BYTES", str(5 * 1024 * 1024))
 # Channels (kefu.channels): how much of an inbound message's raw payload is kept on its contact.
 KEFU_CHANNELS_RAW_MAX_BYTES = envint("KEFU_CHANNELS_RAW_MAX_BYTES", str(5 * 1024 * 1024))
 

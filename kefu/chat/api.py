@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from kefu.accounts.api import ApiRequest
 from kefu.chat import selectors, services
 from kefu.chat.choices import ConversationStatus
-from kefu.chat.views import conversation_json
+from kefu.chat.views import conversation_json, offer_json
 
 router = Router(tags=["chat"])
 
@@ -68,6 +68,21 @@ def send(request: ApiRequest, conversation_id: int, payload: ChatMessageIn) -> S
 def accept(request: ApiRequest, conversation_id: int) -> dict[str, Any]:
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
     return conversation_json(services.conversation_accept(actor=request.auth, conversation_id=conversation_id))
+
+
+@router.post("/conversations/{conversation_id}/decline")
+def decline(request: ApiRequest, conversation_id: int) -> dict[str, Any]:
+    """Pass on a chat offered to me: it goes to the next agent at once (409 no_offer when it is not
+    offered to me)."""
+    selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
+    offer = services.offer_decline(actor=request.auth, conversation_id=conversation_id)
+    return {"conversation": offer.conversation_id, "status": offer.status}
+
+
+@router.get("/offers")
+def offers(request: ApiRequest) -> list[dict[str, Any]]:
+    """The chats offered to me now (each to be accepted or declined before `due`)."""
+    return [offer_json(o) for o in selectors.offers_for(user=request.auth)]
 
 
 @router.post("/conversations/{conversation_id}/transfer")

@@ -17,8 +17,11 @@ class ChatConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from kefu.chat import selectors
+        from kefu.accounts.reactions import on_presence_change
+        from kefu.chat import selectors, services
         from kefu.realtime.topics import register_topic
+
+        on_presence_change("chat.offers", services.on_presence)
 
         register_topic("conv", selectors.may_watch_conversation)
         register_topic("chatqueue", lambda user, key: key == "all" and user.is_active)

@@ -19,3 +19,16 @@ class Sender(models.TextChoices):
 
 
 OPEN_STATUSES = (ConversationStatus.BOT, ConversationStatus.WAITING, ConversationStatus.ACTIVE)
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Not answered in time")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class OfferReason(models.TextChoices):
+    ACCOUNT_MANAGER = "account_manager", _("VIP customer's account manager")
+    LEAST_BUSY = "least_busy", _("Least busy agent online")

@@ -16,3 +16,7 @@ class ChatErrorCode(StrEnum):
     BAD_RATING = "bad_rating"
     NOT_ENDED = "not_ended"
     NO_SUCH_AGENT = "no_such_agent"
+    NO_OFFER = "no_offer"
+    BAD_CAPACITY = "bad_capacity"
+    FILE_TOO_LARGE = "file_too_large"
+    FILE_NOT_FOUND = "file_not_found"

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.chat.choices import ConversationStatus, Sender
+from kefu.chat.choices import ConversationStatus, OfferReason, OfferStatus, Sender
 
 
 class Visitor(models.Model):
@@ -61,6 +61,12 @@ class Conversation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+    # The first-response time limit from the hand-over (the console's live badge), when the first
+    # agent reply came, and the clock's column: the limit while nobody has answered (cleared by the
+    # first reply or when the clock has pushed the breach).
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")
@@ -68,6 +74,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["status", "waiting_since"], name="chat_conv_status_wait"),
             models.Index(fields=["assignee", "status"], name="chat_conv_assignee"),
+            models.Index(fields=["sla_due_at"], name="chat_conv_sla_due", condition=Q(sla_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +83,19 @@ class Conversation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != ConversationStatus.ENDED
+
+    @property
+    def sla_state(self) -> str:
+        """"met" / "breached" (answered, in time or late), "running" (waiting for the first reply,
+        the console counts down to first_response_due_at), "late" (unanswered past it), or ""."""
+        due = self.first_response_due_at
+        if due is None:
+            return ""
+        if self.first_response_at is not None:
+            return "met" if self.first_response_at <= due else "breached"
+        if self.status == ConversationStatus.ENDED:
+            return ""
+        return "late" if self.sla_due_at is None else "running"
 
 
 class ChatMessage(models.Model):
@@ -118,3 +138,61 @@ class AgentChatSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.capacity}"
+
+
+class ChatOffer(models.Model):
+    """A waiting chat offered to one agent. Pending until they accept or decline, or until `due_at`
+    passes (the clock job `chat_offer` expires it and offers the chat to the next agent)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_offers")
+    status = models.CharField(_("status"), max_length=16, choices=OfferStatus.choices, default=OfferStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=24, choices=OfferReason.choices)
+    offered_at = models.DateTimeField()
+    # Set while pending; the clock's column.
+    due_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat offer")
+        verbose_name_plural = _("chat offers")
+        indexes = [
+            models.Index(fields=["due_at"], name="chat_offer_due", condition=Q(due_at__isnull=False)),
+            models.Index(fields=["agent", "status"], name="chat_offer_agent"),
+        ]
+        constraints = [
+            # One pending offer per conversation at a time.
+            models.UniqueConstraint(fields=["conversation"], condition=Q(status="pending"),
+                                    name="chat_offer_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} → {self.agent_id} ({self.status})"
+
+
+class ChatFile(models.Model):
+    """A file sent in a chat (by the visitor or an agent), checked by kefu.customers.uploads and
+    served only through the access-checked views."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="files")
+    message = models.OneToOneField(ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="file")
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(_("file"), upload_to="chat/%Y/%m/")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("chat file")
+        verbose_name_plural = _("chat files")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.chat.choices import ConversationStatus
+from kefu.chat.choices import ConversationStatus, OfferStatus
 from kefu.chat.errors import ChatErrorCode
-from kefu.chat.models import ChatMessage, Conversation, Visitor
+from kefu.chat.models import ChatMessage, ChatOffer, Conversation, Visitor
 from kefu.core.errors import NotFound
 
 PAGE = 200
@@ -36,6 +36,12 @@ def conversation_for_agent(*, user: User, conversation_id: int) -> Conversation:
     if conv is None:
         raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
     return conv
+
+
+def offers_for(*, user: User) -> list[ChatOffer]:
+    """The chats offered to `user` now, oldest first."""
+    return list(ChatOffer.objects.filter(agent_id=user.pk, status=OfferStatus.PENDING)
+                .select_related("conversation__visitor").order_by("offered_at", "id"))
 
 
 def may_watch_conversation(user: User, key: str) -> bool:

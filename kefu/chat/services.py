@@ -7,22 +7,24 @@ reconnects asks for what came after the last number it saw (kefu.chat.selectors.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.choices import Presence
+from kefu.accounts.choices import Presence, Role
 from kefu.accounts.models import User
 from kefu.bot.services import ReplyKind, bot_mark_unresolved, bot_reply
-from kefu.chat.choices import OPEN_STATUSES, ConversationStatus, Sender
+from kefu.chat.choices import OPEN_STATUSES, ConversationStatus, OfferStatus, Sender
 from kefu.chat.errors import ChatErrorCode
-from kefu.chat.models import AgentChatSetting, ChatMessage, Conversation, Visitor
+from kefu.chat.models import AgentChatSetting, ChatMessage, ChatOffer, Conversation, Visitor
+from kefu.chat.offers import AgentSlot, pick
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.customers.services import CustomerIdentity, customer_find
 from kefu.realtime.push import group_name, push_on_commit
@@ -33,6 +35,9 @@ from kefu.tickets.services import TicketInput, ticket_add_message, ticket_create
 
 TOKEN_SALT = "kefu.chat.visitor"
 QUEUE_GROUP = "chatqueue.all"
+DEFAULT_CAPACITY = 3
+# Roles that take chats (QA reads, never writes).
+CHAT_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
 
 # --- visitors --------------------------------------------------------------------------------------
@@ -162,7 +167,8 @@ def _hand_over(conv: Conversation, *, reason: str, now: datetime) -> None:
     conv.status = ConversationStatus.WAITING
     conv.handover_reason = reason
     conv.waiting_since = now
-    conv.save(update_fields=["status", "handover_reason", "waiting_since"])
+    conv.first_response_due_at = conv.sla_due_at = now + timedelta(seconds=settings.KEFU_CHAT_FIRST_RESPONSE_SECONDS)
+    conv.save(update_fields=["status", "handover_reason", "waiting_since", "first_response_due_at", "sla_due_at"])
     if agents_on_duty() == 0:
         _post(conv, sender=Sender.SYSTEM, body=_("No agent is on duty right now. Leave a message and we will "
                                                  "contact you."), meta={"offline": True}, now=now)
@@ -173,6 +179,8 @@ def _hand_over(conv: Conversation, *, reason: str, now: datetime) -> None:
     _status_event(conv, queue=queue_position(conv))
     push_on_commit(QUEUE_GROUP, {"type": "chat.waiting", "conversation": conv.pk,
                                  "visitor": conv.visitor.label, "reason": reason})
+    _sla_event(conv)
+    _offer_next(conv, now=now)
 
 
 def visitor_send(*, visitor: Visitor, conversation_id: int, body: str, client_id: str = "") -> list[ChatMessage]:
@@ -264,14 +272,163 @@ def visitor_end(*, visitor: Visitor, conversation_id: int) -> Conversation:
 
 def chat_capacity(user: User) -> int:
     setting = AgentChatSetting.objects.filter(user=user).first()
-    return setting.capacity if setting else 3
+    return setting.capacity if setting else DEFAULT_CAPACITY
 
 
 def chat_set_capacity(*, actor: User, capacity: int) -> AgentChatSetting:
     if capacity not in range(0, 21):
-        raise DomainError(code="bad_capacity", message=_("Choose 0 to 20 chats."))
-    setting, _created = AgentChatSetting.objects.update_or_create(user=actor, defaults={"capacity": capacity})
+        raise DomainError(code=ChatErrorCode.BAD_CAPACITY, message=_("Choose 0 to 20 chats."),
+                          fields={"capacity": [_("Choose 0 to 20 chats.")]})
+    with transaction.atomic():
+        setting, _created = AgentChatSetting.objects.update_or_create(user=actor, defaults={"capacity": capacity})
+        transaction.on_commit(offers_drain)
     return setting
+
+
+# --- offers ----------------------------------------------------------------------------------------
+
+
+def _slots(*, only: int | None = None) -> list[AgentSlot]:
+    """Every agent online who takes chats, with their capacity and load (four queries)."""
+    users = User.objects.filter(is_active=True, presence=Presence.ONLINE, role__in=CHAT_ROLES)
+    if only is not None:
+        users = users.filter(pk=only)
+    ids = list(users.values_list("pk", flat=True))
+    if not ids:
+        return []
+    caps = dict(AgentChatSetting.objects.filter(user_id__in=ids).values_list("user_id", "capacity"))
+    active = dict(Conversation.objects.filter(assignee_id__in=ids, status=ConversationStatus.ACTIVE)
+                  .values_list("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
+    pending = dict(ChatOffer.objects.filter(agent_id__in=ids, status=OfferStatus.PENDING)
+                   .values_list("agent_id").annotate(n=Count("id")).values_list("agent_id", "n"))
+    idle = dict(Conversation.objects.filter(assignee_id__in=ids).values_list("assignee_id")
+                .annotate(last=Max("accepted_at")).values_list("assignee_id", "last"))
+    return [AgentSlot(id=i, capacity=caps.get(i, DEFAULT_CAPACITY), active=active.get(i, 0),
+                      pending=pending.get(i, 0), idle_since=idle.get(i)) for i in ids]
+
+
+def _offer_json(offer: ChatOffer, conv: Conversation) -> dict[str, Any]:
+    return {"type": "chat.offer", "conversation": conv.pk, "offer": offer.pk, "visitor": conv.visitor.label,
+            "reason": offer.reason, "due": offer.due_at.isoformat() if offer.due_at else None,
+            "seconds": settings.KEFU_CHAT_OFFER_SECONDS}
+
+
+def _close_offer(offer: ChatOffer, status: str, now: datetime) -> None:
+    offer.status, offer.due_at, offer.answered_at = status, None, now
+    offer.save(update_fields=["status", "due_at", "answered_at"])
+    if status != OfferStatus.ACCEPTED:
+        push_on_commit(group_name("user", offer.agent_id), {"type": "chat.offer_gone", "conversation":
+                                                            offer.conversation_id, "offer": offer.pk,
+                                                            "status": status})
+
+
+def _offer_next(conv: Conversation, *, now: datetime) -> ChatOffer | None:
+    """Offer a waiting chat (locked, with no pending offer) to the next agent (kefu.chat.offers.pick):
+    a VIP's account manager first, then the least busy agent online with a free slot. None when nobody
+    may take it now: it waits in the queue, and a freed slot offers it later (offers_drain)."""
+    if conv.status != ConversationStatus.WAITING:
+        return None
+    customer = conv.visitor.customer if conv.visitor.customer_id else None
+    manager_id = customer.account_manager_id if customer is not None and customer.is_vip else None
+    passed = frozenset(conv.offers.exclude(status=OfferStatus.WITHDRAWN).values_list("agent_id", flat=True))
+    for _attempt in range(3):
+        chosen = pick(_slots(), manager_id=manager_id, passed=passed)
+        if chosen is None:
+            return None
+        agent_id, reason = chosen
+        # Take the agent's row lock and count again: two chats offered at once cannot both take the
+        # agent's last free slot.
+        User.objects.select_for_update().filter(pk=agent_id).values_list("pk", flat=True).first()
+        again = _slots(only=agent_id)
+        if again and again[0].free > 0:
+            offer = ChatOffer.objects.create(
+                conversation=conv, agent_id=agent_id, reason=reason, offered_at=now,
+                due_at=now + timedelta(seconds=settings.KEFU_CHAT_OFFER_SECONDS))
+            push_on_commit(group_name("user", agent_id), _offer_json(offer, conv))
+            push_on_commit(group_name("conv", conv.pk), {"type": "chat.offered", "conversation": conv.pk,
+                                                         "agent": agent_id})
+            return offer
+        passed = passed | {agent_id}
+    return None
+
+
+def offer_decline(*, actor: User, conversation_id: int) -> ChatOffer:
+    """The agent passes on a chat offered to them; it goes to the next agent at once."""
+    now = timezone.now()
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        offer = conv.offers.filter(status=OfferStatus.PENDING, agent=actor).first()
+        if offer is None:
+            raise Conflict(code=ChatErrorCode.NO_OFFER, message=_("This chat is not offered to you (any more)."))
+        _close_offer(offer, OfferStatus.DECLINED, now)
+        _offer_next(conv, now=now)
+    return offer
+
+
+def offer_expire(*, offer_id: int, due_at: datetime, now: datetime) -> bool:
+    """The clock (job `chat_offer`): an offer not accepted in time goes to the next agent. Claims
+    the row with a conditional UPDATE, so of several clocks exactly one acts."""
+    with transaction.atomic():
+        claimed = ChatOffer.objects.filter(pk=offer_id, due_at=due_at, status=OfferStatus.PENDING).update(
+            status=OfferStatus.EXPIRED, due_at=None, answered_at=now)
+        if not claimed:
+            return False
+        offer = ChatOffer.objects.get(pk=offer_id)
+        push_on_commit(group_name("user", offer.agent_id), {"type": "chat.offer_gone", "conversation":
+                                                            offer.conversation_id, "offer": offer.pk,
+                                                            "status": OfferStatus.EXPIRED})
+        conv = _locked(offer.conversation_id)
+        _offer_next(conv, now=now)
+    return True
+
+
+def offers_drain(*, limit: int = 20) -> int:
+    """Offer the oldest waiting chats that nobody has on offer (after a chat slot came free: a chat
+    ended, an agent raised their capacity or came online). Returns how many offers went out."""
+    now = timezone.now()
+    made = 0
+    ids = list(Conversation.objects.filter(status=ConversationStatus.WAITING)
+               .exclude(offers__status=OfferStatus.PENDING).order_by("waiting_since", "id")
+               .values_list("pk", flat=True)[:limit])
+    for conv_id in ids:
+        with transaction.atomic():
+            conv = _locked(conv_id)
+            if conv.offers.filter(status=OfferStatus.PENDING).exists():
+                continue
+            if _offer_next(conv, now=now) is None:
+                if not _slots():
+                    break
+                continue
+            made += 1
+    return made
+
+
+def on_presence(user: User) -> None:
+    """After an agent's presence change commits: one coming online may take the waiting chats."""
+    if user.presence == Presence.ONLINE:
+        offers_drain()
+
+
+# --- the first-response time limit -------------------------------------------------------------------
+
+
+def _sla_event(conv: Conversation) -> None:
+    event = {"type": "chat.sla", "conversation": conv.pk, "state": conv.sla_state,
+             "due": conv.first_response_due_at.isoformat() if conv.first_response_due_at else None}
+    push_on_commit(group_name("conv", conv.pk), event)
+    push_on_commit(QUEUE_GROUP, event)
+
+
+def conversation_sla_breach(*, conversation_id: int, due_at: datetime, now: datetime) -> bool:
+    """The clock (job `chat_first_response`): nobody answered the chat in time; the badge turns red
+    on every console (pushed once). Conditional UPDATE: one clock acts."""
+    with transaction.atomic():
+        claimed = Conversation.objects.filter(pk=conversation_id, sla_due_at=due_at,
+                                              first_response_at__isnull=True).update(sla_due_at=None)
+        if not claimed:
+            return False
+        _sla_event(Conversation.objects.get(pk=conversation_id))
+    return True
 
 
 def _may_handle(actor: User, conv: Conversation) -> None:
@@ -292,6 +449,11 @@ def conversation_accept(*, actor: User, conversation_id: int) -> Conversation:
         active = Conversation.objects.filter(assignee=actor, status=ConversationStatus.ACTIVE).count()
         if active >= chat_capacity(actor):
             raise DomainError(code=ChatErrorCode.AT_CAPACITY, message=_("You have as many chats as you take at once."))
+        # The chat's offer, if any: accepted when it is this agent's; withdrawn from whoever else had
+        # it (an agent may take a chat from the queue before its offer runs out).
+        offer = conv.offers.filter(status=OfferStatus.PENDING).first()
+        if offer is not None:
+            _close_offer(offer, OfferStatus.ACCEPTED if offer.agent_id == actor.pk else OfferStatus.WITHDRAWN, now)
         conv.status = ConversationStatus.ACTIVE
         conv.assignee = actor
         conv.accepted_at = now
@@ -322,9 +484,20 @@ def agent_send(*, actor: User, conversation_id: int, body: str, internal: bool =
                 return done
         msg = _post(conv, sender=Sender.AGENT, body=body, author=actor, internal=internal, client_id=client_id[:64])
         if not internal:
-            conv.agent_read_seq = conv.last_seq
-            conv.save(update_fields=["agent_read_seq"])
+            _answered(conv, msg.created_at)
     return msg
+
+
+def _answered(conv: Conversation, at: datetime) -> None:
+    """An agent's public message: the read mark moves, and the first one stops the SLA clock."""
+    conv.agent_read_seq = conv.last_seq
+    fields = ["agent_read_seq"]
+    if conv.first_response_at is None and conv.waiting_since is not None:
+        conv.first_response_at = at
+        conv.sla_due_at = None
+        fields += ["first_response_at", "sla_due_at"]
+        _sla_event(conv)
+    conv.save(update_fields=fields)
 
 
 def agent_typing_event(conversation_id: int) -> dict[str, Any]:
@@ -342,6 +515,10 @@ def conversation_transfer(*, actor: User, conversation_id: int, to_user_id: int,
         target = User.objects.filter(pk=to_user_id, is_active=True).first()
         if target is None or target.pk == actor.pk:
             raise DomainError(code=ChatErrorCode.NO_SUCH_AGENT, message=_("Choose another active agent."))
+        busy = Conversation.objects.filter(assignee=target, status=ConversationStatus.ACTIVE).count()
+        if busy >= chat_capacity(target):
+            raise DomainError(code=ChatErrorCode.AT_CAPACITY,
+                              message=_("%(agent)s has as many chats as they take at once.") % {"agent": target.name})
         conv.assignee = target
         conv.save(update_fields=["assignee"])
         _post(conv, sender=Sender.SYSTEM, body=_("Transferred from %(a)s to %(b)s: %(note)s") % {
@@ -363,9 +540,17 @@ def conversation_end(*, actor: User, conversation_id: int) -> Conversation:
 def _end(conv: Conversation, *, by: User | None) -> Conversation:
     if conv.status == ConversationStatus.ENDED:
         return conv
+    was_active = conv.status == ConversationStatus.ACTIVE
     conv.status = ConversationStatus.ENDED
     conv.ended_at = timezone.now()
-    conv.save(update_fields=["status", "ended_at"])
+    conv.sla_due_at = None
+    conv.save(update_fields=["status", "ended_at", "sla_due_at"])
+    offer = conv.offers.filter(status=OfferStatus.PENDING).first()
+    if offer is not None:
+        _close_offer(offer, OfferStatus.WITHDRAWN, conv.ended_at)
+    if was_active or offer is not None:
+        # A chat slot came free: offer the queue's oldest chats.
+        transaction.on_commit(offers_drain)
     _post(conv, sender=Sender.SYSTEM, body=_("The conversation has ended. How did we do?"),
           meta={"rate": True}, author=by)
     _status_event(conv)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import User
 from kefu.chat import selectors, services
-from kefu.chat.models import Conversation
+from kefu.chat.models import ChatOffer, Conversation
 from kefu.core.errors import DomainError
 from kefu.core.htmx import AuthedHtmxRequest
 
@@ -40,7 +40,13 @@ def conversation_json(c: Conversation) -> dict[str, Any]:
         "ticket": c.ticket.number if c.ticket_id and c.ticket else "", "last_seq": c.last_seq,
         "reason": c.handover_reason, "waiting_since": c.waiting_since.isoformat() if c.waiting_since else None,
         "rating": c.rating, "page": c.page_url,
+        "sla": {"state": c.sla_state, "due": c.first_response_due_at.isoformat() if c.first_response_due_at else None},
     }
+
+
+def offer_json(o: ChatOffer) -> dict[str, Any]:
+    return {"conversation": o.conversation_id, "offer": o.pk, "visitor": o.conversation.visitor.label,
+            "reason": o.reason, "due": o.due_at.isoformat() if o.due_at else None}
 
 
 @login_required
@@ -62,6 +68,7 @@ def console_state(request: AuthedHtmxRequest) -> HttpResponse:
         "waiting": [conversation_json(c) for c in board.waiting],
         "mine": [conversation_json(c) for c in board.mine],
         "others": [conversation_json(c) for c in board.others],
+        "offers": [offer_json(o) for o in selectors.offers_for(user=request.user)],
         "stats": {"waiting": stats.waiting, "active": stats.active, "bot": stats.bot,
                   "longest_wait": stats.longest_wait_seconds},
     })
@@ -102,6 +109,9 @@ def conversation_action(request: AuthedHtmxRequest, conversation_id: int, action
         selectors.conversation_for_agent(user=user, conversation_id=conversation_id)
         if action == "accept":
             conv = services.conversation_accept(actor=user, conversation_id=conversation_id)
+        elif action == "decline":
+            services.offer_decline(actor=user, conversation_id=conversation_id)
+            return _json({"ok": True})
         elif action == "send":
             services.agent_send(actor=user, conversation_id=conversation_id, body=str(data.get("body", "")),
                                 internal=bool(data.get("internal")), client_id=str(data.get("client_id", "")))

@@ -106,6 +106,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/chat/conversations/{conversation_id}/messages"): {"agent", "other_agent", "lead", "qa"},
     ("POST", "/api/v1/chat/conversations/{conversation_id}/messages"): {"agent", "other_agent", "lead", "qa"},
     ("POST", "/api/v1/chat/conversations/{conversation_id}/accept"): {"agent", "other_agent", "lead", "qa"},
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/decline"): {"agent", "other_agent", "lead", "qa"},
+    ("GET", "/api/v1/chat/offers"): NO_ONE,
     ("POST", "/api/v1/chat/conversations/{conversation_id}/transfer"): {"agent", "other_agent", "lead", "qa"},
     ("POST", "/api/v1/chat/conversations/{conversation_id}/end"): {"agent", "other_agent", "lead", "qa"},
     ("POST", "/api/v1/chat/conversations/{conversation_id}/ticket"): {"agent", "other_agent", "lead", "qa"},

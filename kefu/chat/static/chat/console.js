@@ -3,7 +3,8 @@
 // missed (messages after the last seq it has). Text is always set as text, never HTML.
 (function () {
   "use strict";
-  var root, current = null, lastSeq = 0, seen = {};
+  var root, current = null, lastSeq = 0, seen = {}, offers = {}, slas = {}, longestFrom = null;
+  var RISK_SECONDS = 20;  // the badge turns amber this long before the first-reply limit
   function csrf() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
@@ -26,6 +27,8 @@
     list.forEach(function (c) {
       var li = el("li", c.id === current ? "is-current" : "", c.visitor + (c.agent ? " · " + c.agent : ""));
       li.dataset.conversation = c.id;
+      slas[c.id] = c.sla;
+      var badge = el("span", "chat-badge"); badge.dataset.sla = c.id; li.appendChild(badge);
       li.addEventListener("click", function () { open(c.id); });
       ul.appendChild(li);
     });
@@ -33,8 +36,54 @@
   function refresh() {
     return api("/chat/console/state/").then(function (d) {
       fill("chat-waiting", d.waiting); fill("chat-mine", d.mine); fill("chat-others", d.others);
+      offers = {}; d.offers.forEach(function (o) { offers[o.conversation] = o; }); drawOffers();
+      longestFrom = d.stats.waiting ? Date.now() - d.stats.longest_wait * 1000 : null; tick();
       (d.waiting.concat(d.mine, d.others)).forEach(function (c) { window.kefuRealtime.subscribe("conv." + c.id); });
     });
+  }
+  function mmss(sec) { sec = Math.max(0, Math.round(sec)); var m = Math.floor(sec / 60), x = sec % 60;
+    return m + ":" + (x < 10 ? "0" : "") + x; }
+  // The first-reply badge: counts down while nobody has answered, amber near the limit, red past it.
+  function badge(node, sla) {
+    if (!node) return;
+    var state = sla ? sla.state : "", text = "", cls = "";
+    if (state === "running") {
+      var left = (Date.parse(sla.due) - Date.now()) / 1000;
+      if (left <= 0) { state = "late"; } else {
+        text = root.dataset.msgSlaRunning + " " + mmss(left); cls = left <= RISK_SECONDS ? "sla-risk" : "sla-running"; }
+    }
+    if (state === "late") { text = root.dataset.msgSlaLate; cls = "sla-late"; }
+    if (state === "met") { text = root.dataset.msgSlaMet; cls = "sla-met"; }
+    if (state === "breached") { text = root.dataset.msgSlaBreached; cls = "sla-breached"; }
+    node.textContent = text; node.className = node.className.split(" ")[0] + (cls ? " " + cls : "");
+    node.dataset.state = state;
+  }
+  function tick() {
+    document.querySelectorAll("[data-sla]").forEach(function (n) { badge(n, slas[n.dataset.sla]); });
+    if (current !== null) badge(document.getElementById("chat-sla"), slas[current]);
+    var longest = document.getElementById("chat-longest");
+    if (longest) longest.textContent = mmss(longestFrom === null ? 0 : (Date.now() - longestFrom) / 1000);
+    document.querySelectorAll(".chat-offer [data-due]").forEach(function (n) {
+      n.textContent = mmss((Date.parse(n.dataset.due) - Date.now()) / 1000); });
+  }
+  function drawOffers() {
+    var box = document.getElementById("chat-offers"); box.textContent = "";
+    Object.keys(offers).forEach(function (k) {
+      var o = offers[k], card = el("div", "chat-offer");
+      card.dataset.conversation = o.conversation;
+      var count = el("span", "chat-count"); count.dataset.due = o.due; card.appendChild(count);
+      card.appendChild(el("strong", "", root.dataset.msgOffer));
+      card.appendChild(el("div", "", o.visitor));
+      if (o.reason === "account_manager") card.appendChild(el("span", "chat-offer-vip", root.dataset.msgVip));
+      var yes = el("button", "chat-offer-accept", root.dataset.msgAccept); yes.type = "button";
+      yes.addEventListener("click", function () { open(o.conversation); act("accept"); });
+      var no = el("button", "chat-offer-decline", root.dataset.msgDecline); no.type = "button";
+      no.addEventListener("click", function () {
+        api("/chat/console/c/" + o.conversation + "/decline/", {}).then(function () { delete offers[k]; drawOffers(); refresh(); });
+      });
+      card.appendChild(yes); card.appendChild(no); box.appendChild(card);
+    });
+    tick();
   }
   function line(m) {
     if (seen[m.seq]) return;
@@ -52,7 +101,9 @@
     var link = document.getElementById("chat-ticket-link");
     link.hidden = !c.ticket; if (c.ticket) { link.href = "/tickets/" + c.ticket + "/"; link.textContent = c.ticket; }
     document.getElementById("chat-accept").hidden = c.status !== "waiting";
+    document.getElementById("chat-decline").hidden = !offers[c.id];
     root.dataset.status = c.status;
+    slas[c.id] = c.sla; tick();
   }
   function load() {
     if (current === null) return Promise.resolve();
@@ -83,6 +134,14 @@
     rt.on("message", function (d) { if (d.conversation === current) line(d.message); });
     rt.on("status", function (d) { if (d.conversation === current) load(); refresh(); });
     rt.on("chat.waiting", refresh); rt.on("chat.taken", refresh); rt.on("chat.transferred", refresh);
+    rt.on("chat.offer", function (d) { offers[d.conversation] = d; drawOffers(); refresh(); });
+    rt.on("chat.offer_gone", function (d) { delete offers[d.conversation]; drawOffers(); refresh(); });
+    rt.on("chat.sla", function (d) { slas[d.conversation] = { state: d.state, due: d.due }; tick(); });
+    setInterval(tick, 1000);
+    document.getElementById("chat-decline").addEventListener("click", function () {
+      var id = current;
+      api("/chat/console/c/" + id + "/decline/", {}).then(function () { delete offers[id]; drawOffers(); refresh(); });
+    });
     rt.on("typing", function (d) {
       if (d.conversation !== current || d.who !== "visitor") return;
       var tp = document.getElementById("chat-typing"); tp.hidden = false;
