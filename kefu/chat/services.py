@@ -27,6 +27,8 @@ from kefu.chat.models import AgentChatSetting, ChatMessage, ChatOffer, Conversat
 from kefu.chat.offers import AgentSlot, pick
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.customers.services import CustomerIdentity, customer_find
+from kefu.knowledge.markup import fill_variables
+from kefu.knowledge.services import reply_fill
 from kefu.realtime.push import group_name, push_on_commit
 from kefu.tickets.access import require_write
 from kefu.tickets.choices import Channel, MessageKind
@@ -498,6 +500,21 @@ def _answered(conv: Conversation, at: datetime) -> None:
         fields += ["first_response_at", "sla_due_at"]
         _sla_event(conv)
     conv.save(update_fields=fields)
+
+
+def canned_fill(*, actor: User, conversation_id: int, reply_id: int) -> str:
+    """A canned reply's text for the compose box, its variables filled for this chat ({客户姓名} from
+    the linked customer or the name the visitor gave, {处理人}, and the ticket's when the chat has
+    one). Counts a use of the reply. Nothing is sent: the agent edits and sends it."""
+    conv = Conversation.objects.select_related("visitor__customer", "ticket").filter(pk=conversation_id).first()
+    if conv is None:
+        raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+    _may_handle(actor, conv)
+    ticket_number = conv.ticket.number if conv.ticket_id and conv.ticket and conv.ticket.assignee_id == actor.pk else None
+    text = reply_fill(actor=actor, reply_id=reply_id, ticket_number=ticket_number)
+    visitor = conv.visitor
+    name = visitor.customer.name if visitor.customer_id and visitor.customer else visitor.name
+    return fill_variables(text, {"客户姓名": name, "处理人": actor.name})
 
 
 def agent_typing_event(conversation_id: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/state/", views.console_state, name="console_state"),
     path("console/capacity/", views.capacity, name="capacity"),
+    path("console/replies/", views.canned_replies, name="canned_replies"),
     path("console/c/<int:conversation_id>/messages/", views.conversation_messages, name="messages"),
     path("console/c/<int:conversation_id>/<str:action>/", views.conversation_action, name="action"),
 ]

@@ -18,6 +18,7 @@ from kefu.chat import selectors, services
 from kefu.chat.models import ChatOffer, Conversation
 from kefu.core.errors import DomainError
 from kefu.core.htmx import AuthedHtmxRequest
+from kefu.knowledge.selectors import reply_lookup
 
 STATIC = Path(__file__).resolve().parent / "static" / "chat"
 
@@ -74,6 +75,16 @@ def console_state(request: AuthedHtmxRequest) -> HttpResponse:
     })
 
 
+@login_required
+@require_GET
+def canned_replies(request: AuthedHtmxRequest) -> HttpResponse:
+    """The compose box's `/` picker: canned replies by shortcut, title or pinyin ("/tk", "/tuikuan",
+    "/退款" all find 退款办理), the ones this agent may use (kefu.knowledge.selectors.reply_lookup)."""
+    rows = reply_lookup(user=request.user, typed=request.GET.get("q", "")[:64])
+    return _json({"replies": [{"id": r.pk, "title": r.title, "shortcut": r.shortcut, "scenario": r.scenario,
+                               "preview": r.body[:80]} for r in rows]})
+
+
 def _after(request: HttpRequest) -> int:
     try:
         return max(0, int(request.GET.get("after", "0")))
@@ -109,6 +120,11 @@ def conversation_action(request: AuthedHtmxRequest, conversation_id: int, action
         selectors.conversation_for_agent(user=user, conversation_id=conversation_id)
         if action == "accept":
             conv = services.conversation_accept(actor=user, conversation_id=conversation_id)
+        elif action == "canned":
+            reply = data.get("reply")
+            text = services.canned_fill(actor=user, conversation_id=conversation_id,
+                                        reply_id=reply if isinstance(reply, int) else 0)
+            return _json({"ok": True, "text": text})
         elif action == "decline":
             services.offer_decline(actor=user, conversation_id=conversation_id)
             return _json({"ok": True})

@@ -126,6 +126,57 @@
       refresh(); return d;
     });
   }
+  // The `/` picker: typing "/" then a shortcut, a title or its pinyin ("/tk", "/tuikuan", "/退款")
+  // lists canned replies; ↑/↓ move, Enter or Tab inserts the filled text in place of "/…", Esc closes.
+  function canned(input) {
+    var box = document.getElementById("chat-canned"), rows = [], pos = 0, timer = null, asked = "";
+    function slash() {
+      var upto = input.value.slice(0, input.selectionStart), at = upto.lastIndexOf("/");
+      if (at < 0 || (at > 0 && !/\s/.test(upto.charAt(at - 1)))) return null;
+      var typed = upto.slice(at + 1);
+      return /\s/.test(typed) ? null : { at: at, typed: typed };
+    }
+    function close() { box.hidden = true; rows = []; input.removeAttribute("aria-activedescendant"); }
+    function draw() {
+      box.textContent = "";
+      rows.forEach(function (r, i) {
+        var li = el("li"); li.id = "chat-canned-" + r.id; li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", i === pos ? "true" : "false"); li.dataset.reply = r.id;
+        if (r.shortcut) li.appendChild(el("span", "sc", "/" + r.shortcut));
+        li.appendChild(el("span", "", r.title)); li.appendChild(el("span", "pv", r.preview));
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(i); });
+        box.appendChild(li);
+      });
+      box.hidden = !rows.length;
+      if (rows.length) input.setAttribute("aria-activedescendant", "chat-canned-" + rows[pos].id);
+    }
+    function lookup() {
+      var s = slash(); if (!s || current === null) { close(); return; }
+      asked = s.typed;
+      api("/chat/console/replies/?q=" + encodeURIComponent(s.typed)).then(function (d) {
+        if (asked !== s.typed) return;
+        rows = d.replies; pos = 0; draw();
+      });
+    }
+    function choose(i) {
+      var s = slash(), r = rows[i]; if (!s || !r) { close(); return; }
+      var before = input.value.slice(0, s.at), after = input.value.slice(s.at + 1 + s.typed.length);
+      close();
+      api("/chat/console/c/" + current + "/canned/", { reply: r.id }).then(function (d) {
+        input.value = before + d.text + after; input.focus();
+        var caret = (before + d.text).length; input.setSelectionRange(caret, caret);
+      });
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(lookup, 120); });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    input.addEventListener("keydown", function (e) {
+      if (box.hidden || !rows.length) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault(); pos = (pos + (e.key === "ArrowDown" ? 1 : rows.length - 1)) % rows.length; draw();
+      } else if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); choose(pos); }
+      else if (e.key === "Escape") { e.preventDefault(); close(); }
+    });
+  }
   function start() {
     root = document.getElementById("chat-console");
     if (!root || !window.kefuRealtime) return;
@@ -157,6 +208,7 @@
         document.getElementById("chat-pane").hidden = true; });
     });
     var input = document.getElementById("chat-input");
+    canned(input);
     document.getElementById("chat-compose").addEventListener("submit", function (e) {
       e.preventDefault();
       var body = input.value.trim(); if (!body) return;
