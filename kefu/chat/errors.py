@@ -20,3 +20,4 @@ class ChatErrorCode(StrEnum):
     BAD_CAPACITY = "bad_capacity"
     FILE_TOO_LARGE = "file_too_large"
     FILE_NOT_FOUND = "file_not_found"
+    FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.chat.choices import ConversationStatus, OfferStatus
 from kefu.chat.errors import ChatErrorCode
-from kefu.chat.models import ChatMessage, ChatOffer, Conversation, Visitor
+from kefu.chat.models import ChatFile, ChatMessage, ChatOffer, Conversation, Visitor
 from kefu.core.errors import NotFound
 
 PAGE = 200
@@ -53,6 +53,23 @@ def conversation_for_visitor(*, visitor: Visitor, conversation_id: int) -> Conve
     if conv is None:
         raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
     return conv
+
+
+def file_for_visitor(*, visitor: Visitor, file_id: int) -> ChatFile:
+    """A file in the visitor's own conversation (never one sent in a whisper); else 404."""
+    f = (ChatFile.objects.filter(pk=file_id, conversation__visitor=visitor, message__isnull=False,
+                                 message__internal=False).first())
+    if f is None:
+        raise NotFound(code=ChatErrorCode.FILE_NOT_FOUND, message=_("File not found."))
+    return f
+
+
+def file_for_agent(*, user: User, file_id: int) -> ChatFile:
+    """A file in a chat the agent may see; else 404."""
+    f = ChatFile.objects.filter(pk=file_id, conversation__in=conversations_visible_to(user).values("pk")).first()
+    if f is None:
+        raise NotFound(code=ChatErrorCode.FILE_NOT_FOUND, message=_("File not found."))
+    return f
 
 
 def messages_after(*, conversation: Conversation, after: int = 0, internal: bool = False,

@@ -6,13 +6,16 @@ reconnects asks for what came after the last number it saw (kefu.chat.selectors.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -23,10 +26,11 @@ from kefu.accounts.models import User
 from kefu.bot.services import ReplyKind, bot_mark_unresolved, bot_reply
 from kefu.chat.choices import OPEN_STATUSES, ConversationStatus, OfferStatus, Sender
 from kefu.chat.errors import ChatErrorCode
-from kefu.chat.models import AgentChatSetting, ChatMessage, ChatOffer, Conversation, Visitor
+from kefu.chat.models import AgentChatSetting, ChatFile, ChatMessage, ChatOffer, Conversation, Visitor
 from kefu.chat.offers import AgentSlot, pick
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.customers.services import CustomerIdentity, customer_find
+from kefu.customers.uploads import check_upload
 from kefu.knowledge.markup import fill_variables
 from kefu.knowledge.services import reply_fill
 from kefu.realtime.push import group_name, push_on_commit
@@ -38,6 +42,8 @@ from kefu.tickets.services import TicketInput, ticket_add_message, ticket_create
 TOKEN_SALT = "kefu.chat.visitor"
 QUEUE_GROUP = "chatqueue.all"
 DEFAULT_CAPACITY = 3
+# What a chat takes, of what kefu.customers.uploads allows: pictures, PDFs, text and Office files.
+CHAT_FILE_TYPES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".pdf", ".txt", ".docx", ".xlsx"})
 # Roles that take chats (QA reads, never writes).
 CHAT_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
@@ -267,6 +273,74 @@ def visitor_end(*, visitor: Visitor, conversation_id: int) -> Conversation:
         if conv.visitor_id != visitor.pk:
             raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
         return _end(conv, by=None)
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+
+def file_json(f: ChatFile) -> dict[str, Any]:
+    return {"id": f.pk, "name": f.name, "size": f.size, "type": f.content_type, "image": f.is_image}
+
+
+def _check_chat_file(name: str, content: bytes) -> tuple[str, str]:
+    """(safe name, content type) of a file a chat may carry, or DomainError: larger than
+    KEFU_CHAT_FILE_MAX_BYTES (413), not a picture/PDF/text/Office file, or refused by the customers
+    upload checks (extension and leading bytes must agree; HTML, SVG, executables never pass)."""
+    limit = settings.KEFU_CHAT_FILE_MAX_BYTES
+    if len(content) > limit:
+        raise DomainError(code=ChatErrorCode.FILE_TOO_LARGE, status=413,
+                          message=_("Files in chat may be at most %(mb)s MB.") % {"mb": max(1, limit // (1024 * 1024))})
+    checked = check_upload(name=name, content=content)
+    if PurePath(checked.name).suffix.lower() not in CHAT_FILE_TYPES:
+        raise DomainError(code=ChatErrorCode.FILE_TYPE_NOT_ALLOWED, status=415,
+                          message=_("Send a picture, a PDF, a text or an Office file."))
+    return checked.name, checked.content_type
+
+
+def _post_file(conv: Conversation, *, sender: str, author: User | None, name: str, content: bytes,
+               client_id: str = "") -> ChatMessage:
+    """Store a checked file and its message (the file's name as the text, the file in meta). `conv`
+    must be locked."""
+    safe, content_type = _check_chat_file(name, content)
+    digest = hashlib.sha256(content).hexdigest()
+    now = timezone.now()
+    f = ChatFile(conversation=conv, sender=sender, uploaded_by=author, name=safe, content_type=content_type,
+                 size=len(content), sha256=digest, created_at=now)
+    suffix = PurePath(safe).suffix.lower()
+    f.file.save(f"{digest[:16]}{suffix}", ContentFile(content), save=False)
+    f.save()
+    msg = _post(conv, sender=sender, author=author, body=safe, client_id=client_id[:64],
+                meta={"file": file_json(f)}, now=now)
+    f.message = msg
+    f.save(update_fields=["message"])
+    return msg
+
+
+def visitor_send_file(*, visitor: Visitor, conversation_id: int, name: str, content: bytes,
+                      client_id: str = "") -> ChatMessage:
+    """A file from the visitor (the widget's paper clip), checked, stored and pushed like a message."""
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        if conv.visitor_id != visitor.pk:
+            raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
+        if conv.status == ConversationStatus.ENDED:
+            raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("This conversation has ended."),
+                              status=409)
+        rate_check(f"v{visitor.pk}", settings.KEFU_CHAT_RATE_PER_MINUTE)
+        return _post_file(conv, sender=Sender.VISITOR, author=None, name=name, content=content, client_id=client_id)
+
+
+def agent_send_file(*, actor: User, conversation_id: int, name: str, content: bytes) -> ChatMessage:
+    """A file from the agent to the visitor; counts as the first reply like a text message."""
+    with transaction.atomic():
+        conv = _locked(conversation_id)
+        _may_handle(actor, conv)
+        if conv.status != ConversationStatus.ACTIVE:
+            raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("Only an ongoing chat takes files."),
+                              status=409)
+        msg = _post_file(conv, sender=Sender.AGENT, author=actor, name=name, content=content)
+        _answered(conv, msg.created_at)
+    return msg
 
 
 # --- agents ----------------------------------------------------------------------------------------

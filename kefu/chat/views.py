@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import User
 from kefu.chat import selectors, services
-from kefu.chat.models import ChatOffer, Conversation
+from kefu.chat.models import ChatFile, ChatOffer, Conversation
 from kefu.core.errors import DomainError
 from kefu.core.htmx import AuthedHtmxRequest
 from kefu.knowledge.selectors import reply_lookup
@@ -175,3 +178,86 @@ def widget_js(request: HttpRequest) -> FileResponse:
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _read_upload(request: HttpRequest) -> tuple[str, bytes] | None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None
+    # Read one byte past the limit: enough to refuse a larger file without reading all of it.
+    return upload.name or "file", upload.read(settings.KEFU_CHAT_FILE_MAX_BYTES + 1)
+
+
+def _no_file() -> JsonResponse:
+    return _json({"code": "file_required", "message": str(_("Choose a file.")),
+                  "fields": {"file": [str(_("Choose a file."))]}}, status=422)
+
+
+def _serve(f: ChatFile) -> FileResponse:
+    """Pictures inline (the chat shows them), everything else as a download; never sniffed, never
+    run as a page (the checks refuse HTML and SVG; the CSP sandbox is a second fence)."""
+    response = FileResponse(f.file.open("rb"), as_attachment=not f.is_image, filename=f.name,
+                            content_type=f.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # the widget shows it on the shop's page
+    return response
+
+
+@csrf_exempt  # the widget posts from another site without cookies; the signed visitor token is the key
+@require_POST
+def visitor_upload(request: HttpRequest) -> HttpResponse:
+    """The widget's paper clip: multipart `token`, `conversation`, `file` (and `client_id`)."""
+    try:
+        visitor = services.visitor_from_token(str(request.POST.get("token", ""))[:500])
+        read = _read_upload(request)
+        if read is None:
+            response = _no_file()
+        else:
+            conv = request.POST.get("conversation", "")
+            msg = services.visitor_send_file(visitor=visitor, conversation_id=int(conv) if conv.isdigit() else 0,
+                                             name=read[0], content=read[1],
+                                             client_id=str(request.POST.get("client_id", "")))
+            response = _json({"ok": True, "message": services.message_json(msg)}, status=201)
+    except DomainError as exc:
+        response = _error(exc)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def visitor_file(request: HttpRequest, file_id: int) -> HttpResponse:
+    """A file of the visitor's own conversation; `t` is their signed token (the widget has no cookie)."""
+    try:
+        visitor = services.visitor_from_token(request.GET.get("t", "")[:500])
+        return _serve(selectors.file_for_visitor(visitor=visitor, file_id=file_id))
+    except DomainError as exc:
+        return _error(exc)
+
+
+@login_required
+@require_POST
+def agent_upload(request: AuthedHtmxRequest, conversation_id: int) -> HttpResponse:
+    try:
+        selectors.conversation_for_agent(user=request.user, conversation_id=conversation_id)
+        read = _read_upload(request)
+        if read is None:
+            return _no_file()
+        msg = services.agent_send_file(actor=request.user, conversation_id=conversation_id, name=read[0],
+                                       content=read[1])
+    except DomainError as exc:
+        return _error(exc)
+    return _json({"ok": True, "message": services.message_json(msg)}, status=201)
+
+
+@login_required
+@require_GET
+def agent_file(request: AuthedHtmxRequest, file_id: int) -> HttpResponse:
+    try:
+        return _serve(selectors.file_for_agent(user=request.user, file_id=file_id))
+    except DomainError as exc:
+        return _error(exc)

@@ -91,7 +91,17 @@
     var row = el("div", "chat-msg " + m.sender + (m.internal ? " internal" : ""));
     row.dataset.seq = m.seq;
     row.appendChild(el("span", "who", m.author || m.sender));
-    row.appendChild(el("span", "text", m.body));
+    var f = m.meta && m.meta.file;
+    if (f && f.image) {
+      var a = el("a", "chat-file"); a.href = "/chat/console/f/" + f.id + "/"; a.target = "_blank"; a.rel = "noopener";
+      var img = el("img", "chat-img"); img.src = a.href; img.alt = f.name; img.loading = "lazy";
+      a.appendChild(img); row.appendChild(a);
+    } else if (f) {
+      var link = el("a", "chat-file", "📄 " + f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)");
+      link.href = "/chat/console/f/" + f.id + "/"; row.appendChild(link);
+    } else {
+      row.appendChild(el("span", "text", m.body));
+    }
     var log = document.getElementById("chat-log");
     log.appendChild(row); log.scrollTop = log.scrollHeight;
   }
@@ -214,6 +224,16 @@
       var body = input.value.trim(); if (!body) return;
       api("/chat/console/c/" + current + "/send/", { body: body, internal: document.getElementById("chat-internal").checked,
         client_id: "a" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }).then(function () { input.value = ""; });
+    });
+    var fileInput = document.getElementById("chat-file");
+    document.getElementById("chat-attach").addEventListener("click", function () { fileInput.click(); });
+    fileInput.addEventListener("change", function () {
+      var file = fileInput.files[0]; fileInput.value = ""; if (!file || current === null) return;
+      var fd = new FormData(); fd.append("file", file, file.name);
+      fetch("/chat/console/c/" + current + "/upload/", { method: "POST", body: fd, headers: { "X-CSRFToken": csrf() } })
+        .then(function (r) { return r.json().then(function (d) {
+          if (!r.ok) { document.dispatchEvent(new CustomEvent("kefuToast", { detail: { message: d.message } })); return; }
+          line(d.message); }); });
     });
     document.getElementById("chat-capacity").addEventListener("change", function (e) {
       api("/chat/console/capacity/", { capacity: Number(e.target.value) });

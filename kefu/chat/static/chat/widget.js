@@ -18,13 +18,15 @@
       end: "结束会话", typing: "对方正在输入…", read: "已读", reconnecting: "网络连接中断，正在重连…",
       rate: "请为本次服务评分", rated: "感谢您的评价！", name: "称呼", phone: "手机号", start: "开始咨询",
       offline: "当前无客服在线，请留言，我们会尽快联系您。", leave: "提交留言", message: "留言内容",
-      saved: "留言已提交，工单号：", again: "重新咨询", close: "关闭", ended: "会话已结束", comment: "其他意见（选填）" },
+      saved: "留言已提交，工单号：", again: "重新咨询", close: "关闭", ended: "会话已结束", comment: "其他意见（选填）",
+      attach: "发送图片或文件", uploading: "正在上传…" },
     en: { open: "Chat with us", title: "Customer service", send: "Send", placeholder: "Type your question…",
       human: "Talk to a person", end: "End chat", typing: "Typing…", read: "Read",
       reconnecting: "Connection lost, reconnecting…", rate: "Please rate this chat", rated: "Thank you for your rating!",
       name: "Name", phone: "Phone", start: "Start chat", offline: "Nobody is on duty. Leave a message and we will contact you.",
       leave: "Send message", message: "Message", saved: "Message received, ticket ", again: "New chat",
-      close: "Close", ended: "Chat ended", comment: "Anything else (optional)" }
+      close: "Close", ended: "Chat ended", comment: "Anything else (optional)", attach: "Send a picture or file",
+      uploading: "Uploading…" }
   };
   var t = T[ds.lang === "en" ? "en" : "zh"];
   var KEY = "kefu.chat.token";
@@ -66,6 +68,12 @@
   input.placeholder = t.placeholder; input.setAttribute("aria-label", t.placeholder);
   var humanBtn = el("button", "kefu-human", t.human); humanBtn.type = "button";
   var sendBtn = el("button", "kefu-send", t.send); sendBtn.type = "submit";
+  // The paper clip: pictures, PDFs, text and Office files, checked on the server (kefu.chat.services).
+  var fileInput = el("input", "kefu-file-input"); fileInput.type = "file"; fileInput.hidden = true;
+  fileInput.accept = "image/jpeg,image/png,image/gif,image/webp,.pdf,.txt,.docx,.xlsx";
+  var attachBtn = el("button", "kefu-attach", "📎"); attachBtn.type = "button";
+  attachBtn.setAttribute("aria-label", t.attach); attachBtn.title = t.attach;
+  form.appendChild(fileInput); form.appendChild(attachBtn);
   form.appendChild(input); form.appendChild(humanBtn); form.appendChild(sendBtn);
   [head, notice, log, typing, form].forEach(function (n) { panel.appendChild(n); });
   if (!pageMode) root.appendChild(launcher);
@@ -93,9 +101,8 @@
     var row = el("div", "kefu-msg kefu-" + m.sender);
     row.dataset.seq = m.seq;
     if (m.author && m.sender === "agent") row.appendChild(el("div", "kefu-author", m.author));
-    var body = el("div", "kefu-body", m.body);
-    row.appendChild(body);
     var meta = m.meta || {};
+    row.appendChild(meta.file ? fileBody(meta.file) : el("div", "kefu-body", m.body));
     if (meta.sources && meta.sources.length && meta.kind === "answer") {
       var a = el("a", "kefu-source", meta.sources[0].title);
       a.href = new URL(meta.sources[0].url, origin).href; a.target = "_blank"; a.rel = "noopener";
@@ -117,6 +124,39 @@
     scroll();
     if (m.sender !== "visitor" && m.seq) wsSend({ type: "read", seq: m.seq });
   }
+
+  function fileUrl(f) { return origin + "/chat/f/" + f.id + "/?t=" + encodeURIComponent(state.token || ""); }
+  function fileBody(f) {
+    var body = el("div", "kefu-body kefu-file");
+    if (f.image) {
+      var a = el("a"); a.href = fileUrl(f); a.target = "_blank"; a.rel = "noopener";
+      var img = el("img", "kefu-img"); img.src = fileUrl(f); img.alt = f.name; img.loading = "lazy";
+      a.appendChild(img); body.appendChild(a);
+    } else {
+      var link = el("a", "kefu-file-link", "📄 " + f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)");
+      link.href = fileUrl(f); link.rel = "noopener"; body.appendChild(link);
+    }
+    return body;
+  }
+  function upload(file) {
+    if (!file || state.conv === null) return;
+    var id = "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    var row = el("div", "kefu-msg kefu-visitor kefu-pending");
+    row.appendChild(el("div", "kefu-body", t.uploading + " " + file.name));
+    log.appendChild(row); scroll();
+    var fd = new FormData();
+    fd.append("token", state.token || ""); fd.append("conversation", state.conv); fd.append("client_id", id);
+    fd.append("file", file, file.name);
+    fetch(origin + "/chat/upload/", { method: "POST", body: fd }).then(function (r) {
+      return r.json().then(function (d) {
+        row.remove();
+        if (!r.ok) { system(d.message); return; }
+        bubble(d.message);
+      });
+    }).catch(function () { row.remove(); system(t.reconnecting); });
+  }
+  attachBtn.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () { upload(fileInput.files[0]); fileInput.value = ""; });
 
   function rating() {
     var box = el("div", "kefu-rating");
