@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.chat.choices import ConversationStatus, OfferStatus
+from kefu.chat.choices import ConversationStatus, OfferStatus, Sender
 from kefu.chat.errors import ChatErrorCode
 from kefu.chat.models import ChatFile, ChatMessage, ChatOffer, Conversation, Visitor
 from kefu.core.errors import NotFound
+from kefu.knowledge.search import SearchHit, suggestions_for_text
 
 PAGE = 200
 
@@ -79,6 +80,22 @@ def messages_after(*, conversation: Conversation, after: int = 0, internal: bool
     if not internal:
         qs = qs.filter(internal=False)
     return list(qs[:limit])
+
+
+def last_visitor_text(conversation: Conversation) -> str:
+    """The visitor's last text message (not a file), for the knowledge suggestions."""
+    row = (conversation.messages.filter(sender=Sender.VISITOR, file__isnull=True).order_by("-seq")
+           .values_list("body", flat=True).first())
+    return row or ""
+
+
+def suggestions_for_conversation(*, user: User, conversation: Conversation, limit: int = 5) -> tuple[str, list[SearchHit]]:
+    """(the visitor's last message, the knowledge hits for it that `user` may see): published
+    articles, active canned replies and published cases (kefu.knowledge.search.suggestions_for_text)."""
+    text = last_visitor_text(conversation)
+    if not text or text in ("转人工", "人工"):
+        return text, []
+    return text, suggestions_for_text(user=user, text=text[:200], limit=limit)
 
 
 def visitor_history(*, visitor: Visitor, limit: int = 5) -> list[Conversation]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("f/<int:file_id>/", views.visitor_file, name="visitor_file"),
     path("console/f/<int:file_id>/", views.agent_file, name="agent_file"),
     path("console/c/<int:conversation_id>/upload/", views.agent_upload, name="agent_upload"),
+    path("console/c/<int:conversation_id>/suggest/", views.suggestions, name="suggestions"),
     path("console/", views.console, name="console"),
     path("console/state/", views.console_state, name="console_state"),
     path("console/capacity/", views.capacity, name="capacity"),

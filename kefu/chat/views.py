@@ -10,7 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -76,6 +78,19 @@ def console_state(request: AuthedHtmxRequest) -> HttpResponse:
         "stats": {"waiting": stats.waiting, "active": stats.active, "bot": stats.bot,
                   "longest_wait": stats.longest_wait_seconds},
     })
+
+
+@login_required
+@require_GET
+def suggestions(request: AuthedHtmxRequest, conversation_id: int) -> HttpResponse:
+    """Knowledge for the visitor's last message: articles, canned replies and cases, best first."""
+    try:
+        conv = selectors.conversation_for_agent(user=request.user, conversation_id=conversation_id)
+    except DomainError as exc:
+        return _error(exc)
+    text, hits = selectors.suggestions_for_conversation(user=request.user, conversation=conv)
+    return _json({"for": text, "hits": [{"kind": h.kind, "id": h.object_id, "title": h.title,
+                                         "snippet": strip_tags(h.snippet_html)[:160], "url": h.url} for h in hits]})
 
 
 @login_required
@@ -230,7 +245,7 @@ def visitor_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def visitor_file(request: HttpRequest, file_id: int) -> HttpResponse:
+def visitor_file(request: HttpRequest, file_id: int) -> HttpResponseBase:
     """A file of the visitor's own conversation; `t` is their signed token (the widget has no cookie)."""
     try:
         visitor = services.visitor_from_token(request.GET.get("t", "")[:500])
@@ -256,7 +271,7 @@ def agent_upload(request: AuthedHtmxRequest, conversation_id: int) -> HttpRespon
 
 @login_required
 @require_GET
-def agent_file(request: AuthedHtmxRequest, file_id: int) -> HttpResponse:
+def agent_file(request: AuthedHtmxRequest, file_id: int) -> HttpResponseBase:
     try:
         return _serve(selectors.file_for_agent(user=request.user, file_id=file_id))
     except DomainError as exc:

@@ -14,6 +14,7 @@ from kefu.chat import services
 from kefu.chat.choices import OfferStatus
 from kefu.chat.models import ChatOffer, Conversation
 from kefu.knowledge import services as ks
+from kefu.knowledge.choices import ArticleStatus
 from kefu.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,24 @@ def test_offers_are_in_the_console_state_and_declined_from_it(client, agent_alic
     assert client.get("/chat/console/state/").json()["offers"] == []
     r = _post(client, f"/chat/console/c/{conv.pk}/decline/", {})
     assert (r.status_code, r.json()["code"]) == (409, "no_offer")
+
+
+def test_knowledge_suggestions_follow_the_visitors_last_message(client, agent_alice, lead_linda, replies,
+                                                               outsider_charlie):
+    art = ks.article_create(actor=agent_alice, data=ks.ArticleInput(
+        title="宽带故障报修", body_md="宽带断网请先重启光猫，仍不能上网请报修。", is_public=True))
+    ks.article_transition(actor=agent_alice, article_id=art.pk, status=ArticleStatus.IN_REVIEW)
+    ks.article_transition(actor=lead_linda, article_id=art.pk, status=ArticleStatus.PUBLISHED)
+    conv = _active(agent_alice)
+    client.force_login(agent_alice)
+    assert client.get(f"/chat/console/c/{conv.pk}/suggest/").json()["hits"] == []  # only "转人工" so far
+    services.visitor_send(visitor=conv.visitor, conversation_id=conv.pk, body="家里宽带断网了怎么办")
+    d = client.get(f"/chat/console/c/{conv.pk}/suggest/").json()
+    assert d["for"] == "家里宽带断网了怎么办"
+    assert d["hits"][0]["title"] == "宽带故障报修" and d["hits"][0]["kind"] == "article"
+    assert "<" not in d["hits"][0]["snippet"]  # plain text; the console sets it as text
+    services.visitor_send(visitor=conv.visitor, conversation_id=conv.pk, body="退款办理要多久")
+    titles = [h["title"] for h in client.get(f"/chat/console/c/{conv.pk}/suggest/").json()["hits"]]
+    assert "退款办理" in titles and "宽带故障报修" not in titles
+    client.force_login(outsider_charlie)
+    assert client.get(f"/chat/console/c/{conv.pk}/suggest/").status_code == 404

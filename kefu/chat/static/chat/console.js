@@ -115,6 +115,35 @@
     root.dataset.status = c.status;
     slas[c.id] = c.sla; tick();
   }
+  // Knowledge for the visitor's last message: a canned reply is inserted (filled) into the box,
+  // an article or case opens beside.
+  function suggest() {
+    if (current === null) return;
+    var id = current;
+    api("/chat/console/c/" + id + "/suggest/").then(function (d) {
+      if (id !== current) return;
+      document.getElementById("chat-suggest-for").textContent = d["for"] ? "“" + d["for"] + "”" : "";
+      var ul = document.getElementById("chat-suggest-list"); ul.textContent = "";
+      if (d["for"] && !d.hits.length) ul.appendChild(el("li", "empty", root.dataset.msgNothing));
+      d.hits.forEach(function (h) {
+        var li = el("li"); li.dataset.kind = h.kind;
+        li.appendChild(el("strong", "", h.title)); li.appendChild(el("span", "sn", h.snippet));
+        if (h.kind === "reply") {
+          var b = el("button", "chat-suggest-insert", root.dataset.msgInsert); b.type = "button";
+          b.addEventListener("click", function () {
+            api("/chat/console/c/" + id + "/canned/", { reply: h.id }).then(function (r) {
+              var input = document.getElementById("chat-input");
+              input.value = (input.value ? input.value + "\n" : "") + r.text; input.focus(); });
+          });
+          li.appendChild(b);
+        } else {
+          var a = el("a", "", root.dataset.msgOpen); a.href = h.url; a.target = "_blank"; a.rel = "noopener";
+          li.appendChild(a);
+        }
+        ul.appendChild(li);
+      });
+    });
+  }
   function load() {
     if (current === null) return Promise.resolve();
     return api("/chat/console/c/" + current + "/messages/?after=" + lastSeq).then(function (d) {
@@ -126,7 +155,7 @@
     document.getElementById("chat-log").textContent = "";
     document.getElementById("chat-pane").hidden = false;
     window.kefuRealtime.subscribe("conv." + id);
-    load(); refresh();
+    load(); refresh(); suggest();
   }
   function act(action, body) {
     return api("/chat/console/c/" + current + "/" + action + "/", body || {}).then(function (d) {
@@ -192,7 +221,11 @@
     if (!root || !window.kefuRealtime) return;
     var rt = window.kefuRealtime;
     rt.subscribe("chatqueue.all");
-    rt.on("message", function (d) { if (d.conversation === current) line(d.message); });
+    rt.on("message", function (d) {
+      if (d.conversation !== current) return;
+      line(d.message);
+      if (d.message.sender === "visitor" && !(d.message.meta && d.message.meta.file)) suggest();
+    });
     rt.on("status", function (d) { if (d.conversation === current) load(); refresh(); });
     rt.on("chat.waiting", refresh); rt.on("chat.taken", refresh); rt.on("chat.transferred", refresh);
     rt.on("chat.offer", function (d) { offers[d.conversation] = d; drawOffers(); refresh(); });
