@@ -147,3 +147,84 @@ def agent_conversations(*, start: datetime, end: datetime) -> list[tuple[int, in
         .values_list("assignee_id", "ticket_id")
         .order_by()
     )
+
+
+@dataclass(frozen=True)
+class ChatKpiRow:
+    """One chat an agent accepted: for 首次响应 (first response), 平均处理时长 (chat AHT) and
+    同时接待 (concurrency). Seconds; None where the chat has not got that far."""
+
+    conversation_id: int
+    agent_id: int
+    ticket_id: int | None
+    waiting_since: datetime | None
+    accepted_at: datetime
+    ended_at: datetime | None
+    first_response_seconds: float | None  # hand-over → the first agent reply
+    handling_seconds: float | None  # accepted → ended
+    sla_met: bool | None  # first reply within the chat's limit
+
+
+def chat_kpi_rows(*, start: datetime, end: datetime) -> list[ChatKpiRow]:
+    """Every chat an agent accepted in [start, end), one query, for the KPIs (kefu.performance reads
+    chat facts only through this module); callers apply their visibility."""
+    rows = (Conversation.objects.filter(accepted_at__gte=start, accepted_at__lt=end, assignee__isnull=False)
+            .values_list("pk", "assignee_id", "ticket_id", "waiting_since", "accepted_at", "ended_at",
+                         "first_response_at", "first_response_due_at").order_by("accepted_at", "pk"))
+    out = []
+    for pk, agent, ticket, since, accepted, ended, first, due in rows:
+        out.append(ChatKpiRow(
+            conversation_id=pk, agent_id=agent, ticket_id=ticket, waiting_since=since, accepted_at=accepted,
+            ended_at=ended,
+            first_response_seconds=(first - since).total_seconds() if first and since else None,
+            handling_seconds=(ended - accepted).total_seconds() if ended else None,
+            sla_met=(first <= due) if first and due else None,
+        ))
+    return out
+
+
+def peak_concurrent(rows: list[ChatKpiRow], *, until: datetime) -> dict[int, int]:
+    """Per agent, the most chats they held at once (accepted, not yet ended; an open one runs to `until`)."""
+    events: dict[int, list[tuple[datetime, int]]] = {}
+    for r in rows:
+        events.setdefault(r.agent_id, []).extend([(r.accepted_at, 1), (r.ended_at or until, -1)])
+    peak: dict[int, int] = {}
+    for agent, evs in events.items():
+        now = best = 0
+        for _at, step in sorted(evs, key=lambda e: (e[0], e[1])):  # an end before a start at the same instant
+            now += step
+            best = max(best, now)
+        peak[agent] = best
+    return peak
+
+
+@dataclass(frozen=True)
+class AgentChatKpis:
+    agent_id: int
+    chats: int
+    first_response_avg_seconds: float | None
+    aht_seconds: float | None  # average accepted → ended over the ended chats
+    peak_concurrent: int
+    sla_attainment: float | None  # share of answered chats whose first reply was in time
+
+
+def chat_kpis(*, start: datetime, end: datetime) -> dict[int, AgentChatKpis]:
+    """The chat KPIs per agent over [start, end) (chats accepted in it)."""
+    rows = chat_kpi_rows(start=start, end=end)
+    peaks = peak_concurrent(rows, until=min(end, timezone.now()))
+    by_agent: dict[int, list[ChatKpiRow]] = {}
+    for r in rows:
+        by_agent.setdefault(r.agent_id, []).append(r)
+
+    def avg(values: list[float]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    out = {}
+    for agent, rs in by_agent.items():
+        frt = [r.first_response_seconds for r in rs if r.first_response_seconds is not None]
+        aht = [r.handling_seconds for r in rs if r.handling_seconds is not None]
+        sla = [r.sla_met for r in rs if r.sla_met is not None]
+        out[agent] = AgentChatKpis(agent_id=agent, chats=len(rs), first_response_avg_seconds=avg(frt),
+                                   aht_seconds=avg(aht), peak_concurrent=peaks.get(agent, 0),
+                                   sla_attainment=(sum(sla) / len(sla)) if sla else None)
+    return out

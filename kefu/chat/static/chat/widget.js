@@ -19,13 +19,13 @@
       rate: "请为本次服务评分", rated: "感谢您的评价！", name: "称呼", phone: "手机号", start: "开始咨询",
       offline: "当前无客服在线，请留言，我们会尽快联系您。", leave: "提交留言", message: "留言内容",
       saved: "留言已提交，工单号：", again: "重新咨询", close: "关闭", ended: "会话已结束", comment: "其他意见（选填）",
-      attach: "发送图片或文件", uploading: "正在上传…" },
+      attach: "上传图片或文件", uploading: "正在上传…" },
     en: { open: "Chat with us", title: "Customer service", send: "Send", placeholder: "Type your question…",
       human: "Talk to a person", end: "End chat", typing: "Typing…", read: "Read",
       reconnecting: "Connection lost, reconnecting…", rate: "Please rate this chat", rated: "Thank you for your rating!",
       name: "Name", phone: "Phone", start: "Start chat", offline: "Nobody is on duty. Leave a message and we will contact you.",
       leave: "Send message", message: "Message", saved: "Message received, ticket ", again: "New chat",
-      close: "Close", ended: "Chat ended", comment: "Anything else (optional)", attach: "Send a picture or file",
+      close: "Close", ended: "Chat ended", comment: "Anything else (optional)", attach: "Attach a picture or file",
       uploading: "Uploading…" }
   };
   var t = T[ds.lang === "en" ? "en" : "zh"];
