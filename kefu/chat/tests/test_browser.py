@@ -6,6 +6,7 @@ rates the chat."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -145,3 +146,57 @@ def walk(browser: Any, *, base: str, agent_username: str) -> None:
     expect(stars).to_have_count(5)
     stars.nth(4).click()
     expect(log).to_contain_text("感谢您的评价")
+
+
+def test_the_agent_gets_an_offer_accepts_it_and_answers_with_a_canned_reply_by_slash(desk, asgi_server) -> None:
+    """The console's offer card and `/` picker: the visitor asks for a person, the chat is offered to
+    the one agent online (a card with a countdown), who accepts, types "/tk", picks 退款办理 with
+    Enter (filled with their name), sends it, and the visitor reads it."""
+    from playwright.sync_api import expect
+
+    manager = UserFactory(username="mgr1", role=Role.MANAGER, team=desk["agent"].team)
+    ks.reply_save(actor=manager, data=ks.ReplyInput(
+        title="退款办理", body="您好，我是{处理人}，退款将在三个工作日内原路退回。", shortcut="tk"))
+    try:
+        with launched_browser() as browser:
+            expect.set_options(timeout=TIMEOUT_MS)
+            agent = new_page(browser)
+            log_in(agent, asgi_server, desk["agent"].username)
+            agent.goto(f"{asgi_server}/chat/console/")
+
+            visitor = new_page(browser, mobile=True)
+            visitor.goto(shop_site(asgi_server))
+            visitor.get_by_role("button", name="在线客服").click()
+            log = visitor.locator(".kefu-log")
+            expect(log).to_contain_text("智能客服")
+            visitor.locator(".kefu-human").click()
+            expect(log).to_contain_text("排在第 1 位")
+
+            offer = agent.locator("#chat-offers .chat-offer")
+            expect(offer).to_have_count(1)  # pushed: nobody reloaded the console
+            expect(offer.locator(".chat-count")).to_have_text(re.compile(r"0:[0-3]\d"))
+            expect(agent.locator("#chat-waiting .chat-badge").first).to_contain_text("首次回复")
+            offer.locator(".chat-offer-accept").click()
+            expect(offer).to_have_count(0)
+            expect(log).to_contain_text("王坐席")
+            expect(agent.locator("#chat-longest")).to_have_text("0:00")  # nobody waits any more
+
+            box = agent.locator("#chat-input")
+            box.click()
+            box.press_sequentially("/tk")
+            picker = agent.locator("#chat-canned li")
+            expect(picker).to_have_count(1)
+            expect(picker.first).to_contain_text("退款办理")
+            box.press("Enter")
+            expect(box).to_have_value("您好，我是王坐席，退款将在三个工作日内原路退回。")
+            agent.locator("#chat-send").click()
+            expect(log).to_contain_text("我是王坐席，退款将在三个工作日内原路退回")
+            expect(agent.locator("#chat-sla")).to_contain_text("按时")
+    finally:
+        for httpd in _shops:
+            httpd.shutdown()
+            httpd.server_close()
+        _shops.clear()
+    conv = Conversation.objects.get()
+    assert conv.assignee == desk["agent"] and conv.sla_state == "met"
+    assert conv.offers.get().status == "accepted"
