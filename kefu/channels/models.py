@@ -135,6 +135,6 @@ class Delivery(models.Model):
 
 
 # --- WeChat (kefu/channels/wechat_models.py) --------------------------------------------------------
-from kefu.channels.wechat_models import WechatIdentity, WechatState  # noqa: E402, F401
 # --- phone (CTI) and SMS: their own module, registered with this app ------------------------------
 from kefu.channels.models_cti import Call, CallEvent, SmsMessage, SmsOptOut  # noqa: E402,F401
+from kefu.channels.wechat_models import WechatIdentity, WechatState  # noqa: E402, F401

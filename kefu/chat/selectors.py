@@ -173,6 +173,7 @@ def chat_kpi_rows(*, start: datetime, end: datetime) -> list[ChatKpiRow]:
                          "first_response_at", "first_response_due_at").order_by("accepted_at", "pk"))
     out = []
     for pk, agent, ticket, since, accepted, ended, first, due in rows:
+        assert accepted is not None  # filtered on accepted_at
         out.append(ChatKpiRow(
             conversation_id=pk, agent_id=agent, ticket_id=ticket, waiting_since=since, accepted_at=accepted,
             ended_at=ended,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
 from kefu.operations.choices import CostKind, DeviceKind
+from kefu.operations.models import MONEY_DIGITS, MONEY_PLACES
 from kefu.operations.services import ActionInput
 from kefu.tickets.choices import Priority
 
@@ -110,19 +111,18 @@ class RoutingForm(forms.Form):
         team.choices = [(t.pk, t.name) for t in teams]
 
 
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 
 
 class BudgetLineForm(forms.Form):
     cost_kind = forms.ChoiceField(label=_("Cost kind"), choices=CostKind.choices)
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
-    plan = forms.DecimalField(label=_("Plan (yuan)"), min_value=Decimal(0), **MONEY_FIELD)
+    plan = forms.DecimalField(label=_("Plan (yuan)"), min_value=Decimal(0), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 
 
 class BudgetEntryForm(forms.Form):
     line = forms.TypedChoiceField(label=_("Budget line"), coerce=int)
     kind = forms.ChoiceField(label=_("Kind"), choices=[("commitment", _("Commitment")), ("actual", _("Actual"))])
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     note = forms.CharField(label=_("For"), max_length=200)
 
     def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
@@ -135,7 +135,7 @@ class BudgetEntryForm(forms.Form):
 class ReallocationForm(forms.Form):
     from_line = forms.TypedChoiceField(label=_("From"), coerce=int)
     to_line = forms.TypedChoiceField(label=_("To"), coerce=int)
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
     def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:

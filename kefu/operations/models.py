@@ -380,7 +380,7 @@ class OpsAlert(models.Model):
 
 # --- budget (预算): lines per year and cost kind, their ledger, reallocations, projects ------------------
 
-MONEY = {"max_digits": 14, "decimal_places": 2}  # yuan with two places (Decimal), as requisition amounts
+MONEY_DIGITS, MONEY_PLACES = 14, 2  # yuan with two places (Decimal), as requisition amounts
 
 
 class BudgetLine(models.Model):
@@ -391,9 +391,9 @@ class BudgetLine(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     cost_kind = models.CharField(_("cost kind"), max_length=20, choices=CostKind.choices)
     name = models.CharField(_("name"), max_length=100, blank=True)
-    plan = models.DecimalField(_("plan"), **MONEY)
-    committed = models.DecimalField(_("committed"), default=0, **MONEY)
-    actual = models.DecimalField(_("actual"), default=0, **MONEY)
+    plan = models.DecimalField(_("plan"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    committed = models.DecimalField(_("committed"), default=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    actual = models.DecimalField(_("actual"), default=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -449,7 +449,7 @@ class BudgetEntry(models.Model):
 
     line = models.ForeignKey(BudgetLine, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=16, choices=BudgetEntryKind.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     requisition = models.ForeignKey(Requisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="budget_entries")
     project = models.ForeignKey(BudgetProject, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
     settles = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -469,12 +469,12 @@ class BudgetReallocation(models.Model):
     year = models.PositiveSmallIntegerField()
     from_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
     to_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     reason = models.CharField(max_length=300)
-    from_plan_before = models.DecimalField(**MONEY)
-    from_plan_after = models.DecimalField(**MONEY)
-    to_plan_before = models.DecimalField(**MONEY)
-    to_plan_after = models.DecimalField(**MONEY)
+    from_plan_before = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    from_plan_after = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    to_plan_before = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    to_plan_after = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
 

@@ -274,7 +274,8 @@ def equipment_action(request: HttpRequest, action: str) -> HttpResponse:
                 return redirect("operations:equipment")
         elif action == "seen" and request.POST.get("alert", "").isdigit():
             equipment.alert_seen(actor=user, alert_id=int(request.POST["alert"]))
-            return redirect(request.POST.get("next") if request.POST.get("next") in ("/operations/budget/",) else "operations:equipment")
+            back_to_budget = request.POST.get("next") == "/operations/budget/"
+            return redirect("operations:budget" if back_to_budget else "operations:equipment")
         else:
             raise Http404
     except DomainError as exc:
@@ -387,22 +388,22 @@ def budget_action(request: HttpRequest, action: str) -> HttpResponse:
     forms_: dict[str, Any] = {}
     try:
         if action == "line":
-            form = forms_["line_form"] = BudgetLineForm(request.POST)
-            if form.is_valid():
-                budget.line_create(actor=user, year=year, **form.cleaned_data)
+            line_form = forms_["line_form"] = BudgetLineForm(request.POST)
+            if line_form.is_valid():
+                budget.line_create(actor=user, year=year, **line_form.cleaned_data)
         elif action == "entry":
-            form = forms_["entry_form"] = BudgetEntryForm(request.POST, lines=lines)
-            if form.is_valid():
-                d = form.cleaned_data
+            entry_form = forms_["entry_form"] = BudgetEntryForm(request.POST, lines=lines)
+            if entry_form.is_valid():
+                d = entry_form.cleaned_data
                 budget.entry_post(actor=user, line_id=d["line"], kind=d["kind"], amount=d["amount"], note=d["note"])
         elif action == "reallocate":
-            form = forms_["realloc_form"] = ReallocationForm(request.POST, lines=lines)
-            if form.is_valid():
-                d = form.cleaned_data
+            realloc_form = forms_["realloc_form"] = ReallocationForm(request.POST, lines=lines)
+            if realloc_form.is_valid():
+                d = realloc_form.cleaned_data
                 budget.reallocate(actor=user, from_line_id=d["from_line"], to_line_id=d["to_line"], amount=d["amount"], reason=d["reason"])
         else:
             raise Http404
-        if form.is_valid():
+        if all(f.is_valid() for f in forms_.values()):
             messages.success(request, _("Saved."))
             return redirect(f"{reverse('operations:budget')}?year={year}")
     except DomainError as exc:
