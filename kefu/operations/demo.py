@@ -20,8 +20,8 @@ from kefu.operations.choices import CostKind, DeviceKind, Duty, PlanKind
 from kefu.operations.models import BudgetLine, Device, Incident, Material, Store
 from kefu.operations.services import ActionInput, LevelInput
 from kefu.tickets.choices import TicketStatus
-from kefu.tickets.models import Category
-from kefu.tickets.services import category_save, ticket_change_status
+from kefu.tickets.models import Category, Ticket
+from kefu.tickets.services import category_save, ticket_auto_close, ticket_change_status
 
 
 @dataclass
@@ -191,6 +191,10 @@ def _fault(lead: User, manager: User, device: Device, at: datetime, hours: float
     done = at + timedelta(hours=hours)
     with _clock_at(done):
         ticket_change_status(actor=manager, number=fault.ticket.number, status=TicketStatus.RESOLVED, comment="已修复")
+    # A repair resolved long enough ago was closed by the auto-close clock, as in a running center.
+    due = Ticket.objects.filter(pk=fault.ticket_id).values_list("auto_close_due_at", flat=True).get()
+    if due is not None and due < timezone.now():
+        ticket_auto_close(ticket_id=fault.ticket_id, due_at=due, now=due + timedelta(seconds=1))
 
 
 def load_equipment_demo(*, manager: User) -> int:

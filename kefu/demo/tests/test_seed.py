@@ -15,6 +15,7 @@ from kefu.channels.demo import DEMO_MAIL_TICKETS
 from kefu.channels.wechat_demo import DEMO_WECHAT_TICKETS
 from kefu.customers.models import Customer, CustomerAsset, CustomerPhone, CustomerTier
 from kefu.demo.seed import DEMO_USERNAMES, demo_load
+from kefu.operations.demo import FAULT_CATEGORY, IT_TEAM
 from kefu.tickets.choices import EventKind, TicketStatus
 from kefu.tickets.models import Category, Ticket, TicketEvent, TicketMessage, TicketTransfer
 
@@ -57,14 +58,17 @@ def test_demo_creates_the_named_users_and_teams():
     assert User.objects.filter(role=Role.AGENT).count() == 20
     assert all(u.check_password("kefu123") for u in User.objects.all())
     assert list(Team.objects.order_by("id").values_list("name", flat=True)) == [
-        "一线客服", "投诉处理组", "技术支持", "售后", "物流", "外呼组"
+        "一线客服", "投诉处理组", "技术支持", "售后", "物流", "外呼组", IT_TEAM
     ]
     assert Team.objects.get(is_default=True).name == "一线客服"
-    assert set(Team.objects.filter(kind="back_office").values_list("name", flat=True)) == {"售后", "物流"}
+    assert set(Team.objects.filter(kind="back_office").values_list("name", flat=True)) == {"售后", "物流", IT_TEAM}
     assert CustomerTier.objects.get(is_default=True).name == "普通"
     # Missed demo calls from unknown numbers open customers named 来电 + the last 4 digits (kefu.channels.cti).
-    assert Customer.objects.exclude(name__regex=r"^(Caller|来电) [0-9]{4}$").count() == 20 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)  # each demo mail and WeChat follower is a new customer
-    assert Ticket.objects.count() == 30 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)  # and the demo mailbox's (kefu.channels.demo)
+    assert Customer.objects.exclude(name__regex=r"^(Caller|来电) [0-9]{4}$").count() == 20 + DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS  # each demo mail and WeChat follower is a new customer
+    # Device faults are 报修 tickets without a customer, routed to IT (kefu.operations.demo).
+    faults = Ticket.objects.filter(category__name=FAULT_CATEGORY, customer=None).count()
+    assert faults >= 6
+    assert Ticket.objects.count() == 30 + DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS + faults  # and the demo mailbox's (kefu.channels.demo)
     assert Category.objects.filter(name="扣费异议", parent__name="账单与费用").exists()
     # The logins table is printed
     assert "agent20" in out and "kefu123" in out and "一线客服" in out
@@ -77,7 +81,9 @@ def test_demo_history_is_consistent_and_in_the_past():
     assert all(t.created_at <= t.updated_at <= now for t in tickets)
     assert not TicketEvent.objects.filter(created_at__gt=now).exists()
     # Every ticket was opened through ticket_create (one CREATED event each) ...
-    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 30 + (DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS)
+    assert len(tickets) > 30 + DEMO_MAIL_TICKETS + DEMO_WECHAT_TICKETS  # with the device faults
+    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == len(tickets)
+    assert set(TicketEvent.objects.filter(kind=EventKind.CREATED).values_list("ticket_id", flat=True)) == {t.pk for t in tickets}
     # ... and worked through the services: replies, transfers with reasons, closures.
     assert TicketMessage.objects.filter(kind="reply").exists()
     assert TicketTransfer.objects.exists()
