@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
-from kefu.quality import review, sampling, selectors, services
+from kefu.quality import review, sampling, selectors, services, weekly
 from kefu.quality.access import is_manager, is_qa_lead, leads_team, may_inspect
 from kefu.quality.choices import (
     TARGETED_RULES,
@@ -35,6 +35,7 @@ from kefu.quality.choices import (
     PlanPeriod,
 )
 from kefu.quality.models import Scorecard, ScorecardItem, ScorecardSection, ScorecardVersion
+from kefu.quality.export import weekly_xlsx
 from kefu.quality.scoring import prefill
 from kefu.tickets.choices import Channel
 
@@ -60,7 +61,8 @@ def _ctx(request: Req, tab: str, **kw: Any) -> dict[str, Any]:
     user = request.user
     return {
         "nav": "quality" if may_inspect(user) else "quality_mine", "tab": tab, "is_inspector": may_inspect(user),
-        "is_qa_lead": is_qa_lead(user), "is_manager": is_manager(user), "now": timezone.now(), **kw,
+        "is_qa_lead": is_qa_lead(user), "is_manager": is_manager(user),
+        "is_team_lead": weekly.may_see_weekly(user), "now": timezone.now(), **kw,
     }
 
 
@@ -364,6 +366,46 @@ def results(request: Req) -> HttpResponse:
         teams=Team.objects.filter(is_active=True).order_by("id"), cards=Scorecard.objects.order_by("id"),
         kappa=selectors.kappa_table(user=request.user, start=start, end=end),
     ))
+
+
+# --- weekly report ----------------------------------------------------------------------------------------
+
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
+
+
+def _weekly(request: Req) -> weekly.WeeklyReport:
+    if not weekly.may_see_weekly(request.user):
+        raise Http404
+    m = _WEEK_RE.match(request.GET.get("week", "").strip())
+    year, week = weekly.week_of(timezone.localdate() - timedelta(days=7))  # default: last full week
+    if m:
+        year, week = int(m.group(1)), int(m.group(2))
+    try:
+        return weekly.weekly_report(user=request.user, year=year, week=week)
+    except ValueError:
+        raise Http404 from None
+
+
+@login_required
+def weekly_page(request: Req) -> HttpResponse:
+    report = _weekly(request)
+    prev = weekly.previous_week(report.year, report.week)
+    nxt = weekly.week_of(report.last_day + timedelta(days=1))
+    this = weekly.week_of(timezone.localdate())
+    return render(request, "quality/weekly.html", _ctx(
+        request, "weekly", report=report, prev_week=f"{prev[0]}-W{prev[1]:02d}",
+        next_week=f"{nxt[0]}-W{nxt[1]:02d}" if nxt <= this else "",
+    ))
+
+
+@login_required
+def weekly_download(request: Req) -> HttpResponse:
+    report = _weekly(request)
+    response = HttpResponse(
+        weekly_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="quality-{report.label}.xlsx"'
+    return response
 
 
 # --- scorecards --------------------------------------------------------------------------------------------
