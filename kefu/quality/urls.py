@@ -29,5 +29,10 @@ urlpatterns = [
     path("scorecards/<int:scorecard_id>/", views.scorecard_edit, name="scorecard"),
     path("scorecards/<int:scorecard_id>/<str:action>/", views.scorecard_action, name="scorecard_action"),
     path("plans/", views.plans, name="plans"),
+    path("plans/<int:plan_id>/edit/", views.plan_edit, name="plan_edit"),
+    path("cases/", views.case_list, name="cases"),
+    path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/edit/", views.case_update, name="case_update"),
+    path("inspections/<int:inspection_id>/case/", views.case_save, name="case_save"),
     path("plans/<int:plan_id>/draw/", views.plan_draw, name="plan_draw"),
 ]
