@@ -76,7 +76,10 @@ def test_editing_a_plan_changes_later_draws_not_what_was_drawn(
     # bad input: a Chinese form message (toast), nothing changed
     c.post(f"/quality/plans/{plan.pk}/edit/", {"name": "", "scorecard": v.scorecard_id, "random_share": "2"})
     assert SamplingPlan.objects.get(pk=plan.pk).name == "月度（改）"
-    # the next draw follows the new share; the drawn contacts are not drawn again
+    # the next draw follows the new share (half of alice's 10, plus the slow rule's 2 on top); the
+    # contacts drawn before are not drawn again
     again = sampling.plan_draw(plan_id=plan.pk, actor=manager_mike, start=start, end=end)
-    assert len(before) + len(again.entries) == 5
+    assert again.per_agent[agent_alice.pk] >= 5
+    assert not {e.item_id for e in again.entries} & {row[1] for row in before}
+    assert PlanEntry.objects.filter(plan=plan).count() == len(before) + len(again.entries)
     assert login(client, qa_quinn).get(f"/quality/plans/{plan.pk}/edit/").status_code == 404
