@@ -46,6 +46,7 @@ class DrawReason(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     TRANSFERS = "transfers", _("Transferred twice or more")
     FLAGGED = "flagged", _("Flagged by the AI pre-screen")
+    SLOW = "slow", _("Handling time above the percentile")
     MANUAL = "manual", _("Added by hand")
 
 
@@ -79,3 +80,10 @@ class CalibrationState(models.TextChoices):
 class CoachingState(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+
+
+class CaseTag(models.TextChoices):
+    """The library's standard tags; a case may carry free tags too (shown as typed)."""
+
+    EXCELLENT = "excellent", _("Excellent case")
+    PROBLEM = "problem", _("Problem case")

@@ -22,3 +22,5 @@ class QualityErrorCode(StrEnum):
     APPEAL_NOT_COUNTED = "appeal_not_counted"
     CALIBRATION_SETTLED = "calibration_settled"
     COACHING_DONE = "coaching_done"
+    CASE_NOT_SCORED = "case_not_scored"
+    CASE_EXISTS = "case_exists"

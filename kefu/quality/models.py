@@ -171,6 +171,8 @@ class SamplingPlan(models.Model):
         help_text=_("Empty: every active QA inspector."),
     )
     seed = models.CharField(_("seed"), max_length=32, blank=True)
+    # The "slow" rule draws contacts whose handling time is above this percentile (90: the slowest 10%).
+    slow_percentile = models.PositiveSmallIntegerField(_("handling time percentile"), default=90)
     is_active = models.BooleanField(_("active"), default=True)
     next_draw_at = models.DateTimeField(_("next draw"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -292,3 +294,27 @@ class QualityEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class QualityCase(models.Model):
+    """案例库: a scored inspection kept as learning material (优秀案例 / 问题案例). `tags` is stored as
+    ",tag,tag," so a tag filter is a plain LIKE on every database; read it through `tag_list`."""
+
+    inspection = models.OneToOneField(Inspection, on_delete=models.CASCADE, related_name="case")
+    title = models.CharField(_("title"), max_length=200)
+    tags = models.CharField(_("tags"), max_length=300, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]

@@ -11,6 +11,7 @@ contact's own agent); a share of them goes to a second inspector too (double-bli
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,8 +71,10 @@ def plan_save(
     channel: str = "", period: str = PlanPeriod.MONTHLY, random_share: Any = "0.2",
     rules: list[str] | None = None, blind_share: Any = "0.1", blind_threshold: int = 10,
     recheck_share: Any = "0.1", inspector_ids: list[int] | None = None, seed: str = "", is_active: bool = True,
+    slow_percentile: int = 90,
 ) -> SamplingPlan:
-    """Create or change a plan (QA leads and managers). The clock's next draw is set from the period."""
+    """Create or change a plan (QA leads and managers). The clock's next draw is set from the period.
+    Changing a plan changes later draws only: entries, items and inspections already drawn stay."""
     require_qa_lead(actor)
     errors: dict[str, list[str]] = {}
     if not name.strip():
@@ -89,6 +92,8 @@ def plan_save(
         errors["rules"] = [_("Unknown rule: %(rule)s") % {"rule": ", ".join(bad_rules)}]
     if not 0 <= blind_threshold <= 100:
         errors["blind_threshold"] = [_("Give 0 to 100.")]
+    if not 1 <= slow_percentile <= 99:
+        errors["slow_percentile"] = [_("Give 1 to 99 (90: the slowest tenth).")]
     inspectors = list(User.objects.filter(pk__in=inspector_ids or [], is_active=True))
     if len(inspectors) != len(set(inspector_ids or [])):
         errors["inspector_ids"] = [_("Unknown inspector.")]
@@ -99,6 +104,7 @@ def plan_save(
         "random_share": _share(random_share, "random_share"), "rules": list(dict.fromkeys(rules or [])),
         "blind_share": _share(blind_share, "blind_share"), "blind_threshold": blind_threshold,
         "recheck_share": _share(recheck_share, "recheck_share"), "seed": seed.strip()[:32], "is_active": is_active,
+        "slow_percentile": slow_percentile,
     }
     if plan_id is None:
         plan = SamplingPlan.objects.create(**values, next_draw_at=next_draw_after(period, timezone.now()))
@@ -112,6 +118,17 @@ def plan_save(
         plan.save()
     plan.inspectors.set(inspectors)
     return plan
+
+
+def slowest(handling: dict[int, float], percentile: int) -> set[int]:
+    """The contacts whose handling time (created → resolved, else closed) is above `percentile` of
+    the period's: the slowest ceil(n × (100 − p) / 100), longest first, ties broken by the lower id,
+    so the same contacts always give the same set."""
+    if not handling or percentile >= 100:
+        return set()
+    n = math.ceil(len(handling) * (100 - max(percentile, 0)) / 100)
+    ranked = sorted(handling.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {ticket_id for ticket_id, _s in ranked[:n]}
 
 
 @dataclass
@@ -129,8 +146,18 @@ def _candidates(plan: SamplingPlan, start: datetime, end: datetime) -> list[_Con
         qs = qs.filter(team_id=plan.team_id)
     if plan.channel:
         qs = qs.filter(channel=plan.channel)
-    rows = list(qs.order_by("id").values_list("id", "assignee_id", "kind", "reopen_count", "transfer_count"))
+    rows = list(qs.order_by("id").values_list(
+        "id", "assignee_id", "kind", "reopen_count", "transfer_count", "created_at", "resolved_at", "closed_at"
+    ))
     rules = set(plan.rules or [])
+    slow: set[int] = set()
+    if DrawReason.SLOW in rules:
+        handling: dict[int, float] = {}
+        for r in rows:
+            done = r[6] or r[7]  # resolved, else closed
+            if done is not None and r[5] is not None:
+                handling[r[0]] = (done - r[5]).total_seconds()
+        slow = slowest(handling, plan.slow_percentile)
     ids = [r[0] for r in rows]
     low = set()
     if DrawReason.LOW_CSAT in rules:
@@ -144,7 +171,7 @@ def _candidates(plan: SamplingPlan, start: datetime, end: datetime) -> list[_Con
             .exclude(findings=[]).values_list("source_id", flat=True)
         )
     out = []
-    for ticket_id, agent_id, kind, reopens, transfers in rows:
+    for ticket_id, agent_id, kind, reopens, transfers, *_times in rows:
         c = _Contact(ticket_id=ticket_id, agent_id=agent_id)
         checks = {
             DrawReason.COMPLAINT: kind == TicketKind.COMPLAINT,
@@ -152,6 +179,7 @@ def _candidates(plan: SamplingPlan, start: datetime, end: datetime) -> list[_Con
             DrawReason.REOPENED: reopens > 0,
             DrawReason.TRANSFERS: transfers >= 2,
             DrawReason.FLAGGED: ticket_id in flagged,
+            DrawReason.SLOW: ticket_id in slow,
         }
         c.reasons = [r for r in TARGETED_RULES if r in rules and checks[DrawReason(r)]]
         out.append(c)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import DomainError
-from kefu.quality import review, sampling, selectors, services
+from kefu.quality import cases, review, sampling, selectors, services, weekly
 from kefu.quality.access import is_manager, is_qa_lead, leads_team, may_inspect
 from kefu.quality.choices import (
     TARGETED_RULES,
@@ -34,7 +34,8 @@ from kefu.quality.choices import (
     ItemKind,
     PlanPeriod,
 )
-from kefu.quality.models import Scorecard, ScorecardItem, ScorecardSection, ScorecardVersion
+from kefu.quality.export import weekly_xlsx
+from kefu.quality.models import QualityCase, Scorecard, ScorecardItem, ScorecardSection, ScorecardVersion
 from kefu.quality.scoring import prefill
 from kefu.tickets.choices import Channel
 
@@ -60,7 +61,8 @@ def _ctx(request: Req, tab: str, **kw: Any) -> dict[str, Any]:
     user = request.user
     return {
         "nav": "quality" if may_inspect(user) else "quality_mine", "tab": tab, "is_inspector": may_inspect(user),
-        "is_qa_lead": is_qa_lead(user), "is_manager": is_manager(user), "now": timezone.now(), **kw,
+        "is_qa_lead": is_qa_lead(user), "is_manager": is_manager(user),
+        "is_team_lead": weekly.may_see_weekly(user), "now": timezone.now(), **kw,
     }
 
 
@@ -180,6 +182,8 @@ def inspection(request: Req, inspection_id: int) -> HttpResponse:
         others=others, events=selectors.item_events(user=request.user, item=item),
         prefilled=editable and not insp.scores,
         may_spot=is_manager(request.user) and insp.state == InspectionState.SUBMITTED and item.agent_id != request.user.pk,
+        case=QualityCase.objects.filter(inspection=insp).first(),
+        may_save_case=may_inspect(request.user) and insp.state == InspectionState.SUBMITTED,
     ))
 
 
@@ -366,6 +370,46 @@ def results(request: Req) -> HttpResponse:
     ))
 
 
+# --- weekly report ----------------------------------------------------------------------------------------
+
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
+
+
+def _weekly(request: Req) -> weekly.WeeklyReport:
+    if not weekly.may_see_weekly(request.user):
+        raise Http404
+    m = _WEEK_RE.match(request.GET.get("week", "").strip())
+    year, week = weekly.week_of(timezone.localdate() - timedelta(days=7))  # default: last full week
+    if m:
+        year, week = int(m.group(1)), int(m.group(2))
+    try:
+        return weekly.weekly_report(user=request.user, year=year, week=week)
+    except ValueError:
+        raise Http404 from None
+
+
+@login_required
+def weekly_page(request: Req) -> HttpResponse:
+    report = _weekly(request)
+    prev = weekly.previous_week(report.year, report.week)
+    nxt = weekly.week_of(report.last_day + timedelta(days=1))
+    this = weekly.week_of(timezone.localdate())
+    return render(request, "quality/weekly.html", _ctx(
+        request, "weekly", report=report, prev_week=f"{prev[0]}-W{prev[1]:02d}",
+        next_week=f"{nxt[0]}-W{nxt[1]:02d}" if nxt <= this else "",
+    ))
+
+
+@login_required
+def weekly_download(request: Req) -> HttpResponse:
+    report = _weekly(request)
+    response = HttpResponse(
+        weekly_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="quality-{report.label}.xlsx"'
+    return response
+
+
 # --- scorecards --------------------------------------------------------------------------------------------
 
 
@@ -431,6 +475,15 @@ def scorecard_action(request: Req, scorecard_id: int, action: str) -> HttpRespon
 # --- sampling plans ------------------------------------------------------------------------------------------
 
 
+def _plan_choices() -> dict[str, Any]:
+    return {
+        "cards": Scorecard.objects.filter(is_active=True).order_by("id"),
+        "teams": Team.objects.filter(is_active=True).order_by("id"), "channels": Channel.choices,
+        "periods": PlanPeriod.choices, "rules": [(r, DrawReason(r).label) for r in TARGETED_RULES],
+        "inspectors": User.objects.filter(is_active=True, role="qa").order_by("id"),
+    }
+
+
 def _plan_form(request: Req) -> dict[str, Any]:
     post = request.POST
     ids = [int(i) for i in post.getlist("inspectors") if i.isdigit()]
@@ -441,6 +494,7 @@ def _plan_form(request: Req) -> dict[str, Any]:
         "rules": post.getlist("rules"), "blind_share": post.get("blind_share", "0.1"),
         "blind_threshold": int(post["blind_threshold"]) if post.get("blind_threshold", "").isdigit() else 10,
         "recheck_share": post.get("recheck_share", "0.1"), "inspector_ids": ids, "seed": post.get("seed", ""),
+        "slow_percentile": int(post["slow_percentile"]) if post.get("slow_percentile", "").isdigit() else 90,
     }
 
 
@@ -453,11 +507,28 @@ def plans(request: Req) -> HttpResponse:
     rows = selectors.plans_list(user=request.user)
     for p in rows:
         p.recent = selectors.plan_draws(plan=p, limit=3)  # type: ignore[attr-defined]
-    return render(request, "quality/plans.html", _ctx(
-        request, "plans", rows=rows, cards=Scorecard.objects.filter(is_active=True).order_by("id"),
-        teams=Team.objects.filter(is_active=True).order_by("id"), channels=Channel.choices, periods=PlanPeriod.choices,
-        rules=[(r, DrawReason(r).label) for r in TARGETED_RULES],
-        inspectors=User.objects.filter(is_active=True, role="qa").order_by("id"),
+    return render(request, "quality/plans.html", _ctx(request, "plans", rows=rows, **_plan_choices()))
+
+
+@login_required
+def plan_edit(request: Req, plan_id: int) -> HttpResponse:
+    """Change a plan: later draws follow the new settings; what was drawn stays as it was."""
+    plan = selectors.plan_get(user=request.user, plan_id=plan_id)
+    if plan is None or not is_qa_lead(request.user):
+        raise Http404
+    back = reverse("quality:plan_edit", args=[plan_id])
+    if request.method == "POST":
+        form = {**_plan_form(request), "is_active": request.POST.get("is_active") == "1"}
+        try:
+            sampling.plan_save(actor=request.user, plan_id=plan_id, **form)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return redirect(back)
+        messages.success(request, _("Plan saved."))
+        return redirect("quality:plans")
+    return render(request, "quality/plan_edit.html", _ctx(
+        request, "plans", plan=plan, chosen_inspectors={u.pk for u in plan.inspectors.all()},
+        drawn=plan.entries.count(), **_plan_choices(),
     ))
 
 
@@ -475,3 +546,56 @@ def plan_draw(request: Req, plan_id: int) -> HttpResponse:
         messages.info(request, _("%(n)s contacts drawn.") % {"n": len(got.entries)})
 
     return _act(request, draw, _("Drawn."), reverse("quality:plans"))
+
+
+# --- case library ---------------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request: Req) -> HttpResponse:
+    tag = request.GET.get("tag", "").strip()
+    user = request.user
+    rows = list(cases.cases_list(user=user, tag=tag)[:200])
+    return render(request, "quality/cases.html", _ctx(
+        request, "cases", rows=rows, tag=tag, tags=[(t, cases.tag_label(t)) for t in cases.case_tags(user=user)],
+        shows_agent=cases.shows_agent(user),
+    ))
+
+
+@login_required
+def case_detail(request: Req, case_id: int) -> HttpResponse:
+    case = cases.case_get(user=request.user, case_id=case_id)
+    if case is None:
+        raise Http404
+    insp = case.inspection
+    item = insp.item
+    turns = cases.masked_turns(item.turns)
+    if not cases.shows_agent(request.user):  # read anonymised: no agent names on the turns
+        turns = [{**t, "author": ""} for t in turns]
+    shown = type(item)(turns=turns, findings=[])
+    return render(request, "quality/case_detail.html", _ctx(
+        request, "cases", case=case, insp=insp, item=item, turns=_turns(shown),
+        tags=[(t, cases.tag_label(t)) for t in case.tag_list], tags_text=" ".join(case.tag_list),
+        rows=_score_rows(insp.version, insp.scores, [], insp.item_comments), shows_agent=cases.shows_agent(request.user),
+    ))
+
+
+@login_required
+@require_POST
+def case_save(request: Req, inspection_id: int) -> HttpResponse:
+    try:
+        case = cases.case_save(actor=request.user, inspection_id=inspection_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("quality:inspection", inspection_id=inspection_id)
+    messages.success(request, _("Saved to the case library."))
+    return redirect("quality:case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def case_update(request: Req, case_id: int) -> HttpResponse:
+    post = request.POST
+    return _act(request, lambda: cases.case_update(actor=request.user, case_id=case_id, title=post.get("title", ""),
+                                                   tags=post.get("tags", ""), note=post.get("note", "")),
+                _("Saved."), reverse("quality:case", args=[case_id]))
