@@ -4,7 +4,7 @@ handling-time rows the KPIs (AHT) read. Contacts are masked for viewers who may 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -56,6 +56,30 @@ def calls_list(*, viewer: User, state: str = "", limit: int = 100) -> list[Call]
     if state:
         qs = qs.filter(state=state)
     return list(qs.order_by("-ringing_at", "-id")[: max(1, min(limit, 500))])
+
+
+def calls_filtered(
+    *, viewer: User, agent_id: int | None = None, state: str = "", date_from: date | None = None,
+    date_to: date | None = None, customer_id: int | None = None, before_id: int | None = None, limit: int = 50,
+) -> list[Call]:
+    """The API's calls list: the calls page's visibility (calls_visible_to), filtered by agent,
+    state, the local days [date_from, date_to] the call rang on, and customer; newest id first,
+    paged with `before_id` (the last id of the previous page)."""
+    qs = calls_visible_to(viewer)
+    if agent_id is not None:
+        qs = qs.filter(agent_id=agent_id)
+    if state:
+        qs = qs.filter(state=state)
+    tz = timezone.get_current_timezone()
+    if date_from is not None:
+        qs = qs.filter(ringing_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to is not None:
+        qs = qs.filter(ringing_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    return list(qs.order_by("-id")[: max(1, min(limit, 200))])
 
 
 def calls_of_ticket(*, ticket_id: int) -> list[Call]:

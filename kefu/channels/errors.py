@@ -11,6 +11,7 @@ class ChannelErrorCode(StrEnum):
     NOT_RETRYABLE = "contact_not_retryable"
     RAW_TRUNCATED = "contact_raw_truncated"
     NOT_DISCARDABLE = "contact_not_discardable"
+    INVALID_FILTER = "channel_invalid_filter"
 
 
 class Undeliverable(Exception):

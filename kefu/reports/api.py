@@ -54,6 +54,9 @@ class ReportRunOut(Schema):
     period: str
     status: str
     delivery: dict[str, str]
+    attempts: int
+    last_error: str
+    retry_at: datetime | None
     built_at: datetime
     build_seconds: float
     xlsx_url: str
@@ -88,6 +91,7 @@ def _pack_out(p: ReportPack) -> dict[str, Any]:
 def _run_out(r: ReportRun, *, data: bool = False) -> dict[str, Any]:
     out = {
         "id": r.pk, "pack_id": r.pack_id, "period": r.period_key, "status": r.status, "delivery": r.delivery,
+        "attempts": r.attempts, "last_error": r.last_error, "retry_at": r.retry_at,
         "built_at": r.built_at, "build_seconds": r.build_seconds,
         "xlsx_url": services.run_link(r, "xlsx"), "pdf_url": services.run_link(r, "pdf"),
     }

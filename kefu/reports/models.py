@@ -84,6 +84,11 @@ class ReportRun(models.Model):
     pdf = models.BinaryField()
     status = models.CharField(_("status"), max_length=8, choices=RunStatus.choices, default=RunStatus.BUILT)
     delivery = models.JSONField(default=dict)  # channel -> "ok" | error text
+    # Sending again by the clock (kefu.reports.services.run_retry): how many sends were tried, the
+    # last failure, and when the failed channels are tried next (null: nothing left to try).
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    retry_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     built_at = models.DateTimeField(_("built at"))
     built_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     build_seconds = models.FloatField(default=0)
@@ -96,7 +101,10 @@ class ReportRun(models.Model):
             models.UniqueConstraint(fields=["schedule", "period_key"], name="report_run_once_per_period",
                                     condition=models.Q(schedule__isnull=False)),
         ]
-        indexes = [models.Index(fields=["pack", "-built_at"], name="report_run_pack_idx")]
+        indexes = [
+            models.Index(fields=["pack", "-built_at"], name="report_run_pack_idx"),
+            models.Index(fields=["retry_at"], name="report_run_retry_idx", condition=models.Q(retry_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pack} {self.period_key}"

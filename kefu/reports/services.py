@@ -32,6 +32,21 @@ logger = logging.getLogger("kefu.reports")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# A failed send (mail or robot) is tried again by the clock: at most SEND_ATTEMPTS sends in all, the
+# n-th retry RETRY_SECONDS[n-1] after the failure (the last value repeats). Settings may override.
+SEND_ATTEMPTS = 4
+RETRY_SECONDS = (300, 1800, 7200)
+
+
+def send_attempts() -> int:
+    return max(1, int(getattr(settings, "KEFU_REPORT_SEND_ATTEMPTS", SEND_ATTEMPTS)))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long after the `attempts`-th failed send the next one is tried."""
+    steps = tuple(getattr(settings, "KEFU_REPORT_RETRY_SECONDS", RETRY_SECONDS)) or RETRY_SECONDS
+    return timedelta(seconds=int(steps[min(attempts, len(steps)) - 1]))
+
 
 def _bad(field: str, message: str) -> DomainError:
     return DomainError(code=E.BAD_PACK, message=message, fields={field: [message]}, status=422)
@@ -171,12 +186,13 @@ def summary_markdown(run: ReportRun) -> str:
     return "\n".join(lines)
 
 
-def deliver(run: ReportRun, schedule: ReportSchedule) -> dict[str, str]:
-    """Send one built pack to one schedule's recipients. Returns channel -> "ok" or the error; a failing
-    channel does not stop the others."""
+def deliver(run: ReportRun, schedule: ReportSchedule, only: set[str] | None = None) -> dict[str, str]:
+    """Send one built pack to one schedule's recipients (only the channels in `only`, when given:
+    a retry sends again what failed, not what arrived). Returns channel -> "ok" or the error; a
+    failing channel does not stop the others."""
     out: dict[str, str] = {}
     title = f"{run.data['pack']} {run.data['period_label']}"
-    if schedule.email_list:
+    if schedule.email_list and (only is None or "email" in only):
         try:
             body = "\n".join([
                 title, "", _("The report pack is attached (Excel and PDF) and can be downloaded here:"),
@@ -191,7 +207,7 @@ def deliver(run: ReportRun, schedule: ReportSchedule) -> dict[str, str]:
         except Exception as exc:  # an SMTP failure is recorded, not raised: the robots still go out
             logger.exception("reports: mail of run %s failed", run.pk)
             out["email"] = str(exc)[:300] or exc.__class__.__name__
-    if schedule.robot_kind:
+    if schedule.robot_kind and (only is None or schedule.robot_kind in only):
         try:
             text = summary_markdown(run)
             if schedule.robot_kind == RobotKind.WECOM:
@@ -225,9 +241,44 @@ def run_send(*, actor: User, run_id: int) -> ReportRun:
     for s in schedules:
         for channel, result in deliver(run, s).items():
             results[f"{channel}#{s.pk}"] = result
-    ReportRun.objects.filter(pk=run.pk).update(status=_status(results), delivery=results)
-    run.refresh_from_db(fields=["status", "delivery"])
+    _record(run.pk, results, attempts=1, now=timezone.now())
+    run.refresh_from_db(fields=["status", "delivery", "attempts", "last_error", "retry_at"])
     return run
+
+
+def _record(run_id: int, results: dict[str, str], *, attempts: int, now: datetime) -> None:
+    """Store how a send went: the status, each channel's result, the attempt count, the last error,
+    and when the clock tries the failed channels again (none after the last allowed attempt)."""
+    failed = {k: v for k, v in results.items() if v != "ok"}
+    last_error = "; ".join(f"{k}: {v}" for k, v in failed.items())[:1000]
+    retry_at = now + retry_delay(attempts) if failed and attempts < send_attempts() else None
+    ReportRun.objects.filter(pk=run_id).update(
+        status=_status(results), delivery=results, attempts=attempts if results else 0, last_error=last_error, retry_at=retry_at,
+    )
+
+
+def run_retry(*, run_id: int, due_at: datetime, now: datetime | None = None) -> bool:
+    """The clock's retry of a failed send: claim the run (conditional update on retry_at; of several
+    clocks one wins), send again only the channels that failed (to the schedule that named them;
+    a channel since removed from its schedule is dropped), and record the attempt. After
+    `send_attempts()` sends in all the run stays failed (or partly sent) with its last error."""
+    now = now or timezone.now()
+    if not ReportRun.objects.filter(pk=run_id, retry_at=due_at).update(retry_at=None):
+        return False
+    run = ReportRun.objects.select_related("pack", "schedule").get(pk=run_id)
+    results = dict(run.delivery)
+    for key, value in run.delivery.items():
+        if value == "ok":
+            continue
+        channel, _sep, sid = key.partition("#")
+        schedule = ReportSchedule.objects.filter(pk=int(sid)).first() if sid.isdigit() else run.schedule
+        again = deliver(run, schedule, only={channel}) if schedule is not None and schedule.is_active else {}
+        if channel in again:
+            results[key] = again[channel]
+        else:
+            del results[key]  # the schedule or its channel is gone: nothing to send to
+    _record(run.pk, results, attempts=run.attempts + 1, now=now)
+    return True
 
 
 # --- the clock ----------------------------------------------------------------------------------------
@@ -261,6 +312,5 @@ def schedule_tick(*, schedule_id: int, due_at: datetime, now: datetime | None = 
             run.save()
     except IntegrityError:
         return True  # another clock built this period first
-    results = deliver(run, schedule)
-    ReportRun.objects.filter(pk=run.pk).update(status=_status(results), delivery=results)
+    _record(run.pk, deliver(run, schedule), attempts=1, now=now)
     return True

@@ -154,6 +154,7 @@ class Sink:
     port: int
     messages: list[Message] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
+    fail_next: int = 0  # answer this many DATA commands with a temporary failure (451) first
 
 
 class _Handler:
@@ -161,6 +162,9 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        if self.sink.fail_next > 0:
+            self.sink.fail_next -= 1
+            return "451 4.3.0 Temporary local problem, try again later"
         data = envelope.original_content or envelope.content
         self.sink.raw.append(bytes(data))
         self.sink.messages.append(message_from_bytes(bytes(data)))

@@ -34,6 +34,7 @@ class Robots:
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (kind, body) accepted
     refused: list[tuple[str, int, str]] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media_id -> (filename, bytes)
+    fail_next: int = 0  # refuse this many sends first as the robots do when over their rate limit
 
     @property
     def wecom_url(self) -> str:
@@ -109,6 +110,10 @@ def _handler(robots: Robots) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw.decode("utf-8"))
             except ValueError:
                 return self._answer("robot", 40001, "invalid json")
+            if robots.fail_next > 0 and parts.path in ("/cgi-bin/webhook/send", "/robot/send"):
+                robots.fail_next -= 1
+                kind = "wecom" if parts.path.startswith("/cgi-bin") else "dingtalk"
+                return self._answer(kind, 45009 if kind == "wecom" else 130101, "api freq out of limit")
             if parts.path == "/cgi-bin/webhook/send":
                 if q.get("key") != robots.wecom_key:
                     return self._answer("wecom", 93000, "invalid webhook url")
