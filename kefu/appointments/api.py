@@ -8,13 +8,13 @@ from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
 from kefu.appointments import selectors, services
 from kefu.appointments.access import access_appointment, require_staff
 from kefu.appointments.errors import AppointmentErrorCode
-from kefu.appointments.models import Appointment, ConfirmationCall
+from kefu.appointments.models import Appointment, ConfirmationCall, MaintenanceReminder, WalkIn
 from kefu.core.apitypes import ApiDate, ApiDateTime
 from kefu.core.errors import DomainError
 
@@ -160,6 +160,93 @@ def calls(request: ApiRequest) -> list[CallOut]:
 @router.post("/calls/{call_id}", response=CallOut)
 def call_result(request: ApiRequest, call_id: int, payload: CallIn) -> CallOut:
     return call_out(services.call_record(actor=request.auth, call_id=call_id, outcome=payload.outcome, start=payload.start))
+
+
+class WalkInIn(Schema):
+    customer: int | None = None
+    name: str = Field("", max_length=64)
+    phone: str = Field("", max_length=32)
+    resource: int | None = None
+    service_type: int | None = None
+    asset: int | None = None
+    notes: str = Field("", max_length=500)
+
+
+class WalkInOut(Schema):
+    id: int
+    customer_id: int | None
+    name: str
+    phone: str
+    resource_id: int | None
+    service_type_id: int | None
+    arrived_at: datetime
+
+
+class ReminderOut(Schema):
+    id: int
+    plan: str
+    customer_id: int
+    asset_id: int
+    asset: str
+    due_on: date
+    reason: str
+    status: str
+    appointment_id: int | None
+
+
+class ReminderBookIn(Schema):
+    resource: int | None = None
+    start: ApiDateTime | None = None
+
+
+def walkin_out(w: WalkIn) -> WalkInOut:
+    return WalkInOut(
+        id=w.pk, customer_id=w.customer_id, name=w.name, phone=w.phone, resource_id=w.resource_id,
+        service_type_id=w.service_type_id, arrived_at=w.arrived_at,
+    )
+
+
+def reminder_out(r: MaintenanceReminder) -> ReminderOut:
+    return ReminderOut(
+        id=r.pk, plan=r.plan.name, customer_id=r.customer_id, asset_id=r.asset_id, asset=r.asset.identifier,
+        due_on=r.due_on, reason=r.reason, status=r.status, appointment_id=r.appointment_id,
+    )
+
+
+@router.get("/walk-ins", response=list[WalkInOut])
+def walk_ins(request: ApiRequest, day: ApiDate | None = None) -> list[WalkInOut]:
+    """The day's walk-ins (到店未预约)."""
+    require_staff(request.auth)
+    return [walkin_out(w) for w in selectors.walk_ins(viewer=request.auth, day=day or timezone.localdate())]
+
+
+@router.post("/walk-ins", response={201: WalkInOut})
+def walk_in_record(request: ApiRequest, payload: WalkInIn) -> Status:
+    w = services.walkin_record(
+        actor=request.auth, customer_id=payload.customer, name=payload.name, phone=payload.phone,
+        resource_id=payload.resource, service_type_id=payload.service_type, asset_id=payload.asset, notes=payload.notes,
+    )
+    return Status(201, walkin_out(w))
+
+
+@router.get("/reminders", response=list[ReminderOut])
+def reminders(request: ApiRequest) -> list[ReminderOut]:
+    """Open maintenance reminders (定期保养提醒), soonest due first."""
+    require_staff(request.auth)
+    return [reminder_out(r) for r in selectors.reminders_open(viewer=request.auth)]
+
+
+@router.post("/reminders/{reminder_id}/book", response={201: AppointmentOut})
+def reminder_book(request: ApiRequest, reminder_id: int, payload: ReminderBookIn) -> Status:
+    """One step from a reminder to an appointment: at `start` on `resource`, or the first free time."""
+    a = services.reminder_book(actor=request.auth, reminder_id=reminder_id, resource_id=payload.resource, start=payload.start)
+    return Status(201, appointment_out(access_appointment(user=request.auth, appointment_id=a.pk)))
+
+
+@router.post("/reminders/{reminder_id}/dismiss", response=ReminderOut)
+def reminder_dismiss(request: ApiRequest, reminder_id: int) -> ReminderOut:
+    r = services.reminder_dismiss(actor=request.auth, reminder_id=reminder_id)
+    return reminder_out(MaintenanceReminder.objects.select_related("plan", "asset").get(pk=r.pk))
 
 
 @router.get("/{appointment_id}", response=AppointmentOut)

@@ -22,6 +22,7 @@ class AppointmentsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from kefu.appointments import reactions
+        from kefu.appointments import customer_page, reactions
 
         reactions.subscribe_all()
+        customer_page.register_all()

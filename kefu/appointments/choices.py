@@ -39,3 +39,14 @@ class CallStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
     GAVE_UP = "gave_up", _("Gave up")
+
+
+class ReminderStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    BOOKED = "booked", _("Booked")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class ReminderReason(models.TextChoices):
+    MONTHS = "months", _("Time since the last service")
+    MILEAGE = "mileage", _("Mileage since the last service")

@@ -13,3 +13,5 @@ class AppointmentErrorCode(StrEnum):
     CALL_CLOSED = "confirmation_call_closed"
     FORBIDDEN = "appointments_forbidden"
     INVALID_INPUT = "appointments_invalid_input"
+    REMINDER_NOT_FOUND = "maintenance_reminder_not_found"
+    REMINDER_CLOSED = "maintenance_reminder_closed"

@@ -66,3 +66,25 @@ class MoveForm(forms.Form):
 
 class CallForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CallOutcome.choices)
+
+
+class WalkInForm(forms.Form):
+    """A walk-in at the desk: a customer on file (by id) or a name and phone."""
+
+    customer = forms.IntegerField(label=_("Customer ID"), required=False, min_value=1)
+    name = forms.CharField(label=_("Name"), max_length=64, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    resource = forms.TypedChoiceField(label=_("Resource"), required=False, coerce=int, empty_value=None)
+    service = forms.TypedChoiceField(label=_("Service"), required=False, coerce=int, empty_value=None)
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, resources: list[Any] = (), services: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["resource"]).choices = [("", "—"), *[(r.pk, r.name) for r in resources]]
+        cast(forms.TypedChoiceField, self.fields["service"]).choices = [("", "—"), *[(s.pk, s.name) for s in services]]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("customer") and not (data.get("name") or "").strip() and not (data.get("phone") or "").strip():
+            raise forms.ValidationError(_("Give the customer's name or phone."))
+        return data

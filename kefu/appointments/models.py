@@ -10,7 +10,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.appointments.choices import AppointmentStatus, BookingSource, CallOutcome, CallStatus, ResourceKind
+from kefu.appointments.choices import (
+    AppointmentStatus,
+    BookingSource,
+    CallOutcome,
+    CallStatus,
+    ReminderReason,
+    ReminderStatus,
+    ResourceKind,
+)
 
 
 def new_key() -> str:
@@ -113,6 +121,9 @@ class Appointment(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
     parts_late = models.BooleanField(_("parts late"), default=False)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    # When the clock records a no-show: the end of the slot plus the grace period, while still open.
+    no_show_due_at = models.DateTimeField(null=True, blank=True)
     key = models.CharField(max_length=32, default=new_key)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,7 +132,10 @@ class Appointment(models.Model):
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["resource", "start"], name="appt_resource_start_idx")]
+        indexes = [
+            models.Index(fields=["resource", "start"], name="appt_resource_start_idx"),
+            models.Index(fields=["no_show_due_at"], name="appt_no_show_due_idx", condition=Q(no_show_due_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.start:%Y-%m-%d %H:%M}"
@@ -161,3 +175,93 @@ class Part(models.Model):
     class Meta:
         ordering = ["expected_on", "id"]
 
+
+
+class WalkIn(models.Model):
+    """A customer who came without an appointment (到店未预约), recorded at the desk beside the day's
+    appointments. The customer may be unknown (a name and a phone are enough)."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), null=True, blank=True, on_delete=models.SET_NULL, related_name="walk_ins"
+    )
+    service_type = models.ForeignKey(
+        ServiceType, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="walk_ins"
+    )
+    asset = models.ForeignKey(
+        "customers.CustomerAsset", verbose_name=_("asset"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("walk-in")
+        verbose_name_plural = _("walk-ins")
+        ordering = ["arrived_at", "id"]
+        indexes = [models.Index(fields=["arrived_at"], name="appt_walkin_arrived_idx")]
+
+
+class MaintenancePlan(models.Model):
+    """Periodic maintenance (定期保养) for one kind of asset: every `months` months and/or every `km`
+    kilometres since the last service, whichever comes first; reminders `days_ahead` days before."""
+
+    name = models.CharField(_("name"), max_length=64)
+    asset_kind = models.CharField(_("asset kind"), max_length=16, default="vehicle")
+    months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
+    km = models.PositiveIntegerField(_("every (km)"), null=True, blank=True)
+    days_ahead = models.PositiveSmallIntegerField(_("remind days ahead"), default=14)
+    service_type = models.ForeignKey(
+        ServiceType, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("maintenance plan")
+        verbose_name_plural = _("maintenance plans")
+        ordering = ["asset_kind", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(months__isnull=False) | Q(km__isnull=False), name="appt_plan_interval"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MaintenanceReminder(models.Model):
+    """One reminder that an asset's maintenance falls due on `due_on`. The database holds one per
+    asset, plan and due date, so the clock running again (or twice at once) reminds nobody twice."""
+
+    plan = models.ForeignKey(MaintenancePlan, on_delete=models.CASCADE, related_name="reminders")
+    asset = models.ForeignKey("customers.CustomerAsset", on_delete=models.CASCADE, related_name="maintenance_reminders")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="maintenance_reminders")
+    due_on = models.DateField(_("due on"))
+    reason = models.CharField(_("reason"), max_length=10, choices=ReminderReason.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.OPEN)
+    appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("maintenance reminder")
+        verbose_name_plural = _("maintenance reminders")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "plan", "due_on"], name="appt_reminder_once_per_due_date"),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="appt_reminder_open_idx")]
+
+
+class AppointmentsClock(models.Model):
+    """When the clock next writes the maintenance reminder lists: one row, claimed with a
+    conditional update and moved an hour ahead (the work is idempotent per day)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="appt_clock_due_idx", condition=Q(due_at__isnull=False))]

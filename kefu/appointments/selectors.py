@@ -12,8 +12,19 @@ from django.utils import timezone
 from kefu.accounts.models import User
 from kefu.appointments import slots as grid_mod
 from kefu.appointments.access import appointments_visible_to, is_staff_member
-from kefu.appointments.choices import ACTIVE_STATUSES, AppointmentStatus, CallStatus
-from kefu.appointments.models import Appointment, ConfirmationCall, Resource, ServiceType, Slot
+from kefu.appointments.choices import ACTIVE_STATUSES, AppointmentStatus, CallStatus, ReminderStatus
+from kefu.appointments.models import (
+    Appointment,
+    ConfirmationCall,
+    MaintenanceReminder,
+    Resource,
+    ServiceType,
+    Slot,
+    WalkIn,
+)
+
+# A booking not arrived this long after its start is late on the board.
+LATE_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +136,133 @@ def no_shows_of(*, viewer: User, customer_id: int) -> int:
 def source_share(*, viewer: User, first: date, days: int = 7) -> dict[str, int]:
     rows = appointments_list(viewer=viewer, first=first, days=days).values("source").annotate(n=Count("id")).order_by()
     return {r["source"]: r["n"] for r in rows}
+
+
+def _day_bounds(day: date, days: int = 1) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    lo = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    return lo, lo + timedelta(days=days)
+
+
+def walk_ins(*, viewer: User, day: date) -> list[WalkIn]:
+    """The day's walk-ins (到店未预约), in arrival order."""
+    if not is_staff_member(viewer):
+        return []
+    lo, hi = _day_bounds(day)
+    return list(
+        WalkIn.objects.filter(arrived_at__gte=lo, arrived_at__lt=hi)
+        .select_related("customer", "asset", "resource", "service_type")
+        .order_by("arrived_at", "id")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayCounts:
+    appointments: int
+    arrived: int
+    late: int
+    no_shows: int
+    walk_ins: int
+
+
+def late_ones(*, viewer: User, day: date, now: datetime | None = None) -> list[Appointment]:
+    """The day's bookings still booked or confirmed `LATE_AFTER` past their start (not arrived)."""
+    now = now or timezone.now()
+    lo, hi = _day_bounds(day)
+    return list(
+        appointments_visible_to(viewer)
+        .filter(start__gte=lo, start__lt=min(hi, now - LATE_AFTER + timedelta(microseconds=1)))
+        .filter(status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
+        .select_related("customer", "resource", "service_type", "asset")
+        .order_by("start", "id")
+    )
+
+
+def day_counts(*, viewer: User, day: date, now: datetime | None = None) -> DayCounts:
+    lo, hi = _day_bounds(day)
+    rows = dict(
+        appointments_visible_to(viewer).filter(start__gte=lo, start__lt=hi).exclude(status=AppointmentStatus.CANCELLED)
+        .values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return DayCounts(
+        appointments=sum(rows.values()),
+        arrived=rows.get(AppointmentStatus.ARRIVED, 0) + rows.get(AppointmentStatus.DONE, 0),
+        late=len(late_ones(viewer=viewer, day=day, now=now)),
+        no_shows=rows.get(AppointmentStatus.NO_SHOW, 0),
+        walk_ins=len(walk_ins(viewer=viewer, day=day)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeekShare:
+    appointments: int
+    walk_ins: int
+
+    @property
+    def total(self) -> int:
+        return self.appointments + self.walk_ins
+
+    @property
+    def appointment_pct(self) -> int:
+        return round(100 * self.appointments / self.total) if self.total else 0
+
+    @property
+    def walk_in_pct(self) -> int:
+        return 100 - self.appointment_pct if self.total else 0
+
+
+def week_share(*, viewer: User, first: date, days: int = 7) -> WeekShare:
+    """Visits of the week: appointments kept (arrived or done) against walk-ins."""
+    if not is_staff_member(viewer):
+        return WeekShare(0, 0)
+    lo, hi = _day_bounds(first, days)
+    kept = appointments_visible_to(viewer).filter(
+        start__gte=lo, start__lt=hi, status__in=[AppointmentStatus.ARRIVED, AppointmentStatus.DONE]
+    ).count()
+    return WeekShare(kept, WalkIn.objects.filter(arrived_at__gte=lo, arrived_at__lt=hi).count())
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerVisits:
+    appointments: int
+    kept: int
+    no_shows: int
+    cancelled: int
+    walk_ins: int
+    upcoming: list[Appointment]
+    recent: list[Appointment]
+    reminders: list[MaintenanceReminder]
+
+
+def customer_visits(*, viewer: User, customer_id: int, now: datetime | None = None) -> CustomerVisits | None:
+    """The customer page's appointments section: counts (no-shows among them), what is coming, the
+    latest ones and the open maintenance reminders."""
+    if not is_staff_member(viewer):
+        return None
+    now = now or timezone.now()
+    qs = appointments_visible_to(viewer).filter(customer_id=customer_id)
+    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    related = qs.select_related("resource", "service_type", "asset")
+    return CustomerVisits(
+        appointments=sum(counts.values()),
+        kept=counts.get(AppointmentStatus.DONE, 0) + counts.get(AppointmentStatus.ARRIVED, 0),
+        no_shows=counts.get(AppointmentStatus.NO_SHOW, 0),
+        cancelled=counts.get(AppointmentStatus.CANCELLED, 0),
+        walk_ins=WalkIn.objects.filter(customer_id=customer_id).count(),
+        upcoming=list(related.filter(start__gte=now, status__in=ACTIVE_STATUSES).order_by("start")[:5]),
+        recent=list(related.filter(start__lt=now).order_by("-start")[:5]),
+        reminders=list(
+            MaintenanceReminder.objects.filter(customer_id=customer_id, status=ReminderStatus.OPEN)
+            .select_related("plan", "asset").order_by("due_on")
+        ),
+    )
+
+
+def reminders_open(*, viewer: User, until: date | None = None, limit: int = 200) -> list[MaintenanceReminder]:
+    """The maintenance reminder list: open reminders, soonest due first."""
+    if not is_staff_member(viewer):
+        return []
+    qs = MaintenanceReminder.objects.filter(status=ReminderStatus.OPEN)
+    if until is not None:
+        qs = qs.filter(due_on__lte=until)
+    return list(qs.select_related("plan", "asset", "customer").order_by("due_on", "id")[:limit])

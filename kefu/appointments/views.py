@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kefu.accounts.models import User
 from kefu.appointments import selectors, services
 from kefu.appointments.access import access_appointment_by_token, appointment_token
-from kefu.appointments.forms import CallForm, MoveForm, PickForm, PortalBookForm, StaffBookForm
+from kefu.appointments.forms import CallForm, MoveForm, PickForm, PortalBookForm, StaffBookForm, WalkInForm
 from kefu.core.errors import DomainError
 from kefu.core.htmx import FORM_ERROR_STATUS, add_domain_error
 from kefu.customers.selectors import customer_get
@@ -67,9 +67,65 @@ def board(request: HttpRequest) -> HttpResponse:
         "calls": selectors.calls_due(viewer=_staff(request)),
         "late": selectors.late_parts(viewer=_staff(request)),
         "share": selectors.source_share(viewer=_staff(request), first=week_start),
+        "week": selectors.week_share(viewer=_staff(request), first=week_start),
+        "counts": selectors.day_counts(viewer=_staff(request), day=day),
+        "walk_ins": selectors.walk_ins(viewer=_staff(request), day=day),
+        "late_ones": selectors.late_ones(viewer=_staff(request), day=day),
+        "walkin_form": WalkInForm(resources=selectors.active_resources(), services=selectors.service_types()),
         "call_form": CallForm(),
     }
     return render(request, "appointments/board.html", context)
+
+
+@login_required
+@require_POST
+def walkin(request: HttpRequest) -> HttpResponse:
+    """Record a walk-in (到店未预约) on today's board."""
+    form = WalkInForm(request.POST, resources=selectors.active_resources(), services=selectors.service_types())
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(reverse("appointments:board"))
+    try:
+        services.walkin_record(
+            actor=_staff(request), customer_id=form.cleaned_data["customer"], name=form.cleaned_data["name"],
+            phone=form.cleaned_data["phone"], resource_id=form.cleaned_data["resource"],
+            service_type_id=form.cleaned_data["service"], notes=form.cleaned_data["notes"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Walk-in recorded."))
+    return redirect(reverse("appointments:board"))
+
+
+@login_required
+def reminders(request: HttpRequest) -> HttpResponse:
+    """The maintenance reminder list (定期保养提醒), each with a one-step booking."""
+    rows = selectors.reminders_open(viewer=_staff(request))
+    return render(request, "appointments/reminders.html", {"reminders": rows})
+
+
+@login_required
+@require_POST
+def reminder_book(request: HttpRequest, reminder_id: int) -> HttpResponse:
+    try:
+        appointment = services.reminder_book(actor=_staff(request), reminder_id=reminder_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(reverse("appointments:reminders"))
+    messages.success(request, _("Appointment booked."))
+    day = appointment.start.astimezone(timezone.get_current_timezone()).date().isoformat()
+    return redirect(f"{reverse('appointments:board')}?day={day}")
+
+
+@login_required
+@require_POST
+def reminder_dismiss(request: HttpRequest, reminder_id: int) -> HttpResponse:
+    try:
+        services.reminder_dismiss(actor=_staff(request), reminder_id=reminder_id)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(reverse("appointments:reminders"))
 
 
 @login_required
