@@ -22,7 +22,8 @@ class ChatMessageIn(Schema):
 
 
 class ChatTransferIn(Schema):
-    to: int
+    to: int | None = None  # an agent, or
+    team: int | None = None  # a team: its least busy online agent with a free slot
     note: str = Field("", max_length=300)
 
 
@@ -89,14 +90,17 @@ def offers(request: ApiRequest) -> list[dict[str, Any]]:
 def transfer(request: ApiRequest, conversation_id: int, payload: ChatTransferIn) -> dict[str, Any]:
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
     conv = services.conversation_transfer(actor=request.auth, conversation_id=conversation_id,
-                                          to_user_id=payload.to, note=payload.note)
+                                          to_user_id=payload.to, to_team_id=payload.team, note=payload.note)
     return {"id": conv.pk, "agent_id": conv.assignee_id}
 
 
 @router.post("/conversations/{conversation_id}/end")
-def end(request: ApiRequest, conversation_id: int) -> dict[str, Any]:
+def end(request: ApiRequest, conversation_id: int, resolved: bool = False) -> dict[str, Any]:
+    """End the chat; `?resolved=true` when it was solved (resolves its ticket), otherwise it leaves
+    an open ticket with the transcript."""
     selectors.conversation_for_agent(user=request.auth, conversation_id=conversation_id)
-    return conversation_json(services.conversation_end(actor=request.auth, conversation_id=conversation_id))
+    return conversation_json(services.conversation_end(actor=request.auth, conversation_id=conversation_id,
+                                                       resolved=resolved))
 
 
 @router.post("/conversations/{conversation_id}/ticket")

@@ -16,6 +16,8 @@ class ChatErrorCode(StrEnum):
     BAD_RATING = "bad_rating"
     NOT_ENDED = "not_ended"
     NO_SUCH_AGENT = "no_such_agent"
+    NO_SUCH_TEAM = "no_such_team"
+    AGENT_OFFLINE = "agent_offline"
     NO_OFFER = "no_offer"
     BAD_CAPACITY = "bad_capacity"
     FILE_TOO_LARGE = "file_too_large"

@@ -59,6 +59,8 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # How the chat ended: an agent marked it resolved (an unresolved chat leaves an open ticket).
+    resolved = models.BooleanField(_("resolved"), default=False)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
     # The first-response time limit from the hand-over (the console's live badge), when the first

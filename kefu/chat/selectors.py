@@ -163,6 +163,8 @@ class ChatKpiRow:
     first_response_seconds: float | None  # hand-over → the first agent reply
     handling_seconds: float | None  # accepted → ended
     sla_met: bool | None  # first reply within the chat's limit
+    rating: int | None = None  # the visitor's 1-5 stars at the end, when they rated
+    resolved: bool = False  # the agent ended it as resolved
 
 
 def chat_kpi_rows(*, start: datetime, end: datetime) -> list[ChatKpiRow]:
@@ -170,16 +172,17 @@ def chat_kpi_rows(*, start: datetime, end: datetime) -> list[ChatKpiRow]:
     chat facts only through this module); callers apply their visibility."""
     rows = (Conversation.objects.filter(accepted_at__gte=start, accepted_at__lt=end, assignee__isnull=False)
             .values_list("pk", "assignee_id", "ticket_id", "waiting_since", "accepted_at", "ended_at",
-                         "first_response_at", "first_response_due_at").order_by("accepted_at", "pk"))
+                         "first_response_at", "first_response_due_at", "rating", "resolved")
+            .order_by("accepted_at", "pk"))
     out = []
-    for pk, agent, ticket, since, accepted, ended, first, due in rows:
+    for pk, agent, ticket, since, accepted, ended, first, due, rating, resolved in rows:
         assert accepted is not None  # filtered on accepted_at
         out.append(ChatKpiRow(
             conversation_id=pk, agent_id=agent, ticket_id=ticket, waiting_since=since, accepted_at=accepted,
             ended_at=ended,
             first_response_seconds=(first - since).total_seconds() if first and since else None,
             handling_seconds=(ended - accepted).total_seconds() if ended else None,
-            sla_met=(first <= due) if first and due else None,
+            sla_met=(first <= due) if first and due else None, rating=rating, resolved=resolved,
         ))
     return out
 
@@ -207,6 +210,10 @@ class AgentChatKpis:
     aht_seconds: float | None  # average accepted → ended over the ended chats
     peak_concurrent: int
     sla_attainment: float | None  # share of answered chats whose first reply was in time
+    rated: int = 0  # chats the visitor rated
+    rating_avg: float | None = None  # their average stars (1-5)
+    satisfied_share: float | None = None  # share of the rated chats given 4 or 5 stars (满意率)
+    resolved_share: float | None = None  # share of the ended chats the agent marked resolved
 
 
 def chat_kpis(*, start: datetime, end: datetime) -> dict[int, AgentChatKpis]:
@@ -225,7 +232,12 @@ def chat_kpis(*, start: datetime, end: datetime) -> dict[int, AgentChatKpis]:
         frt = [r.first_response_seconds for r in rs if r.first_response_seconds is not None]
         aht = [r.handling_seconds for r in rs if r.handling_seconds is not None]
         sla = [r.sla_met for r in rs if r.sla_met is not None]
+        stars = [r.rating for r in rs if r.rating is not None]
+        ended = [r.resolved for r in rs if r.ended_at is not None]
         out[agent] = AgentChatKpis(agent_id=agent, chats=len(rs), first_response_avg_seconds=avg(frt),
                                    aht_seconds=avg(aht), peak_concurrent=peaks.get(agent, 0),
-                                   sla_attainment=(sum(sla) / len(sla)) if sla else None)
+                                   sla_attainment=(sum(sla) / len(sla)) if sla else None,
+                                   rated=len(stars), rating_avg=avg([float(x) for x in stars]),
+                                   satisfied_share=(sum(1 for x in stars if x >= 4) / len(stars)) if stars else None,
+                                   resolved_share=(sum(ended) / len(ended)) if ended else None)
     return out

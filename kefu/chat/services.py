@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import Presence, Role
-from kefu.accounts.models import User
+from kefu.accounts.models import Team, User
 from kefu.bot.services import ReplyKind, bot_mark_unresolved, bot_reply
 from kefu.chat.choices import OPEN_STATUSES, ConversationStatus, OfferStatus, Sender
 from kefu.chat.errors import ChatErrorCode
@@ -35,9 +35,10 @@ from kefu.knowledge.markup import fill_variables
 from kefu.knowledge.services import reply_fill
 from kefu.realtime.push import group_name, push_on_commit
 from kefu.tickets.access import require_write
-from kefu.tickets.choices import Channel, MessageKind
+from kefu.tickets.choices import OPEN_STATUSES as TICKET_OPEN
+from kefu.tickets.choices import Channel, MessageKind, TicketStatus
 from kefu.tickets.models import Ticket
-from kefu.tickets.services import TicketInput, ticket_add_message, ticket_create
+from kefu.tickets.services import TicketInput, ticket_add_message, ticket_change_status, ticket_create
 
 TOKEN_SALT = "kefu.chat.visitor"
 QUEUE_GROUP = "chatqueue.all"
@@ -595,21 +596,48 @@ def agent_typing_event(conversation_id: int) -> dict[str, Any]:
     return {"type": "typing", "conversation": conversation_id, "who": "agent"}
 
 
-def conversation_transfer(*, actor: User, conversation_id: int, to_user_id: int, note: str = "") -> Conversation:
-    """Hand the chat to another agent, with a note only agents see."""
+def _receiver_free(user_id: int) -> int:
+    """Free chat slots of an agent who may receive a chat now (online, takes chats): capacity less
+    active chats and pending offers, the load the offers count (kefu.chat.offers). -1: they may not
+    take chats at all (offline, inactive, a QA role)."""
+    slots = _slots(only=user_id)
+    return slots[0].free if slots else -1
+
+
+def conversation_transfer(*, actor: User, conversation_id: int, to_user_id: int | None = None,
+                          to_team_id: int | None = None, note: str = "") -> Conversation:
+    """Hand the chat to another agent, or to a team (its least busy online agent with a free slot),
+    with a note only agents see. The receiver's capacity is checked under their row lock, as for an
+    offer: active chats plus pending offers must leave a free slot (409 at_capacity), and they must be
+    online and take chats (no_such_agent / agent_offline)."""
     with transaction.atomic():
         conv = _locked(conversation_id)
         _may_handle(actor, conv)
         if conv.status != ConversationStatus.ACTIVE:
             raise DomainError(code=ChatErrorCode.CONVERSATION_ENDED, message=_("Only an ongoing chat can be transferred."),
                               status=409)
-        target = User.objects.filter(pk=to_user_id, is_active=True).first()
+        if to_team_id is not None and not to_user_id:
+            team = Team.objects.filter(pk=to_team_id, is_active=True).first()
+            if team is None:
+                raise DomainError(code=ChatErrorCode.NO_SUCH_TEAM, message=_("Choose an active team."))
+            members = User.objects.filter(team=team, is_active=True).exclude(pk=actor.pk).values_list("pk", flat=True)
+            chosen = pick([slot for slot in _slots() if slot.id in set(members)])
+            if chosen is None:
+                raise Conflict(code=ChatErrorCode.AT_CAPACITY,
+                               message=_("Nobody in %(team)s can take another chat now.") % {"team": team.name})
+            to_user_id = chosen[0]
+        target = User.objects.filter(pk=to_user_id or 0, is_active=True, role__in=CHAT_ROLES).first()
         if target is None or target.pk == actor.pk:
             raise DomainError(code=ChatErrorCode.NO_SUCH_AGENT, message=_("Choose another active agent."))
-        busy = Conversation.objects.filter(assignee=target, status=ConversationStatus.ACTIVE).count()
-        if busy >= chat_capacity(target):
-            raise DomainError(code=ChatErrorCode.AT_CAPACITY,
-                              message=_("%(agent)s has as many chats as they take at once.") % {"agent": target.name})
+        # The receiver's row lock: two chats transferred to them at once cannot both take the last slot.
+        User.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True).first()
+        free = _receiver_free(target.pk)
+        if free < 0:
+            raise Conflict(code=ChatErrorCode.AGENT_OFFLINE,
+                           message=_("%(agent)s is not online for chats.") % {"agent": target.name})
+        if free == 0:
+            raise Conflict(code=ChatErrorCode.AT_CAPACITY,
+                           message=_("%(agent)s has as many chats as they take at once.") % {"agent": target.name})
         conv.assignee = target
         conv.save(update_fields=["assignee"])
         _post(conv, sender=Sender.SYSTEM, body=_("Transferred from %(a)s to %(b)s: %(note)s") % {
@@ -618,24 +646,33 @@ def conversation_transfer(*, actor: User, conversation_id: int, to_user_id: int,
         _status_event(conv)
         push_on_commit(group_name("user", target.pk), {"type": "chat.transferred", "conversation": conv.pk,
                                                        "from": actor.name})
+        push_on_commit(group_name("user", actor.pk), {"type": "chat.transferred", "conversation": conv.pk,
+                                                      "to": target.name})
     return conv
 
 
-def conversation_end(*, actor: User, conversation_id: int) -> Conversation:
+def conversation_end(*, actor: User, conversation_id: int, resolved: bool = False) -> Conversation:
+    """The agent ends the chat, `resolved` or not (see _end for the ticket it leaves)."""
     with transaction.atomic():
         conv = _locked(conversation_id)
         _may_handle(actor, conv)
-        return _end(conv, by=actor)
+        return _end(conv, by=actor, resolved=resolved)
 
 
-def _end(conv: Conversation, *, by: User | None) -> Conversation:
+def _end(conv: Conversation, *, by: User | None, resolved: bool = False, leave_ticket: bool = True) -> Conversation:
+    """End the chat (locked). A chat that reached a person (handed over by the bot) and ends
+    unresolved leaves a ticket: its ticket gets the whole transcript as a note and stays open, or a
+    new chat ticket is opened with the transcript (the agent's, or routed like a customer's when the
+    visitor left before anyone answered). A resolved chat resolves its ticket. A chat the bot kept to
+    itself leaves none."""
     if conv.status == ConversationStatus.ENDED:
         return conv
     was_active = conv.status == ConversationStatus.ACTIVE
     conv.status = ConversationStatus.ENDED
     conv.ended_at = timezone.now()
     conv.sla_due_at = None
-    conv.save(update_fields=["status", "ended_at", "sla_due_at"])
+    conv.resolved = resolved
+    conv.save(update_fields=["status", "ended_at", "sla_due_at", "resolved"])
     offer = conv.offers.filter(status=OfferStatus.PENDING).first()
     if offer is not None:
         _close_offer(offer, OfferStatus.WITHDRAWN, conv.ended_at)
@@ -645,7 +682,32 @@ def _end(conv: Conversation, *, by: User | None) -> Conversation:
     _post(conv, sender=Sender.SYSTEM, body=_("The conversation has ended. How did we do?"),
           meta={"rate": True}, author=by)
     _status_event(conv)
+    if leave_ticket and conv.waiting_since is not None:
+        _ticket_at_end(conv, by=by, resolved=resolved)
     return conv
+
+
+def _ticket_at_end(conv: Conversation, *, by: User | None, resolved: bool) -> None:
+    staff = by if by is not None else (conv.assignee if conv.assignee_id else None)
+    ticket = Ticket.objects.filter(pk=conv.ticket_id).first() if conv.ticket_id else None
+    if ticket is None and resolved:
+        return  # solved in the chat: the chat itself is the contact's record
+    text = transcript(conv)
+    if ticket is None:
+        first = conv.messages.filter(sender=Sender.VISITOR).exclude(body__in=("转人工", "人工")).order_by("seq").first()
+        title = (first.body if first else _("Online chat"))[:60]
+        data = TicketInput(title=title, description=text, channel=Channel.CHAT, customer=conv.visitor.customer,
+                           contact_phone=conv.visitor.phone, assignee=staff if staff and staff.is_active else None)
+        ticket = ticket_create(actor=by, by_customer=by is None, data=data)
+        conv.ticket = ticket
+        conv.save(update_fields=["ticket"])
+    elif staff is not None:
+        ticket_add_message(actor=staff, number=ticket.number, kind=MessageKind.NOTE,
+                           body=_("Chat transcript:") + "\n" + text)
+        if resolved and ticket.status in TICKET_OPEN:
+            ticket_change_status(actor=staff, number=ticket.number, status=TicketStatus.RESOLVED,
+                                 comment=_("Resolved in the chat."))
+    push_on_commit(group_name("conv", conv.pk), {"type": "ticket", "conversation": conv.pk, "number": ticket.number})
 
 
 def transcript(conv: Conversation, *, internal: bool = False) -> str:
@@ -701,5 +763,5 @@ def offline_message(*, visitor: Visitor, conversation_id: int, name: str, phone:
             channel=Channel.CHAT, customer=visitor.customer, contact_phone=visitor.phone))
         conv.ticket = ticket
         conv.save(update_fields=["ticket"])
-        _end(conv, by=None)
+        _end(conv, by=None, leave_ticket=False)  # the form's ticket is the one it leaves
     return ticket

@@ -18,7 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from kefu.accounts.models import User
+from kefu.accounts.models import Team, User
 from kefu.chat import selectors, services
 from kefu.chat.models import ChatFile, ChatOffer, Conversation
 from kefu.core.errors import DomainError
@@ -45,7 +45,7 @@ def conversation_json(c: Conversation) -> dict[str, Any]:
         "agent": c.assignee.name if c.assignee_id and c.assignee else "", "agent_id": c.assignee_id,
         "ticket": c.ticket.number if c.ticket_id and c.ticket else "", "last_seq": c.last_seq,
         "reason": c.handover_reason, "waiting_since": c.waiting_since.isoformat() if c.waiting_since else None,
-        "rating": c.rating, "page": c.page_url,
+        "rating": c.rating, "resolved": c.resolved, "page": c.page_url,
         "sla": {"state": c.sla_state, "due": c.first_response_due_at.isoformat() if c.first_response_due_at else None},
     }
 
@@ -59,8 +59,9 @@ def offer_json(o: ChatOffer) -> dict[str, Any]:
 @require_GET
 def console(request: AuthedHtmxRequest) -> HttpResponse:
     agents = User.objects.filter(is_active=True).exclude(pk=request.user.pk).order_by("username")[:200]
+    teams = Team.objects.filter(is_active=True).order_by("name")[:100]
     return render(request, "chat/console.html", {
-        "nav": "chat", "agents": agents, "capacity": services.chat_capacity(request.user),
+        "nav": "chat", "agents": agents, "teams": teams, "capacity": services.chat_capacity(request.user),
         "stats": selectors.queue_stats() if request.user.is_supervising else None,
     })
 
@@ -151,12 +152,15 @@ def conversation_action(request: AuthedHtmxRequest, conversation_id: int, action
                                 internal=bool(data.get("internal")), client_id=str(data.get("client_id", "")))
             conv = selectors.conversation_for_agent(user=user, conversation_id=conversation_id)
         elif action == "transfer":
-            to = data.get("to")
+            to, team = data.get("to"), data.get("team")
             services.conversation_transfer(actor=user, conversation_id=conversation_id,
-                                           to_user_id=to if isinstance(to, int) else 0, note=str(data.get("note", "")))
+                                           to_user_id=to if isinstance(to, int) else None,
+                                           to_team_id=team if isinstance(team, int) else None,
+                                           note=str(data.get("note", "")))
             return _json({"ok": True})
         elif action == "end":
-            conv = services.conversation_end(actor=user, conversation_id=conversation_id)
+            conv = services.conversation_end(actor=user, conversation_id=conversation_id,
+                                             resolved=data.get("resolved") is True)
         elif action == "ticket":
             ticket = services.conversation_to_ticket(actor=user, conversation_id=conversation_id,
                                                      number=str(data.get("number", "")).strip())

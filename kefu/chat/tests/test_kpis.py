@@ -49,3 +49,19 @@ def test_a_chat_ending_as_the_next_starts_is_not_two_at_once(agent_alice):
     _chat(agent_alice, wait=0, first=1, ended=60, accepted=60)
     rows = selectors.chat_kpi_rows(start=T0, end=T0 + timedelta(hours=1))
     assert selectors.peak_concurrent(rows, until=T0 + timedelta(hours=1)) == {agent_alice.pk: 1}
+
+
+def test_the_visitors_stars_and_resolved_chats_are_counted_per_agent(agent_alice, teammate_bob):
+    """The rating at the end goes through the visitor's own service and lands in the KPIs:
+    rated chats, average stars, 满意率 (4-5 stars among the rated) and the resolved share."""
+    chats = [_chat(agent_alice, wait=0, first=5, ended=60, accepted=i * 100) for i in range(4)]
+    for conv, stars in zip(chats[:3], (5, 4, 2), strict=True):
+        services.visitor_rate(visitor=conv.visitor, conversation_id=conv.pk, score=stars)
+    Conversation.objects.filter(pk__in=[chats[0].pk, chats[1].pk]).update(resolved=True)
+    _chat(teammate_bob, wait=0, first=5, ended=None)  # open, unrated
+    k = selectors.chat_kpis(start=T0 - timedelta(minutes=5), end=T0 + timedelta(hours=1))
+    a, b = k[agent_alice.pk], k[teammate_bob.pk]
+    assert (a.rated, a.rating_avg, a.satisfied_share, a.resolved_share) == (3, 11 / 3, 2 / 3, 0.5)
+    assert (b.rated, b.rating_avg, b.satisfied_share, b.resolved_share) == (0, None, None, None)
+    row = next(r for r in selectors.chat_kpi_rows(start=T0, end=T0 + timedelta(hours=1)) if r.conversation_id == chats[2].pk)
+    assert (row.rating, row.resolved) == (2, False)
