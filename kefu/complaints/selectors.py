@@ -9,13 +9,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from kefu.accounts.models import User
 from kefu.complaints.access import may_read, may_work
-from kefu.complaints.choices import OPEN_WARNING_STATUSES, CompensationState, IncidentStatus, JointTaskStatus
+from kefu.complaints.choices import (
+    OPEN_WARNING_STATUSES,
+    CompensationState,
+    Dimension,
+    IncidentStatus,
+    JointTaskStatus,
+)
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import (
+    ClosureOverride,
     Compensation,
     Complaint,
     ComplaintWarning,
@@ -25,6 +32,7 @@ from kefu.complaints.models import (
     OpinionPost,
     RootCause,
     WarningLevel,
+    WarningTicket,
 )
 from kefu.core.errors import NotFound
 from kefu.tickets.access import tickets_visible_to
@@ -42,13 +50,25 @@ def warnings_visible_to(user: User) -> QuerySet[ComplaintWarning]:
     return ComplaintWarning.objects.select_related("level", "owner", "acknowledged_by")
 
 
-def warning_board(*, user: User) -> list[ComplaintWarning]:
-    """Open warnings, highest level first, newest first, with their ticket counts."""
-    qs = (
-        warnings_visible_to(user)
-        .filter(status__in=OPEN_WARNING_STATUSES)
-        .annotate(n_tickets=Count("ticket_links"))
-    )
+def _in_region(qs: QuerySet[ComplaintWarning], region: str) -> QuerySet[ComplaintWarning]:
+    """Warnings about a region (省市): its own series, or any series that links a complaint from it."""
+    if not region:
+        return qs
+    from_region = WarningTicket.objects.filter(warning_id=OuterRef("pk"), ticket__complaint__region=region)
+    return qs.filter(Q(dimension=Dimension.REGION, key=region) | Exists(from_region))
+
+
+def complaint_regions() -> list[str]:
+    """The regions complaints were counted in (the filter's choices)."""
+    return list(Complaint.objects.exclude(region="").values_list("region", flat=True).distinct().order_by("region"))
+
+
+def warning_board(*, user: User, region: str = "") -> list[ComplaintWarning]:
+    """Open warnings, highest level first, newest first, with their ticket counts; `region` keeps
+    the warnings about that region (its series, or linking its complaints)."""
+    qs = _in_region(
+        warnings_visible_to(user).filter(status__in=OPEN_WARNING_STATUSES), region
+    ).annotate(n_tickets=Count("ticket_links"))
     return list(qs.order_by("-level__rank", "-raised_at")[:200])
 
 
@@ -58,9 +78,10 @@ def warning_history(
     level: str = "",
     start: datetime | None = None,
     end: datetime | None = None,
+    region: str = "",
     limit: int = 200,
 ) -> list[ComplaintWarning]:
-    qs = warnings_visible_to(user).annotate(n_tickets=Count("ticket_links"))
+    qs = _in_region(warnings_visible_to(user), region).annotate(n_tickets=Count("ticket_links"))
     if level:
         qs = qs.filter(level__code=level)
     if start:
@@ -352,3 +373,8 @@ def joint_task_of_ticket(*, user: User, ticket: Ticket) -> JointTask | None:
     if not may_read(user):
         return None
     return JointTask.objects.select_related("supervisor", "expert", "done_by").filter(ticket=ticket).first()
+
+
+def closure_override_of(*, ticket: Ticket) -> ClosureOverride | None:
+    """The lead's override of a complaint's closure rule (the caller has the ticket already)."""
+    return ClosureOverride.objects.select_related("actor").filter(ticket_id=ticket.pk).first()
