@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kefu.complaints import actions, selectors, services
 from kefu.complaints.models import Complaint, ComplaintCount, ComplaintWarning, RootCause, UpstreamAction
-from kefu.complaints.tests.conftest import complaints
+from kefu.complaints.tests.conftest import complaints, history
 from kefu.complaints.tests.test_pages_api import call
 from kefu.conftest import login
 from kefu.core.errors import DomainError
@@ -43,6 +43,7 @@ def test_a_complaint_counts_in_its_customers_region(defaults, agent_alice, broad
 def test_a_surge_in_one_region_raises_a_region_warning_and_the_board_filters_by_region(
     defaults, client, agent_alice, lead_linda, broadband, gd, django_capture_on_commit_callbacks
 ):
+    history(broadband, regions=("广东省深圳市",))
     with django_capture_on_commit_callbacks(execute=True):
         complaints(agent_alice, broadband, 24, customer=gd)
     raised = services.detector_check_now(actor=lead_linda)
@@ -53,7 +54,7 @@ def test_a_surge_in_one_region_raises_a_region_warning_and_the_board_filters_by_
 
     on_board = selectors.warning_board(user=lead_linda, region="广东省深圳市")
     # Its own series, and the other series whose linked complaints come from the region.
-    assert region_warnings[0] in on_board and len(on_board) == len(raised)
+    assert region_warnings[0] in on_board and set(on_board) == set(raised)
     assert selectors.warning_board(user=lead_linda, region="北京市") == []
     assert len(selectors.warning_history(user=lead_linda, region="北京市")) == 0
 
