@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
 from kefu.accounts.models import Team, User
-from kefu.complaints import selectors, services
+from kefu.complaints import closure, selectors, services
 from kefu.complaints.access import require_read, require_work
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import Compensation, ComplaintWarning, Incident, JointTask
@@ -79,12 +79,12 @@ class NoteIn(Schema):
 
 
 @router.get("/warnings", response=list[WarningOut])
-def warnings(request: ApiRequest, status: str = "open", level: str = "") -> list[WarningOut]:
+def warnings(request: ApiRequest, status: str = "open", level: str = "", region: str = "") -> list[WarningOut]:
     require_read(request.auth)
     rows = (
-        selectors.warning_board(user=request.auth)
+        selectors.warning_board(user=request.auth, region=region)
         if status == "open"
-        else selectors.warning_history(user=request.auth, level=level)
+        else selectors.warning_history(user=request.auth, level=level, region=region)
     )
     if level:
         rows = [w for w in rows if w.level.code == level]
@@ -529,3 +529,29 @@ def joint_task_complete(request: ApiRequest, task_id: int, payload: JointResultI
     _joint(request, task_id)
     services.joint_task_complete(actor=request.auth, task_id=task_id, result=payload.result)
     return joint_task_out(_joint(request, task_id))
+
+
+# --- closure without the callback confirmation ---------------------------------------------------------
+
+
+class OverrideIn(Schema):
+    reason: str = ""
+
+
+class ClosureOut(Schema):
+    number: str
+    status: str
+    confirmed_by_callback: bool
+    override_reason: str
+
+
+@router.post("/tickets/{number}/close-override", response=ClosureOut)
+def close_override(request: ApiRequest, number: str, payload: OverrideIn) -> ClosureOut:
+    """A team lead closes a complaint without the customer's callback confirmation, with a reason."""
+    ticket = closure.complaint_close_override(actor=request.auth, number=number, reason=payload.reason)
+    return ClosureOut(
+        number=ticket.number,
+        status=ticket.status,
+        confirmed_by_callback=closure.confirmed_callback(ticket.pk) is not None,
+        override_reason=payload.reason.strip(),
+    )

@@ -9,6 +9,7 @@ class Dimension(models.TextChoices):
     CATEGORY = "category", _("Category")
     TEAM = "team", _("Team")
     CHANNEL = "channel", _("Channel")
+    REGION = "region", _("Region")
 
 
 class Window(models.TextChoices):
@@ -93,5 +94,10 @@ JOINT_TASK_REASON_RANK = {JointTaskReason.URGENT: 3, JointTaskReason.MAJOR: 2, J
 
 
 class JointTaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class ActionStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")

@@ -22,3 +22,8 @@ class ComplaintErrorCode(StrEnum):
     BAD_POST = "post_invalid"
     TASK_DONE = "joint_task_done"
     NOT_A_PARTY = "joint_task_not_a_party"
+    CLOSURE_UNCONFIRMED = "complaint_closure_unconfirmed"
+    REASON_REQUIRED = "complaint_override_reason_required"
+    ALREADY_CLOSED = "complaint_already_closed"
+    ACTION_INVALID = "upstream_action_invalid"
+    ACTION_DONE = "upstream_action_done"

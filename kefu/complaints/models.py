@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kefu.complaints.choices import (
+    ActionStatus,
     CompensationKind,
     CompensationState,
     Dimension,
@@ -57,6 +58,8 @@ class Complaint(models.Model):
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     channel = models.CharField(max_length=16)
+    # The customer's region (省市) when the complaint was counted: a series of its own.
+    region = models.CharField(_("region"), max_length=32, blank=True)
     is_repeat = models.BooleanField(_("repeat complaint"), default=False)
     is_escalated = models.BooleanField(_("escalated complaint"), default=False)
     cause = models.ForeignKey(
@@ -410,3 +413,48 @@ class JointTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.reason}"
+
+
+class ClosureOverride(models.Model):
+    """A team lead's decision to close a complaint without the customer's callback confirmation
+    (回访确认), with the reason: the closure reaction lets this ticket close, and the row is the
+    event on the complaint's record."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="closure_override")
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("closure override")
+        verbose_name_plural = _("closure overrides")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.reason[:40]}"
+
+
+class UpstreamAction(models.Model):
+    """上游整改: what is changed upstream about a root cause (in a category and/or region), by whom,
+    by when. The root-cause page shows the complaint rate in the 4 weeks before and after it."""
+
+    cause = models.ForeignKey(RootCause, verbose_name=_("root cause"), on_delete=models.PROTECT, related_name="actions")
+    category = models.ForeignKey(
+        "tickets.Category", verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    region = models.CharField(_("region"), max_length=32, blank=True)
+    title = models.CharField(_("what is changed"), max_length=300)
+    owner = models.ForeignKey(User, verbose_name=_("owner"), null=True, on_delete=models.SET_NULL, related_name="+")
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("upstream action")
+        verbose_name_plural = _("upstream actions")
+        ordering = ["status", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,5 +1,6 @@
 """What complaint management adds to the ticket page (registered in ComplaintsConfig.ready()):
-the joint handling task of a VIP or 重大 / 紧急 complaint, when there is one."""
+the joint handling task of a VIP or 重大 / 紧急 complaint, when there is one, and the closure card
+(callback confirmation, or a team lead's override with a reason)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from kefu.accounts.models import User
-from kefu.complaints import selectors
+from kefu.complaints import closure, selectors
 from kefu.complaints.access import may_work
 from kefu.tickets.models import Ticket
 from kefu.tickets.panels import Slot, register_panel
@@ -29,7 +30,23 @@ def _panel(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
     return {"joint_task": task, "experts": experts}
 
 
+def _closure_panel(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
+    if ticket.kind != "complaint":
+        return None  # no query for the other tickets
+    user: User = request.user  # type: ignore[assignment]
+    override = selectors.closure_override_of(ticket=ticket)
+    return {
+        "closure_callback": closure.confirmed_callback(ticket.pk),
+        "closure_override": override,
+        "closure_may_override": may_work(user) and ticket.status != "closed",
+    }
+
+
 def register_all() -> None:
+    register_panel(
+        name="complaints.closure", slot=Slot.SIDE, order=13, template="complaints/_closure_panel.html",
+        context=_closure_panel, region="ticket-complaint-closure",
+    )
     register_panel(
         name="complaints.joint_task", slot=Slot.SIDE, order=12, template="complaints/_joint_task_panel.html",
         context=_panel, region="ticket-joint-task",

@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.complaints.access import may_read, may_work
-from kefu.complaints.choices import OPEN_WARNING_STATUSES, CompensationState, IncidentStatus, JointTaskStatus
+from kefu.complaints.choices import (
+    OPEN_WARNING_STATUSES,
+    ActionStatus,
+    CompensationState,
+    Dimension,
+    IncidentStatus,
+    JointTaskStatus,
+)
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import (
+    ClosureOverride,
     Compensation,
     Complaint,
     ComplaintWarning,
@@ -24,7 +34,9 @@ from kefu.complaints.models import (
     JointTask,
     OpinionPost,
     RootCause,
+    UpstreamAction,
     WarningLevel,
+    WarningTicket,
 )
 from kefu.core.errors import NotFound
 from kefu.tickets.access import tickets_visible_to
@@ -42,13 +54,25 @@ def warnings_visible_to(user: User) -> QuerySet[ComplaintWarning]:
     return ComplaintWarning.objects.select_related("level", "owner", "acknowledged_by")
 
 
-def warning_board(*, user: User) -> list[ComplaintWarning]:
-    """Open warnings, highest level first, newest first, with their ticket counts."""
-    qs = (
-        warnings_visible_to(user)
-        .filter(status__in=OPEN_WARNING_STATUSES)
-        .annotate(n_tickets=Count("ticket_links"))
-    )
+def _in_region(qs: QuerySet[ComplaintWarning], region: str) -> QuerySet[ComplaintWarning]:
+    """Warnings about a region (省市): its own series, or any series that links a complaint from it."""
+    if not region:
+        return qs
+    from_region = WarningTicket.objects.filter(warning_id=OuterRef("pk"), ticket__complaint__region=region)
+    return qs.filter(Q(dimension=Dimension.REGION, key=region) | Exists(from_region))
+
+
+def complaint_regions() -> list[str]:
+    """The regions complaints were counted in (the filter's choices)."""
+    return list(Complaint.objects.exclude(region="").values_list("region", flat=True).distinct().order_by("region"))
+
+
+def warning_board(*, user: User, region: str = "") -> list[ComplaintWarning]:
+    """Open warnings, highest level first, newest first, with their ticket counts; `region` keeps
+    the warnings about that region (its series, or linking its complaints)."""
+    qs = _in_region(
+        warnings_visible_to(user).filter(status__in=OPEN_WARNING_STATUSES), region
+    ).annotate(n_tickets=Count("ticket_links"))
     return list(qs.order_by("-level__rank", "-raised_at")[:200])
 
 
@@ -58,9 +82,10 @@ def warning_history(
     level: str = "",
     start: datetime | None = None,
     end: datetime | None = None,
+    region: str = "",
     limit: int = 200,
 ) -> list[ComplaintWarning]:
-    qs = warnings_visible_to(user).annotate(n_tickets=Count("ticket_links"))
+    qs = _in_region(warnings_visible_to(user), region).annotate(n_tickets=Count("ticket_links"))
     if level:
         qs = qs.filter(level__code=level)
     if start:
@@ -352,3 +377,103 @@ def joint_task_of_ticket(*, user: User, ticket: Ticket) -> JointTask | None:
     if not may_read(user):
         return None
     return JointTask.objects.select_related("supervisor", "expert", "done_by").filter(ticket=ticket).first()
+
+
+def closure_override_of(*, ticket: Ticket) -> ClosureOverride | None:
+    """The lead's override of a complaint's closure rule (the caller has the ticket already)."""
+    return ClosureOverride.objects.select_related("actor").filter(ticket_id=ticket.pk).first()
+
+
+# --- the weekly complaint bulletin (投诉周报) ---------------------------------------------------------
+
+
+@dataclass
+class BulletinFigure:
+    key: str
+    label: str
+    now: int
+    before: int
+
+    @property
+    def change(self) -> float | None:
+        """Change against the period before, in per cent (None when the period before had none)."""
+        return None if not self.before else round((self.now - self.before) / self.before * 100, 1)
+
+
+@dataclass
+class ComplaintBulletin:
+    start: datetime
+    end: datetime
+    figures: list[BulletinFigure] = field(default_factory=list)
+    top_categories: list[tuple[str, int]] = field(default_factory=list)
+    top_regions: list[tuple[str, int]] = field(default_factory=list)
+    top_causes: list[tuple[str, int]] = field(default_factory=list)
+    actions_due: int = 0
+
+    def figure(self, key: str) -> BulletinFigure | None:
+        return next((f for f in self.figures if f.key == key), None)
+
+
+def _top(rows: Any, names: dict[Any, str] | None = None, n: int = 5) -> list[tuple[str, int]]:
+    """(name, count) of grouped rows, without the empty key; `names` maps keys to names."""
+    out = [(names.get(k, str(k)) if names is not None else str(k), int(c)) for k, c in rows if k not in (None, "")]
+    return out[:n]
+
+
+def complaint_bulletin(*, user: User, start: datetime, end: datetime, team_id: int | None = None) -> ComplaintBulletin:
+    """投诉周报 of any period (a week for the weekly one): complaints, repeat and escalated ones,
+    warnings raised (all, 橙/红 = the two highest levels), incidents opened, each against the period
+    of the same length before; the top categories, regions and root causes; upstream actions due.
+    `team_id` keeps one team's complaints (a team's report pack). A fixed number of statements."""
+    b = ComplaintBulletin(start=start, end=end)
+    if not may_read(user):
+        return b
+    span = end - start
+    complaints = Complaint.objects.all() if team_id is None else Complaint.objects.filter(team_id=team_id)
+    both = complaints.filter(created_at__gte=start - span, created_at__lt=end)
+    now_q, before_q = Q(created_at__gte=start), Q(created_at__lt=start)
+    agg = both.aggregate(
+        n=Count("pk", filter=now_q), n0=Count("pk", filter=before_q),
+        r=Count("pk", filter=now_q & Q(is_repeat=True)), r0=Count("pk", filter=before_q & Q(is_repeat=True)),
+        e=Count("pk", filter=now_q & Q(is_escalated=True)), e0=Count("pk", filter=before_q & Q(is_escalated=True)),
+    )
+    ranks = list(WarningLevel.objects.order_by("-rank").values_list("rank", flat=True)[:2])
+    warnings = ComplaintWarning.objects.filter(raised_at__gte=start - span, raised_at__lt=end)
+    if team_id is not None:
+        warnings = warnings.filter(dimension=Dimension.TEAM, key=str(team_id))
+    w_now, w_before = Q(raised_at__gte=start), Q(raised_at__lt=start)
+    high = Q(level__rank__in=ranks)
+    wagg = warnings.aggregate(
+        w=Count("pk", filter=w_now), w0=Count("pk", filter=w_before),
+        h=Count("pk", filter=w_now & high), h0=Count("pk", filter=w_before & high),
+    )
+    incidents = Incident.objects.filter(opened_at__gte=start - span, opened_at__lt=end).aggregate(
+        i=Count("pk", filter=Q(opened_at__gte=start)), i0=Count("pk", filter=Q(opened_at__lt=start))
+    )
+    values = {**agg, **wagg, **incidents}
+    for key, label, now_key in (
+        ("complaints", _("Complaints"), "n"),
+        ("repeat", _("Repeat complaints"), "r"),
+        ("escalated", _("Escalated complaints"), "e"),
+        ("warnings", _("Warnings raised"), "w"),
+        ("high_warnings", _("Orange and red warnings"), "h"),
+        ("incidents", _("Incidents opened"), "i"),
+    ):
+        b.figures.append(BulletinFigure(key=key, label=str(label), now=int(values[now_key] or 0),
+                                        before=int(values[now_key + "0"] or 0)))
+    period = complaints.filter(created_at__gte=start, created_at__lt=end)
+    by_cat = list(period.values_list("category_id").annotate(c=Count("pk")).order_by("-c", "category_id")[:5])
+    names = dict(Category.objects.filter(pk__in=[k for k, _c in by_cat if k]).values_list("pk", "name"))
+    b.top_categories = _top(by_cat, names)
+    b.top_regions = _top(period.values_list("region").annotate(c=Count("pk")).order_by("-c", "region")[:6])
+    b.top_causes = _top(period.values_list("cause__name").annotate(c=Count("pk")).order_by("-c", "cause__name")[:6])
+    b.actions_due = UpstreamAction.objects.filter(
+        status=ActionStatus.OPEN, due_date__lt=timezone.localdate(end)
+    ).count()
+    return b
+
+
+def weekly_bulletin(*, user: User, week_start: date, team_id: int | None = None) -> ComplaintBulletin:
+    """The bulletin of the local week that starts on `week_start` (a Monday), against the week before."""
+    start = datetime.combine(week_start, time(0), timezone.get_current_timezone())
+    return complaint_bulletin(user=user, start=start, end=start + timedelta(days=7), team_id=team_id)

@@ -119,11 +119,16 @@ def _hour(at: datetime) -> datetime:
     return at.astimezone(ZoneInfo("UTC")).replace(minute=0, second=0, microsecond=0)
 
 
-def series_of(*, category_path: str | None, team_id: int | None, channel: str) -> list[tuple[str, str]]:
-    """The series one complaint counts in: all, its channel, its team, its category and every parent."""
+def series_of(
+    *, category_path: str | None, team_id: int | None, channel: str, region: str = ""
+) -> list[tuple[str, str]]:
+    """The series one complaint counts in: all, its channel, its team, the customer's region (省市),
+    its category and every parent."""
     keys = [(Dimension.ALL.value, ""), (Dimension.CHANNEL.value, channel)]
     if team_id:
         keys.append((Dimension.TEAM.value, str(team_id)))
+    if region:
+        keys.append((Dimension.REGION.value, region))
     for part in (category_path or "").strip("/").split("/"):
         if part:
             keys.append((Dimension.CATEGORY.value, part))
@@ -145,9 +150,12 @@ def _increment(keys: list[tuple[str, str]], hour: datetime) -> None:
 def complaint_record(*, ticket_id: int) -> Complaint | None:
     """Count a new complaint ticket once (the reaction after its creation commits, or a rebuild):
     the Complaint row, the hourly counters of its series, and a link to an open warning on them."""
-    ticket = Ticket.objects.select_related("category").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
+    ticket = (
+        Ticket.objects.select_related("category", "customer").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
+    )
     if ticket is None:
         return None
+    region = ticket.customer.region.strip() if ticket.customer else ""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -157,6 +165,7 @@ def complaint_record(*, ticket_id: int) -> Complaint | None:
                     category_id=ticket.category_id,
                     team_id=ticket.team_id,
                     channel=ticket.channel,
+                    region=region,
                     is_escalated=_mentions_escalation(ticket.title + " " + ticket.description),
                     is_repeat=_is_repeat(ticket),
                 )
@@ -166,6 +175,7 @@ def complaint_record(*, ticket_id: int) -> Complaint | None:
             category_path=ticket.category.path if ticket.category else None,
             team_id=ticket.team_id,
             channel=ticket.channel,
+            region=region,
         )
         _increment(keys, _hour(ticket.created_at))
         series_q = Q()
@@ -237,6 +247,8 @@ def _label(dimension: str, key: str, cats: dict[int, Category], teams: dict[int,
             return str(_("Channel")) + " · " + key
     if dimension == Dimension.TEAM:
         return str(_("Team")) + " · " + teams.get(int(key), key)
+    if dimension == Dimension.REGION:
+        return str(_("Region")) + " · " + key
     cat = cats.get(int(key)) if key.isdigit() else None
     if cat is None:
         return str(_("Category")) + " · " + key
@@ -417,6 +429,8 @@ def _complaint_series_q(dimension: str, key: str) -> Q:
         return Q(channel=key)
     if dimension == Dimension.TEAM:
         return Q(team_id=int(key))
+    if dimension == Dimension.REGION:
+        return Q(region=key)
     if dimension == Dimension.CATEGORY:
         return Q(category__path__contains=f"/{key}/")
     return Q()

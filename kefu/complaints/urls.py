@@ -21,9 +21,12 @@ urlpatterns = [
         views.compensation_action,
         name="compensation_action",
     ),
+    path("tickets/<str:number>/close-override/", views.close_override, name="close_override"),
     path("joint/", views.joint_tasks, name="joint_tasks"),
     path("joint/<int:task_id>/<str:action>/", views.joint_task_action, name="joint_action"),
     path("posts/", views.posts, name="posts"),
     path("causes/", views.causes, name="causes"),
+    path("causes/actions/", views.action_create, name="action_create"),
+    path("causes/actions/<int:action_id>/done/", views.action_done, name="action_done"),
     path("causes/export.csv", views.causes_export, name="causes_export"),
 ]

@@ -9,24 +9,26 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Team, User
-from kefu.complaints import selectors, services
+from kefu.complaints import actions, closure, selectors, services
 from kefu.complaints.access import may_configure, may_work
 from kefu.complaints.choices import CompensationKind, CompensationState, JointTaskStatus, WarningStatus
 from kefu.complaints.models import RootCause, WarningLevel
 from kefu.core.errors import DomainError, NotFound
+from kefu.tickets.models import Category
 
 Req = Any  # an authenticated HttpRequest (login_required)
 
@@ -56,7 +58,8 @@ def _guard(request: Req) -> None:
 @login_required
 def board(request: Req) -> HttpResponse:
     _guard(request)
-    warnings = selectors.warning_board(user=request.user)
+    region = request.GET.get("region", "").strip()
+    warnings = selectors.warning_board(user=request.user, region=region)
     now = timezone.now()
     return render(
         request,
@@ -68,6 +71,8 @@ def board(request: Req) -> HttpResponse:
             "now": now,
             "may_work": may_work(request.user),
             "levels": WarningLevel.objects.order_by("-rank"),
+            "region": region,
+            "regions": selectors.complaint_regions(),
         },
     )
 
@@ -88,7 +93,8 @@ def check_now(request: Req) -> HttpResponse:
 def history(request: Req) -> HttpResponse:
     _guard(request)
     level = request.GET.get("level", "")
-    rows = selectors.warning_history(user=request.user, level=level)
+    region = request.GET.get("region", "").strip()
+    rows = selectors.warning_history(user=request.user, level=level, region=region)
     return render(
         request,
         "complaints/history.html",
@@ -98,6 +104,8 @@ def history(request: Req) -> HttpResponse:
             "warnings": rows,
             "level": level,
             "levels": WarningLevel.objects.order_by("rank"),
+            "region": region,
+            "regions": selectors.complaint_regions(),
         },
     )
 
@@ -480,7 +488,53 @@ def causes(request: Req) -> HttpResponse:
             "teams": Team.objects.filter(is_active=True),
             "may_work": may_work(request.user),
             "may_configure": may_configure(request.user),
+            "actions": actions.upstream_actions(user=request.user),
+            "categories": Category.objects.filter(is_active=True).order_by("path"),
+            "owners": _experts(),
         },
+    )
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _date_or_none(raw: str | None) -> date | None:
+    try:
+        return parse_date(raw or "")
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def action_create(request: Req) -> HttpResponse:
+    """The upstream-action form on the root-cause page."""
+    owner_id = _int_or_none(request.POST.get("owner"))
+    return _act(
+        request,
+        lambda: actions.upstream_action_create(
+            actor=request.user,
+            cause_id=_int_or_none(request.POST.get("cause")) or 0,
+            title=request.POST.get("title", ""),
+            owner=User.objects.filter(pk=owner_id).first() if owner_id else None,
+            due_date=_date_or_none(request.POST.get("due_date")),
+            category_id=_int_or_none(request.POST.get("category")),
+            region=request.POST.get("region", ""),
+        ),
+        _("Upstream action recorded."),
+        reverse("complaints:causes") + "#upstream-actions",
+    )
+
+
+@login_required
+@require_POST
+def action_done(request: Req, action_id: int) -> HttpResponse:
+    return _act(
+        request,
+        lambda: actions.upstream_action_done(actor=request.user, action_id=action_id, result=request.POST.get("result", "")),
+        _("Upstream action done: the after-rate is counted from now."),
+        reverse("complaints:causes") + "#upstream-actions",
     )
 
 
@@ -568,3 +622,20 @@ def joint_task_action(request: Req, task_id: int, action: str) -> HttpResponse:
             back,
         )
     raise Http404
+
+
+# --- closure without the callback confirmation -----------------------------------------------------
+
+
+@login_required
+@require_POST
+def close_override(request: Req, number: str) -> HttpResponse:
+    """The override card on the ticket page: close the complaint without the confirmation."""
+    return _act(
+        request,
+        lambda: closure.complaint_close_override(
+            actor=request.user, number=number, reason=request.POST.get("reason", "")
+        ),
+        _("Complaint closed without the customer's confirmation."),
+        reverse("tickets:detail", args=[number]),
+    )

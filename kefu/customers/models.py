@@ -59,6 +59,8 @@ class Customer(models.Model):
     # Customer care (kefu/care): the birthday greeting's date, and the customer's "no care messages".
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     care_opt_out = models.BooleanField(_("no care messages"), default=False)
+    # 省市, e.g. 广东省深圳市: complaint early warning counts and detects per region (kefu/complaints).
+    region = models.CharField(_("region"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

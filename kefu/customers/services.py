@@ -70,6 +70,7 @@ def customer_create(
     notes: str = "",
     birthday: date | None = None,
     care_opt_out: bool = False,
+    region: str = "",
 ) -> Customer:
     """Create a customer with its phones (the first is primary) and tags."""
     if actor is not None and actor.role == Role.QA and not actor.is_superuser:
@@ -77,7 +78,7 @@ def customer_create(
     too_long = {
         key: [_("At most %(n)s characters.") % {"n": n}]
         for key, value, n in (("name", name, 100), ("email", email, 254), ("wechat_id", wechat_id, 64),
-                              ("id_number", id_number, 32), ("external_id", external_id, 64))
+                              ("id_number", id_number, 32), ("external_id", external_id, 64), ("region", region, 32))
         if len(value.strip()) > n
     }
     if too_long:
@@ -96,6 +97,7 @@ def customer_create(
             notes=notes,
             birthday=birthday,
             care_opt_out=care_opt_out,
+            region=region.strip(),
         )
         try:
             with transaction.atomic():
@@ -180,8 +182,11 @@ def customer_match_or_create(*, actor: User | None, identity: CustomerIdentity) 
 
 def customer_update(*, actor: User, customer: Customer, **fields: object) -> Customer:
     """Update plain profile fields (name, email, wechat_id, tier, is_vip, account_manager, notes, and the
-    care fields birthday and care_opt_out)."""
-    allowed = {"name", "email", "wechat_id", "id_number", "tier", "is_vip", "account_manager", "notes", "birthday", "care_opt_out"}
+    care fields birthday and care_opt_out, and the region 省市 that complaint warning counts by)."""
+    allowed = {
+        "name", "email", "wechat_id", "id_number", "tier", "is_vip", "account_manager", "notes", "birthday",
+        "care_opt_out", "region",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"customer_update cannot change {sorted(unknown)}")

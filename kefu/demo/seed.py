@@ -600,9 +600,11 @@ class DemoSeeder:
             if not step(30, 1440):
                 return
             say(MessageKind.REPLY, pick("resolutions"), status=TicketStatus.RESOLVED)
-        # Closed by the agent after a confirming call, or by the clock after KEFU_AUTO_CLOSE_DAYS
+        # Closed by the agent after a confirming call, or by the clock after KEFU_AUTO_CLOSE_DAYS.
+        # A complaint closes only after its callback confirmation (kefu/complaints/closure.py): the
+        # demo's complaints stay resolved, awaiting the callback (the random draws stay the same).
         if rng.random() < 0.35:
-            if not step(60, 2 * 24 * 60):
+            if not step(60, 2 * 24 * 60) or kind == "complaint":
                 return
             with _clock_at(t):
                 ticket_change_status(
@@ -612,7 +614,8 @@ class DemoSeeder:
         due = Ticket.objects.filter(number=number).values_list("auto_close_due_at", flat=True).get()
         if due is not None and due + timedelta(seconds=5) < self.cutoff:
             closed_at = due + timedelta(seconds=rng.uniform(0.5, 3))
-            ticket_auto_close(ticket_id=ticket.pk, due_at=due, now=closed_at)
+            if kind != "complaint":
+                ticket_auto_close(ticket_id=ticket.pk, due_at=due, now=closed_at)
 
 
 def demo_load(

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
+from kefu.complaints.selectors import complaint_bulletin
 from kefu.performance import metrics as M
 from kefu.performance.access import scope_for
 from kefu.performance.periods import Period
@@ -239,6 +240,31 @@ def _points(pack: ReportPack, period: Period, owner: User) -> SectionData:
     )
 
 
+def _complaint_bulletin(pack: ReportPack, period: Period, owner: User) -> SectionData:
+    """投诉周报 (of a week; of the pack's period otherwise): kefu.complaints' bulletin selector, each
+    figure against the period before, with the top categories, regions and root causes as a note."""
+    start, end = period.bounds()
+    b = complaint_bulletin(user=owner, start=start, end=end, team_id=pack.team_id)
+
+    def top(label: str, rows: list[tuple[str, int]]) -> str:
+        return f"{label}: " + "、".join(f"{name} {n}" for name, n in rows) if rows else ""
+
+    note = "; ".join(
+        t for t in (
+            top(_("Top categories"), b.top_categories), top(_("Top regions"), b.top_regions),
+            top(_("Top root causes"), b.top_causes),
+            (_("%(n)s upstream actions past their due date.") % {"n": b.actions_due}) if b.actions_due else "",
+        ) if t
+    )
+    return SectionData(
+        key=Section.COMPLAINT_BULLETIN, title=str(Section.COMPLAINT_BULLETIN.label),
+        columns=[Column("item", _("Item")), Column("now", _("This period"), "count"),
+                 Column("before", _("Period before"), "count"), Column("change", _("Change"), "percent")],
+        rows=[[f.label, f.now, f.before, f.change] for f in b.figures],
+        row_keys=[f.key for f in b.figures], note=note,
+    )
+
+
 def _team_name(user: User) -> str:
     team = user.team
     return team.name if team is not None else ""
@@ -269,6 +295,8 @@ def build(*, pack: ReportPack, period: Period) -> PackData:
             out.sections.append(_table_section(Section.SATISFACTION, pack, period, owner, "team", SATISFACTION_METRICS))
         elif key == Section.POINTS:
             out.sections.append(_points(pack, period, owner))
+        elif key == Section.COMPLAINT_BULLETIN:
+            out.sections.append(_complaint_bulletin(pack, period, owner))
     return out
 
 

@@ -23,6 +23,7 @@ class Section(models.TextChoices):
     QUALITY = "quality", _("Quality inspection")
     SATISFACTION = "satisfaction", _("Satisfaction")
     POINTS = "points", _("Points and service star")
+    COMPLAINT_BULLETIN = "complaint_bulletin", _("Complaint bulletin")
 
 
 class RobotKind(models.TextChoices):

@@ -73,6 +73,7 @@ def test_the_running_order_is_explicit_and_printed() -> None:
     lines = [line.split()[:3] for line in out.getvalue().splitlines()[1:]]
     print(out.getvalue())  # the table docs/architecture.md shows
     assert lines == [
+        ["in_transaction", "50", "complaints.closure_check"],
         ["in_transaction", "100", "sla.recompute"],
         ["in_transaction", "200", "surveys.complaint_to_archive"],
         ["in_transaction", "210", "surveys.schedule_survey"],
