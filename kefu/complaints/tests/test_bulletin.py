@@ -31,8 +31,8 @@ def _complaint(actor, category, customer, at: datetime, **flags) -> Complaint:  
     Ticket.objects.filter(pk=ticket.pk).update(created_at=at)
     complaint = services.complaint_record(ticket_id=ticket.pk)
     assert complaint is not None
-    if flags:
-        Complaint.objects.filter(pk=complaint.pk).update(**flags)
+    # The flags as the table says (complaint_record computes repeat from the others, in creation order).
+    Complaint.objects.filter(pk=complaint.pk).update(**{"is_repeat": False, "is_escalated": False, **flags})
     return complaint
 
 
