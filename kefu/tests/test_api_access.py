@@ -164,6 +164,11 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): NO_ONE,  # every staff member works the appointment book
     ("POST", "/api/v1/appointments/{appointment_id}/mark"): NO_ONE,  # every staff member works the appointment book
     ("POST", "/api/v1/appointments/{appointment_id}/parts"): NO_ONE,  # every staff member works the appointment book
+    ("GET", "/api/v1/appointments/walk-ins"): NO_ONE,
+    ("POST", "/api/v1/appointments/walk-ins"): NO_ONE,  # the front desk records walk-ins
+    ("GET", "/api/v1/appointments/reminders"): NO_ONE,
+    ("POST", "/api/v1/appointments/reminders/{reminder_id}/book"): EVERYONE,  # the demo has no maintenance plans yet: 404 for all
+    ("POST", "/api/v1/appointments/reminders/{reminder_id}/dismiss"): EVERYONE,  # the demo has no maintenance plans yet: 404 for all
     ("GET", "/api/v1/operations/plans"): NO_ONE,
     ("POST", "/api/v1/operations/plans"): PLANNERS_ONLY,
     ("GET", "/api/v1/operations/plans/{plan_id}"): NO_ONE,

@@ -7,10 +7,11 @@ from django.contrib.auth.models import Permission
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
+from kefu.complaints.closure import complaint_close_override
 from kefu.quality import services
 from kefu.quality.choices import ItemKind
 from kefu.tests.factories import TicketFactory, UserFactory
-from kefu.tickets.choices import MessageKind, TicketStatus
+from kefu.tickets.choices import MessageKind, TicketKind, TicketStatus
 from kefu.tickets.models import Ticket
 from kefu.tickets.services import ticket_add_message, ticket_change_status
 
@@ -40,7 +41,12 @@ def card(qa_quinn):
 def closed_ticket(agent: User, *, reply: str = "您好，请稍等，谢谢", **kw: Any) -> Ticket:
     ticket = TicketFactory(actor=agent, assignee=agent, description="我的宽带坏了", **kw)
     ticket_add_message(actor=agent, number=ticket.number, kind=MessageKind.REPLY, body=reply)
-    ticket_change_status(actor=agent, number=ticket.number, status=TicketStatus.CLOSED)
+    if ticket.kind == TicketKind.COMPLAINT:
+        # A complaint closes after a callback confirmation or a lead's override (kefu.complaints.closure).
+        lead = UserFactory(role=Role.TEAM_LEAD, team=agent.team)
+        complaint_close_override(actor=lead, number=ticket.number, reason="客户已电话确认")
+    else:
+        ticket_change_status(actor=agent, number=ticket.number, status=TicketStatus.CLOSED)
     return Ticket.objects.get(pk=ticket.pk)
 
 
