@@ -20,6 +20,7 @@ import uvicorn
 from kefu.accounts.choices import Presence, Role
 from kefu.accounts.models import Team
 from kefu.asgi import application
+from kefu.chat import services
 from kefu.chat.models import Conversation
 from kefu.knowledge import services as ks
 from kefu.knowledge.choices import ArticleStatus
@@ -208,3 +209,90 @@ def test_the_agent_gets_an_offer_accepts_it_and_answers_with_a_canned_reply_by_s
     conv = Conversation.objects.get()
     assert conv.assignee == desk["agent"] and conv.sla_state == "met"
     assert conv.offers.get().status == "accepted"
+
+
+def _ask_for_a_person(browser: Any, shop: str) -> Any:
+    from playwright.sync_api import expect
+
+    visitor = new_page(browser, mobile=True)
+    visitor.goto(shop)
+    visitor.get_by_role("button", name="在线客服").click()
+    log = visitor.locator(".kefu-log")
+    expect(log).to_contain_text("智能客服")
+    visitor.locator(".kefu-human").click()
+    expect(log).to_contain_text("排在第 1 位")
+    return visitor
+
+
+def test_an_agent_with_two_chats_switches_tabs_keeping_each_draft_and_sees_unread_marks(desk, asgi_server) -> None:
+    """Capacity 2: both chats are tabs; a draft typed in one survives switching (and a reload), a
+    message in the chat not shown marks its tab unread until the agent opens it, and each reply
+    goes to its own visitor."""
+    from playwright.sync_api import expect
+
+    services.chat_set_capacity(actor=desk["agent"], capacity=2)
+    try:
+        with launched_browser() as browser:
+            expect.set_options(timeout=TIMEOUT_MS)
+            agent = new_page(browser)
+            log_in(agent, asgi_server, desk["agent"].username)
+            agent.goto(f"{asgi_server}/chat/console/")
+            shop = shop_site(asgi_server)
+            offer = agent.locator("#chat-offers .chat-offer")
+
+            a = _ask_for_a_person(browser, shop)
+            expect(offer).to_have_count(1)
+            offer.locator(".chat-offer-accept").click()
+            expect(a.locator(".kefu-log")).to_contain_text("王坐席")
+            b = _ask_for_a_person(browser, shop)
+            expect(offer).to_have_count(1)
+            offer.locator(".chat-offer-accept").click()
+            expect(b.locator(".kefu-log")).to_contain_text("王坐席")
+
+            tabs = agent.locator("#chat-tabs .chat-tab")
+            expect(tabs).to_have_count(2)
+            tab_a, tab_b = tabs.nth(0), tabs.nth(1)  # oldest first
+            expect(tab_b).to_have_attribute("aria-selected", "true")  # the chat just accepted
+            box = agent.locator("#chat-input")
+            box.fill("B的草稿，还没写完")
+
+            tab_a.click()
+            expect(tab_a).to_have_attribute("aria-selected", "true")
+            expect(box).to_have_value("")  # A has its own (empty) draft
+            expect(tab_b.locator(".chat-draft-mark")).to_have_count(1)
+
+            b.locator(".kefu-input").fill("B还在吗")
+            b.get_by_role("button", name="发送").click()
+            expect(tab_b.locator(".chat-unread")).to_have_attribute("data-unread", "1")
+            expect(tab_b.locator(".chat-unread")).to_have_text("1")
+            expect(tab_a.locator(".chat-unread")).to_have_attribute("data-unread", "0")
+            expect(agent.locator("#chat-log")).not_to_contain_text("B还在吗")  # A's transcript is shown
+
+            box.fill("您好A，这是给您的回复")
+            agent.locator("#chat-send").click()
+            expect(a.locator(".kefu-log")).to_contain_text("这是给您的回复")
+            expect(box).to_have_value("")
+
+            tab_b.click()
+            expect(box).to_have_value("B的草稿，还没写完")
+            expect(agent.locator("#chat-log")).to_contain_text("B还在吗")
+            expect(tab_b.locator(".chat-unread")).to_have_attribute("data-unread", "0")
+
+            box.fill("B的草稿，刷新也在")
+            agent.reload()
+            expect(tabs).to_have_count(2)
+            tabs.nth(1).click()
+            expect(box).to_have_value("B的草稿，刷新也在")
+            agent.locator("#chat-send").click()
+            expect(b.locator(".kefu-log")).to_contain_text("B的草稿，刷新也在")
+            expect(a.locator(".kefu-log")).not_to_contain_text("刷新也在")
+    finally:
+        for httpd in _shops:
+            httpd.shutdown()
+            httpd.server_close()
+        _shops.clear()
+    chats = list(Conversation.objects.order_by("pk"))
+    assert [c.assignee for c in chats] == [desk["agent"], desk["agent"]]
+    assert chats[0].messages.filter(sender="agent", body__contains="给您的回复").exists()
+    assert chats[1].messages.filter(sender="agent", body="B的草稿，刷新也在").exists()
+    assert not chats[0].messages.filter(body__contains="草稿").exists()

@@ -4,6 +4,43 @@
 (function () {
   "use strict";
   var root, current = null, lastSeq = 0, seen = {}, offers = {}, slas = {}, longestFrom = null;
+  // Several chats side by side: my active chats are tabs over the one pane; each keeps its draft
+  // (also in sessionStorage, so a reload keeps it) and counts the visitor's messages not yet seen.
+  var tabs = [], unread = {}, drafts = {};
+  function draftKey(id) { return "kefu.chat.draft." + id; }
+  function saveDraft() {
+    if (current === null) return;
+    var text = document.getElementById("chat-input").value;
+    drafts[current] = text;
+    try { if (text) sessionStorage.setItem(draftKey(current), text); else sessionStorage.removeItem(draftKey(current)); }
+    catch (e) { /* storage off: the draft lives while the page does */ }
+  }
+  function draftOf(id) {
+    if (drafts[id] != null) return drafts[id];
+    try { return sessionStorage.getItem(draftKey(id)) || ""; } catch (e) { return ""; }
+  }
+  function drawTabs() {
+    var bar = document.getElementById("chat-tabs"); if (!bar) return;
+    bar.textContent = "";
+    var list = tabs.slice();
+    list.forEach(function (c) {
+      var b = el("button", "chat-tab", c.visitor); b.type = "button";
+      b.setAttribute("role", "tab"); b.dataset.conversation = c.id;
+      b.setAttribute("aria-selected", c.id === current ? "true" : "false");
+      var n = unread[c.id] || 0, mark = el("span", "chat-unread", n ? String(n) : "");
+      mark.dataset.unread = n;
+      if (n) mark.setAttribute("aria-label", root.dataset.msgUnread + " " + n);
+      b.appendChild(mark);
+      if (draftOf(c.id) && c.id !== current) { var d = el("span", "chat-draft-mark", "✎"); d.title = root.dataset.msgDraft; b.appendChild(d); }
+      b.addEventListener("click", function () { if (c.id !== current) open(c.id); });
+      bar.appendChild(b);
+    });
+    bar.hidden = !list.length;
+    document.querySelectorAll(".chat-list li[data-conversation]").forEach(function (li) {
+      var n = unread[Number(li.dataset.conversation)] || 0;
+      li.dataset.unread = n; li.classList.toggle("has-unread", n > 0);
+    });
+  }
   var RISK_SECONDS = 20;  // the badge turns amber this long before the first-reply limit
   function csrf() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
@@ -36,6 +73,7 @@
   function refresh() {
     return api("/chat/console/state/").then(function (d) {
       fill("chat-waiting", d.waiting); fill("chat-mine", d.mine); fill("chat-others", d.others);
+      tabs = d.mine; drawTabs();
       offers = {}; d.offers.forEach(function (o) { offers[o.conversation] = o; }); drawOffers();
       longestFrom = d.stats.waiting ? Date.now() - d.stats.longest_wait * 1000 : null; tick();
       (d.waiting.concat(d.mine, d.others)).forEach(function (c) { window.kefuRealtime.subscribe("conv." + c.id); });
@@ -151,11 +189,14 @@
     });
   }
   function open(id) {
-    current = id; lastSeq = 0; seen = {};
+    saveDraft();
+    current = id; lastSeq = 0; seen = {}; unread[id] = 0;
+    var input = document.getElementById("chat-input");
+    input.value = draftOf(id);
     document.getElementById("chat-log").textContent = "";
     document.getElementById("chat-pane").hidden = false;
     window.kefuRealtime.subscribe("conv." + id);
-    load(); refresh(); suggest();
+    drawTabs(); load(); refresh(); suggest();
   }
   function act(action, body) {
     return api("/chat/console/c/" + current + "/" + action + "/", body || {}).then(function (d) {
@@ -222,7 +263,10 @@
     var rt = window.kefuRealtime;
     rt.subscribe("chatqueue.all");
     rt.on("message", function (d) {
-      if (d.conversation !== current) return;
+      if (d.conversation !== current) {
+        if (d.message.sender === "visitor") { unread[d.conversation] = (unread[d.conversation] || 0) + 1; drawTabs(); }
+        return;
+      }
       line(d.message);
       if (d.message.sender === "visitor" && !(d.message.meta && d.message.meta.file)) suggest();
     });
@@ -243,20 +287,34 @@
     });
     rt.on("reconnected", function () { load(); refresh(); });
     document.getElementById("chat-accept").addEventListener("click", function () { act("accept"); });
-    document.getElementById("chat-end").addEventListener("click", function () { act("end"); });
+    document.getElementById("chat-end").addEventListener("click", function () {
+      var id = current;
+      act("end", { resolved: document.getElementById("chat-resolved").checked }).then(function () {
+        delete drafts[id]; try { sessionStorage.removeItem(draftKey(id)); } catch (e) { /* off */ }
+        document.getElementById("chat-resolved").checked = false;
+      });
+    });
     document.getElementById("chat-ticket").addEventListener("click", function () { act("ticket"); });
     document.getElementById("chat-transfer").addEventListener("click", function () {
-      var to = Number(document.getElementById("chat-transfer-to").value);
-      if (to) act("transfer", { to: to, note: "" }).then(function () { current = null;
-        document.getElementById("chat-pane").hidden = true; });
+      var to = document.getElementById("chat-transfer-to").value, body = { note: "" };
+      if (!to) return;
+      if (to.indexOf("team:") === 0) body.team = Number(to.slice(5)); else body.to = Number(to);
+      act("transfer", body).then(function () { current = null;
+        document.getElementById("chat-pane").hidden = true; drawTabs(); });
     });
     var input = document.getElementById("chat-input");
     canned(input);
+    input.addEventListener("input", function () { saveDraft(); });
     document.getElementById("chat-compose").addEventListener("submit", function (e) {
       e.preventDefault();
       var body = input.value.trim(); if (!body) return;
-      api("/chat/console/c/" + current + "/send/", { body: body, internal: document.getElementById("chat-internal").checked,
-        client_id: "a" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }).then(function () { input.value = ""; });
+      var id = current;
+      api("/chat/console/c/" + id + "/send/", { body: body, internal: document.getElementById("chat-internal").checked,
+        client_id: "a" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6) }).then(function () {
+          // Sent: clear that chat's draft, even when the agent has switched to another tab meanwhile.
+          delete drafts[id]; try { sessionStorage.removeItem(draftKey(id)); } catch (e) { /* off */ }
+          if (current === id) input.value = "";
+          drawTabs(); });
     });
     var fileInput = document.getElementById("chat-file");
     document.getElementById("chat-attach").addEventListener("click", function () { fileInput.click(); });
