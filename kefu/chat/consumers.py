@@ -6,7 +6,7 @@ signed token in the first message names (a new anonymous visitor when there is n
   → {"type": "hello", "token"?, "after"?: last seq seen, "name"?, "phone"?, "page"?}
   ← {"type": "hello", "token", "conversation", "status", "queue", "messages": [after `after`]}
   → {"type": "send", "body", "client_id"}     ← {"type": "ack", "client_id", "seq"} and pushes
-  → {"type": "typing"} / {"type": "read", "seq"} / {"type": "end"} / {"type": "rate", "score", "comment"}
+  → {"type": "typing"} / {"type": "read", "seq"} / {"type": "end"} / {"type": "rate", "score", "comment", "reasons"}
   → {"type": "offline", "name", "phone", "body"}   (nobody on duty: becomes a ticket)
   ← {"type": "message" | "status" | "typing" | "read" | "error", ...}
 
@@ -122,7 +122,9 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             score = content.get("score")
             await database_sync_to_async(services.visitor_rate)(
                 visitor=visitor, conversation_id=conv_id, score=score if isinstance(score, int) else 0,
-                comment=str(content.get("comment") or "")[:500])
+                comment=str(content.get("comment") or "")[:500],
+                reasons=[str(r)[:64] for r in content.get("reasons") or [] if isinstance(r, str)][:12]
+                if isinstance(content.get("reasons"), list) else [])
             await self.send_json({"type": "rated", "score": score})
         elif kind == "offline":
             ticket = await database_sync_to_async(services.offline_message)(

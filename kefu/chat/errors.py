@@ -15,6 +15,7 @@ class ChatErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     BAD_RATING = "bad_rating"
     NOT_ENDED = "not_ended"
+    ALREADY_RATED = "already_rated"
     NO_SUCH_AGENT = "no_such_agent"
     NO_SUCH_TEAM = "no_such_team"
     AGENT_OFFLINE = "agent_offline"

@@ -63,6 +63,8 @@ class Conversation(models.Model):
     resolved = models.BooleanField(_("resolved"), default=False)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+    # The reasons the visitor picked from the survey template's list with their stars.
+    rating_reasons = models.JSONField(_("rating reasons"), default=list, blank=True)
     # The first-response time limit from the hand-over (the console's live badge), when the first
     # agent reply came, and the clock's column: the limit while nobody has answered (cleared by the
     # first reply or when the clock has pushed the breach).

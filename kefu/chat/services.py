@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -34,6 +35,7 @@ from kefu.customers.uploads import check_upload
 from kefu.knowledge.markup import fill_variables
 from kefu.knowledge.services import reply_fill
 from kefu.realtime.push import group_name, push_on_commit
+from kefu.surveys.services import contact_rated, template_for_contact
 from kefu.tickets.access import require_write
 from kefu.tickets.choices import OPEN_STATUSES as TICKET_OPEN
 from kefu.tickets.choices import Channel, MessageKind, TicketStatus
@@ -251,8 +253,21 @@ def visitor_read(*, visitor: Visitor, conversation_id: int, seq: int) -> None:
                                                              "by": "visitor", "seq": seq})
 
 
-def visitor_rate(*, visitor: Visitor, conversation_id: int, score: int, comment: str = "") -> Conversation:
-    """The satisfaction rating (1-5) at the end of a conversation."""
+def rating_request(conv: Conversation) -> dict[str, Any]:
+    """What the widget asks at the end: the title and the reasons to pick of the surveys app's
+    template for chats (a template matching the chat channel, else the default one)."""
+    template = template_for_contact(channel=Channel.CHAT, team_id=conv.assignee.team_id if conv.assignee else None)
+    if template is None or not template.ask_csat:
+        return {"title": _("Please rate this chat"), "reasons": []}
+    return {"title": template.title, "reasons": [str(r) for r in (template.reasons or [])][:12]}
+
+
+def visitor_rate(
+    *, visitor: Visitor, conversation_id: int, score: int, comment: str = "", reasons: Sequence[str] = ()
+) -> Conversation:
+    """The satisfaction rating (1-5) at the end of a conversation, with reasons picked from the
+    chat's survey template. A low one (the template's threshold or negative words) puts a known
+    customer in the dissatisfied archive, as a low survey answer does."""
     if score not in range(1, 6):
         raise DomainError(code=ChatErrorCode.BAD_RATING, message=_("Choose 1 to 5 stars."))
     with transaction.atomic():
@@ -261,9 +276,29 @@ def visitor_rate(*, visitor: Visitor, conversation_id: int, score: int, comment:
             raise NotFound(code=ChatErrorCode.NOT_FOUND, message=_("Conversation not found."))
         if conv.status != ConversationStatus.ENDED:
             raise DomainError(code=ChatErrorCode.NOT_ENDED, message=_("Rate the conversation when it has ended."))
+        if conv.rating is not None:
+            raise Conflict(code=ChatErrorCode.ALREADY_RATED, message=_("This chat has already been rated."))
+        template = template_for_contact(channel=Channel.CHAT,
+                                        team_id=conv.assignee.team_id if conv.assignee else None)
+        allowed = [str(r) for r in (template.reasons or [])] if template else []
+        picked = list(dict.fromkeys(str(r) for r in reasons))
+        unknown = [r for r in picked if r not in allowed]
+        if unknown:
+            raise DomainError(code=ChatErrorCode.BAD_RATING, message=_("Pick the reasons from the list."))
         conv.rating = score
         conv.rating_comment = comment.strip()[:500]
-        conv.save(update_fields=["rating", "rating_comment"])
+        conv.rating_reasons = picked
+        conv.save(update_fields=["rating", "rating_comment", "rating_reasons"])
+        if template is not None:
+            # The chat's ticket names the customer (the agent may have linked them); else the
+            # customer the pre-chat phone matched.
+            ticket_customer = (Ticket.objects.filter(pk=conv.ticket_id).values_list("customer_id", flat=True).first()
+                                if conv.ticket_id else None)
+            customer_id = ticket_customer or visitor.customer_id
+            contact_rated(template=template, customer_id=customer_id, ticket_id=conv.ticket_id, csat=score,
+                          comment=" ".join([conv.rating_comment, *picked]),
+                          note=_("Live chat rated %(score)s/5: %(text)s") % {
+                              "score": score, "text": "；".join([*picked, conv.rating_comment]).strip("；")})
         push_on_commit(group_name("conv", conv.pk), {"type": "rated", "conversation": conv.pk, "score": score})
     return conv
 
@@ -680,7 +715,7 @@ def _end(conv: Conversation, *, by: User | None, resolved: bool = False, leave_t
         # A chat slot came free: offer the queue's oldest chats.
         transaction.on_commit(offers_drain)
     _post(conv, sender=Sender.SYSTEM, body=_("The conversation has ended. How did we do?"),
-          meta={"rate": True}, author=by)
+          meta={"rate": rating_request(conv)}, author=by)
     _status_event(conv)
     if leave_ticket and conv.waiting_since is not None:
         _ticket_at_end(conv, by=by, resolved=resolved)

@@ -99,6 +99,14 @@ def business_due(start: datetime, hours: int) -> datetime:
 
 
 def _template_for(ticket: Ticket) -> SurveyTemplate | None:
+    return template_for_contact(kind=ticket.kind, channel=ticket.channel, team_id=ticket.team_id)
+
+
+def template_for_contact(
+    *, channel: str, kind: str = "", team_id: int | None = None
+) -> SurveyTemplate | None:
+    """The survey template for a contact on `channel` (a ticket, or a live chat asking for its
+    rating at the end): the first active one by position whose matchers match; the default otherwise."""
     templates = list(SurveyTemplate.objects.filter(is_active=True))
     chosen = rules.pick_template(
         [
@@ -112,11 +120,39 @@ def _template_for(ticket: Ticket) -> SurveyTemplate | None:
             )
             for t in templates
         ],
-        kind=ticket.kind,
-        channel=ticket.channel,
-        team_id=ticket.team_id,
+        kind=kind,
+        channel=channel,
+        team_id=team_id,
     )
     return next((t for t in templates if t.pk == chosen), None)
+
+
+def contact_rated(
+    *,
+    template: SurveyTemplate,
+    customer_id: int | None,
+    ticket_id: int | None,
+    csat: int,
+    comment: str,
+    note: str,
+    now: datetime | None = None,
+) -> DissatisfiedCase | None:
+    """A rating given outside a survey link (the stars at the end of a live chat), judged by the
+    template's thresholds and negative words like a survey answer: a low one puts a known customer
+    in the dissatisfied archive for the same follow-up. Call inside the caller's transaction."""
+    low = rules.low_reasons(
+        csat=csat,
+        nps=None,
+        comment=comment,
+        low_csat=template.low_csat,
+        low_nps=template.low_nps,
+        negative_words=template.negative_words or (),
+    )
+    if not low or customer_id is None:
+        return None
+    return dissatisfied_enter(
+        customer_id=customer_id, reason=CaseReason.LOW_SCORE, ticket_id=ticket_id, note=note, now=now
+    )
 
 
 def _lead_of(team_id: int | None) -> User | None:
@@ -145,7 +181,9 @@ def survey_schedule_for_ticket(*, ticket_id: int, now: datetime | None = None) -
             return None
         callback_plans_apply(ticket=ticket, start=ticket.resolved_at or now, now=now)
         if ticket.kind == TicketKind.COMPLAINT:
-            dissatisfied_enter(customer_id=ticket.customer_id, reason=CaseReason.COMPLAINT, ticket_id=ticket.pk, now=now)
+            dissatisfied_enter(
+                customer_id=ticket.customer_id, reason=CaseReason.COMPLAINT, ticket_id=ticket.pk, now=now
+            )
         existing = (
             Survey.objects.filter(ticket_id=ticket.pk)
             .exclude(status__in=(SurveyStatus.SKIPPED, SurveyStatus.FAILED))
@@ -175,9 +213,9 @@ def survey_dispatch(*, survey_id: int, due_at: datetime, now: datetime | None = 
     reached; otherwise the send task is enqueued after commit. Returns whether this call claimed it."""
     now = now or timezone.now()
     with transaction.atomic():
-        claimed = Survey.objects.filter(pk=survey_id, status=SurveyStatus.SCHEDULED, send_due_at=due_at).update(
-            status=SurveyStatus.QUEUED, send_due_at=None
-        )
+        claimed = Survey.objects.filter(
+            pk=survey_id, status=SurveyStatus.SCHEDULED, send_due_at=due_at
+        ).update(status=SurveyStatus.QUEUED, send_due_at=None)
         if claimed != 1:
             return False
         survey = Survey.objects.select_related("template", "ticket", "customer").get(pk=survey_id)
@@ -234,7 +272,9 @@ def _message(survey: Survey, *, reminder: bool) -> SurveyMessage:
             subject = _("[%(number)s] A reminder: how did we do?") % {"number": survey.ticket.number}
         else:
             subject = _("[%(number)s] How did we do?") % {"number": survey.ticket.number}
-        text = _("Your request “%(title)s” has been handled. Please rate our service (two taps, valid for %(days)s days):") % {
+        text = _(
+            "Your request “%(title)s” has been handled. Please rate our service (two taps, valid for %(days)s days):"
+        ) % {
             "title": survey.ticket.title,
             "days": survey.template.expire_days,
         }
@@ -303,13 +343,13 @@ def survey_remind(*, survey_id: int, due_at: datetime, now: datetime | None = No
     """Clock: the one reminder of an unanswered survey. Claims the due row, sends after commit."""
     now = now or timezone.now()
     with transaction.atomic():
-        claimed = Survey.objects.filter(pk=survey_id, status=SurveyStatus.SENT, reminder_due_at=due_at).update(
-            reminder_due_at=None, reminded_at=now
-        )
+        claimed = Survey.objects.filter(
+            pk=survey_id, status=SurveyStatus.SENT, reminder_due_at=due_at
+        ).update(reminder_due_at=None, reminded_at=now)
         if claimed != 1:
-            Survey.objects.filter(pk=survey_id, reminder_due_at=due_at).exclude(status=SurveyStatus.SENT).update(
-                reminder_due_at=None
-            )
+            Survey.objects.filter(pk=survey_id, reminder_due_at=due_at).exclude(
+                status=SurveyStatus.SENT
+            ).update(reminder_due_at=None)
             return False
         _enqueue_send(survey_id, reminder=True)
     return True
@@ -339,11 +379,16 @@ def survey_open_for_answer(*, token: str, now: datetime | None = None) -> Survey
 
 def _check_answerable(survey: Survey, now: datetime) -> None:
     if survey.status == SurveyStatus.ANSWERED:
-        raise Conflict(code=SurveyErrorCode.ALREADY_ANSWERED, message=_("This survey has already been answered. Thank you!"))
+        raise Conflict(
+            code=SurveyErrorCode.ALREADY_ANSWERED,
+            message=_("This survey has already been answered. Thank you!"),
+        )
     if survey.status == SurveyStatus.EXPIRED or (
         survey.status == SurveyStatus.SENT and survey.expires_at is not None and survey.expires_at <= now
     ):
-        raise DomainError(code=SurveyErrorCode.EXPIRED, message=_("This survey link has expired."), status=410)
+        raise DomainError(
+            code=SurveyErrorCode.EXPIRED, message=_("This survey link has expired."), status=410
+        )
     if survey.status != SurveyStatus.SENT:
         raise NotFound(code=SurveyErrorCode.NOT_OPEN, message=_("This survey link is not valid."))
 
@@ -414,15 +459,29 @@ def survey_answer(
         survey.followup_due_at = now if low else None
         survey.save(
             update_fields=[
-                "status", "answered_at", "csat", "nps", "dimension_scores", "reasons", "comment",
-                "is_low", "low_because", "reminder_due_at", "expire_due_at", "followup_due_at",
+                "status",
+                "answered_at",
+                "csat",
+                "nps",
+                "dimension_scores",
+                "reasons",
+                "comment",
+                "is_low",
+                "low_because",
+                "reminder_due_at",
+                "expire_due_at",
+                "followup_due_at",
             ]
         )
         # The ticket spine's fact (kefu/tickets/reactions.py): customer care's points react after commit.
         publish(
             TicketSurveyAnswered(
-                ticket=TicketState.of(survey.ticket), at=now, by_customer=True, survey_id=survey.pk,
-                score=csat if csat is not None else nps, dissatisfied=bool(low),
+                ticket=TicketState.of(survey.ticket),
+                at=now,
+                by_customer=True,
+                survey_id=survey.pk,
+                score=csat if csat is not None else nps,
+                dissatisfied=bool(low),
             )
         )
         if low:
@@ -432,7 +491,9 @@ def survey_answer(
             except Exception:
                 logger.exception("surveys: callback for survey %s failed; the clock will retry", survey.pk)
         elif survey.customer_id and rules.is_satisfied(csat=csat, nps=nps, low=False):
-            _close_open_case(customer_id=survey.customer_id, reason=CaseCloseReason.SATISFIED, actor=None, note="", now=now)
+            _close_open_case(
+                customer_id=survey.customer_id, reason=CaseCloseReason.SATISFIED, actor=None, note="", now=now
+            )
     return survey
 
 
@@ -522,7 +583,10 @@ def _plan_callbacks(
     team_id = ticket.team_id if ticket else None
     out = []
     for days in sorted({int(d) for d in plan.offsets_days or () if int(d) >= 0}):
-        if ticket is not None and Callback.objects.filter(plan=plan, ticket=ticket, plan_offset_days=days).exists():
+        if (
+            ticket is not None
+            and Callback.objects.filter(plan=plan, ticket=ticket, plan_offset_days=days).exists()
+        ):
             continue
         due = start + timedelta(days=days)
         out.append(
@@ -547,7 +611,13 @@ def _plan_callbacks(
 
 
 def callback_open_for_missed_call(
-    *, customer_id: int, team_id: int | None, missed_at: datetime, hours: int, notes: str, now: datetime | None = None
+    *,
+    customer_id: int,
+    team_id: int | None,
+    missed_at: datetime,
+    hours: int,
+    notes: str,
+    now: datetime | None = None,
 ) -> Callback:
     """A missed or abandoned call becomes a callback (回拨) of the call's team, due `hours` business
     hours after the call, in the team's queue (the team lead is the assignee, as for a low score).
@@ -556,8 +626,15 @@ def callback_open_for_missed_call(
     lead = _lead_of(team_id)
     due = business_due(missed_at, max(hours, 1))
     return Callback.objects.create(
-        source=CallbackSource.MANUAL, customer_id=customer_id, team_id=team_id, assignee=lead,
-        due_at=due, first_due_at=due, max_attempts=3, notes=notes[:2000], created_at=now or timezone.now(),
+        source=CallbackSource.MANUAL,
+        customer_id=customer_id,
+        team_id=team_id,
+        assignee=lead,
+        due_at=due,
+        first_due_at=due,
+        max_attempts=3,
+        notes=notes[:2000],
+        created_at=now or timezone.now(),
     )
 
 
@@ -578,7 +655,9 @@ def callback_plan_schedule(
                 message=_("The ticket has no customer to call back."),
                 fields={"ticket": [_("The ticket has no customer to call back.")]},
             )
-        return _plan_callbacks(plan=plan, ticket=ticket, customer_id=ticket.customer_id, start=service_at or now, now=now)
+        return _plan_callbacks(
+            plan=plan, ticket=ticket, customer_id=ticket.customer_id, start=service_at or now, now=now
+        )
 
 
 def callback_record_result(
@@ -598,22 +677,35 @@ def callback_record_result(
     now = now or timezone.now()
     if outcome not in CallbackOutcome.values:
         raise DomainError(
-            code=SurveyErrorCode.INVALID_RESULT, message=_("Pick a result."), fields={"outcome": [_("Pick a result.")]}
+            code=SurveyErrorCode.INVALID_RESULT,
+            message=_("Pick a result."),
+            fields={"outcome": [_("Pick a result.")]},
         )
     with transaction.atomic():
         callback = access_callback(user=actor, callback_id=callback_id, for_update=True)
         require_callback_write(actor, callback)
         if callback.status != CallbackStatus.OPEN:
-            raise Conflict(code=SurveyErrorCode.CALLBACK_CLOSED, message=_("This callback is already closed."))
-        if outcome == CallbackOutcome.REACHED and callback.source == CallbackSource.LOW_SCORE and repaired is None:
+            raise Conflict(
+                code=SurveyErrorCode.CALLBACK_CLOSED, message=_("This callback is already closed.")
+            )
+        if (
+            outcome == CallbackOutcome.REACHED
+            and callback.source == CallbackSource.LOW_SCORE
+            and repaired is None
+        ):
             raise DomainError(
                 code=SurveyErrorCode.INVALID_RESULT,
                 message=_("Say whether the customer's problem is repaired."),
                 fields={"repaired": [_("Required.")]},
             )
         CallbackAttempt.objects.create(
-            callback=callback, actor=actor, outcome=outcome, repaired=repaired, notes=notes[:2000],
-            answers=answers or {}, created_at=now,
+            callback=callback,
+            actor=actor,
+            outcome=outcome,
+            repaired=repaired,
+            notes=notes[:2000],
+            answers=answers or {},
+            created_at=now,
         )
         callback.attempts += 1
         callback.outcome = outcome
@@ -638,8 +730,12 @@ def callback_record_result(
         callback.save(update_fields=fields)
         if archive_reason is not None:
             dissatisfied_enter(
-                customer_id=callback.customer_id, reason=archive_reason, ticket_id=callback.ticket_id,
-                note=notes, owner_id=callback.assignee_id, now=now,
+                customer_id=callback.customer_id,
+                reason=archive_reason,
+                ticket_id=callback.ticket_id,
+                note=notes,
+                owner_id=callback.assignee_id,
+                now=now,
             )
     return callback
 
@@ -661,19 +757,30 @@ def dissatisfied_enter(
     customer, guaranteed by a partial unique index; a concurrent second opener adds an entry)."""
     now = now or timezone.now()
     for _attempt in range(2):
-        case = DissatisfiedCase.objects.select_for_update().filter(customer_id=customer_id, status=CaseStatus.OPEN).first()
+        case = (
+            DissatisfiedCase.objects.select_for_update()
+            .filter(customer_id=customer_id, status=CaseStatus.OPEN)
+            .first()
+        )
         if case is not None:
             same_ticket = Q(ticket_id=ticket_id) if ticket_id is not None else Q(ticket__isnull=True)
             if not CaseEntry.objects.filter(same_ticket, case=case, reason=reason).exists() and not (
                 case.reason == reason and case.ticket_id == ticket_id
             ):
-                CaseEntry.objects.create(case=case, reason=reason, ticket_id=ticket_id, note=note[:2000], created_at=now)
+                CaseEntry.objects.create(
+                    case=case, reason=reason, ticket_id=ticket_id, note=note[:2000], created_at=now
+                )
             return case
         try:
             with transaction.atomic():
                 return DissatisfiedCase.objects.create(
-                    customer_id=customer_id, reason=reason, ticket_id=ticket_id, survey_id=survey_id,
-                    summary=note[:2000], owner_id=owner_id, opened_at=now,
+                    customer_id=customer_id,
+                    reason=reason,
+                    ticket_id=ticket_id,
+                    survey_id=survey_id,
+                    summary=note[:2000],
+                    owner_id=owner_id,
+                    opened_at=now,
                 )
         except IntegrityError:
             continue  # another transaction opened it first: add to theirs
@@ -686,23 +793,33 @@ def dissatisfied_note_complaint(*, ticket_id: int) -> DissatisfiedCase | None:
     if ticket is None or ticket.customer_id is None or ticket.kind != TicketKind.COMPLAINT:
         return None
     with transaction.atomic():
-        return dissatisfied_enter(customer_id=ticket.customer_id, reason=CaseReason.COMPLAINT, ticket_id=ticket.pk)
+        return dissatisfied_enter(
+            customer_id=ticket.customer_id, reason=CaseReason.COMPLAINT, ticket_id=ticket.pk
+        )
 
 
 def dissatisfied_add(*, actor: User, customer_id: int, note: str) -> DissatisfiedCase:
     """Staff put a customer in the archive by hand (team leads and managers)."""
     if not (actor.is_supervising or actor.role == Role.TEAM_LEAD):
-        raise DomainError(code=SurveyErrorCode.FORBIDDEN, message=_("Only team leads and managers may do this."), status=403)
+        raise DomainError(
+            code=SurveyErrorCode.FORBIDDEN, message=_("Only team leads and managers may do this."), status=403
+        )
     if not Customer.objects.filter(pk=customer_id).exists():
         raise NotFound(code=SurveyErrorCode.INVALID_INPUT, message=_("Customer not found."))
     with transaction.atomic():
-        return dissatisfied_enter(customer_id=customer_id, reason=CaseReason.MANUAL, note=note, owner_id=actor.pk)
+        return dissatisfied_enter(
+            customer_id=customer_id, reason=CaseReason.MANUAL, note=note, owner_id=actor.pk
+        )
 
 
 def _close_open_case(*, customer_id: int, reason: str, actor: User | None, note: str, now: datetime) -> bool:
     return (
         DissatisfiedCase.objects.filter(customer_id=customer_id, status=CaseStatus.OPEN).update(
-            status=CaseStatus.CLOSED, closed_at=now, close_reason=reason, closed_by=actor, close_note=note[:2000]
+            status=CaseStatus.CLOSED,
+            closed_at=now,
+            close_reason=reason,
+            closed_by=actor,
+            close_note=note[:2000],
         )
         == 1
     )
@@ -737,10 +854,15 @@ def care_action_plan(
 ) -> CareAction:
     """Plan a call, visit, gift or compensation for an open case."""
     if kind not in CareKind.values:
-        raise DomainError(code=SurveyErrorCode.INVALID_INPUT, message=_("Pick a kind."), fields={"kind": [_("Pick a kind.")]})
+        raise DomainError(
+            code=SurveyErrorCode.INVALID_INPUT,
+            message=_("Pick a kind."),
+            fields={"kind": [_("Pick a kind.")]},
+        )
     if amount is not None and amount < 0:
         raise DomainError(
-            code=SurveyErrorCode.INVALID_INPUT, message=_("The amount cannot be negative."),
+            code=SurveyErrorCode.INVALID_INPUT,
+            message=_("The amount cannot be negative."),
             fields={"amount": [_("The amount cannot be negative.")]},
         )
     with transaction.atomic():
@@ -749,8 +871,13 @@ def care_action_plan(
         if case.status != CaseStatus.OPEN:
             raise Conflict(code=SurveyErrorCode.CASE_CLOSED, message=_("This case is already closed."))
         return CareAction.objects.create(
-            case=case, kind=kind, planned_for=planned_for, amount=amount, notes=notes[:2000],
-            created_by=actor, created_at=timezone.now(),
+            case=case,
+            kind=kind,
+            planned_for=planned_for,
+            amount=amount,
+            notes=notes[:2000],
+            created_by=actor,
+            created_at=timezone.now(),
         )
 
 
@@ -760,7 +887,9 @@ def care_action_done(*, actor: User, action_id: int, notes: str = "") -> CareAct
         action = access_care_action(user=actor, action_id=action_id, for_update=True)
         require_care(actor, action.case)
         if action.status != CareStatus.PLANNED:
-            raise Conflict(code=SurveyErrorCode.CASE_CLOSED, message=_("This care action is not planned any more."))
+            raise Conflict(
+                code=SurveyErrorCode.CASE_CLOSED, message=_("This care action is not planned any more.")
+            )
         action.status = CareStatus.DONE
         action.done_at = timezone.now()
         action.done_by = actor
@@ -797,11 +926,14 @@ def summary_send(*, summary_id: int, due_at: datetime, now: datetime | None = No
         row.save(update_fields=["data"])
         summary_ensure(day=row.day + timedelta(days=1))
         emails = list(
-            User.objects.filter(role=Role.MANAGER, is_active=True).exclude(email="").values_list("email", flat=True)
+            User.objects.filter(role=Role.MANAGER, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
         )
         if emails:
             transaction.on_commit(lambda: summary_mail_task.enqueue(summary_id=summary_id))
     return True
+
 
 @task()
 def survey_send_task(*, survey_id: int, reminder: bool = False) -> None:

@@ -54,7 +54,9 @@ def test_bot_answer_endpoint(client, agent_alice):
     assert (r.status_code, r.json()["code"]) == (400, "empty_question")
 
 
-def test_end_resolved_or_not_and_transfer_by_agent_or_team_with_capacity(client, agent_alice, teammate_bob, waiting):
+def test_end_resolved_or_not_and_transfer_by_agent_or_team_with_capacity(
+    client, agent_alice, teammate_bob, waiting
+):
     h = _h(agent_alice)
     base = f"/api/v1/chat/conversations/{waiting.pk}"
     client.post(f"{base}/accept", **h)
@@ -64,7 +66,12 @@ def test_end_resolved_or_not_and_transfer_by_agent_or_team_with_capacity(client,
     r = client.post(f"{base}/transfer", {"team": teammate_bob.team_id}, content_type="application/json", **h)
     assert (r.status_code, r.json()["code"]) == (409, "at_capacity")
     services.chat_set_capacity(actor=teammate_bob, capacity=2)
-    r = client.post(f"{base}/transfer", {"team": teammate_bob.team_id, "note": "换人"}, content_type="application/json", **h)
+    r = client.post(
+        f"{base}/transfer",
+        {"team": teammate_bob.team_id, "note": "换人"},
+        content_type="application/json",
+        **h,
+    )
     assert r.status_code == 200 and r.json()["agent_id"] == teammate_bob.pk
     r = client.post(f"{base}/end?resolved=false", **_h(teammate_bob))
     body = r.json()

@@ -24,6 +24,7 @@ from kefu.chat import services
 from kefu.chat.models import Conversation
 from kefu.knowledge import services as ks
 from kefu.knowledge.choices import ArticleStatus
+from kefu.surveys.models import SurveyTemplate
 from kefu.tests.factories import TierFactory, UserFactory
 from kefu.tests.test_browser import TIMEOUT_MS, launched_browser, log_in, new_page
 from kefu.tickets.choices import Channel
@@ -31,14 +32,21 @@ from kefu.tickets.choices import Channel
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 @pytest.fixture
 def asgi_server(transactional_db) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, ws="websockets-sansio",
-                                           lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=port,
+            ws="websockets-sansio",
+            lifespan="off",
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -58,10 +66,21 @@ def desk(transactional_db) -> dict[str, Any]:
     TierFactory(name="普通", is_default=True)
     agent = UserFactory(username="agent1", display_name="王坐席", team=team, presence=Presence.ONLINE)
     lead = UserFactory(username="lead1", display_name="林组长", team=team, role=Role.TEAM_LEAD)
-    art = ks.article_create(actor=agent, data=ks.ArticleInput(
-        title="退款到账时间", body_md="退款申请通过后，款项在三个工作日内退回原支付账户。", is_public=True))
+    art = ks.article_create(
+        actor=agent,
+        data=ks.ArticleInput(
+            title="退款到账时间", body_md="退款申请通过后，款项在三个工作日内退回原支付账户。", is_public=True
+        ),
+    )
     ks.article_transition(actor=agent, article_id=art.pk, status=ArticleStatus.IN_REVIEW)
     ks.article_transition(actor=lead, article_id=art.pk, status=ArticleStatus.PUBLISHED)
+    SurveyTemplate.objects.create(
+        name="在线客服",
+        position=1,
+        match_channels=[Channel.CHAT],
+        title="请为在线服务打分",
+        reasons=["回复及时", "回复慢", "没解决问题"],
+    )
     return {"agent": agent}
 
 
@@ -81,6 +100,7 @@ def test_visitor_chats_with_the_bot_then_an_agent_who_ends_and_the_visitor_rates
         time.sleep(0.05)
         conv.refresh_from_db()
     assert conv.rating == 5 and conv.assignee == desk["agent"]
+    assert conv.rating_reasons == ["回复及时"]
     assert conv.ticket is not None and conv.ticket.channel == Channel.CHAT
     assert "您好，我是王坐席" in conv.ticket.description and "退款多久到账" in conv.ticket.description
 
@@ -88,8 +108,10 @@ def test_visitor_chats_with_the_bot_then_an_agent_who_ends_and_the_visitor_rates
 def shop_site(base: str) -> str:
     """A plain page on another origin (its own little HTTP server) that embeds the widget with one
     script tag, the way a customer's shop would."""
-    page = ("<!doctype html><html><head><meta charset=utf-8><title>小店</title></head><body><h1>小店</h1>"
-            f'<script src="{base}/chat/widget.js" data-title="小店客服" async></script></body></html>').encode()
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>小店</title></head><body><h1>小店</h1>"
+        f'<script src="{base}/chat/widget.js" data-title="小店客服" async></script></body></html>'
+    ).encode()
 
     class Shop(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -143,21 +165,31 @@ def walk(browser: Any, *, base: str, agent_username: str) -> None:
     expect(agent.locator("#chat-ticket-link")).to_be_visible()
     agent.locator("#chat-end").click()
 
+    rating = visitor.locator(".kefu-rating")
+    expect(rating).to_contain_text("请为在线服务打分")  # the surveys app's template for chats
+    rating.locator(".kefu-reason", has_text="回复及时").click()
+    expect(rating.locator(".kefu-reason", has_text="回复及时")).to_have_attribute("aria-pressed", "true")
     stars = visitor.locator(".kefu-star")
     expect(stars).to_have_count(5)
     stars.nth(4).click()
     expect(log).to_contain_text("感谢您的评价")
 
 
-def test_the_agent_gets_an_offer_accepts_it_and_answers_with_a_canned_reply_by_slash(desk, asgi_server) -> None:
+def test_the_agent_gets_an_offer_accepts_it_and_answers_with_a_canned_reply_by_slash(
+    desk, asgi_server
+) -> None:
     """The console's offer card and `/` picker: the visitor asks for a person, the chat is offered to
     the one agent online (a card with a countdown), who accepts, types "/tk", picks 退款办理 with
     Enter (filled with their name), sends it, and the visitor reads it."""
     from playwright.sync_api import expect
 
     manager = UserFactory(username="mgr1", role=Role.MANAGER, team=desk["agent"].team)
-    ks.reply_save(actor=manager, data=ks.ReplyInput(
-        title="退款办理", body="您好，我是{处理人}，退款将在三个工作日内原路退回。", shortcut="tk"))
+    ks.reply_save(
+        actor=manager,
+        data=ks.ReplyInput(
+            title="退款办理", body="您好，我是{处理人}，退款将在三个工作日内原路退回。", shortcut="tk"
+        ),
+    )
     try:
         with launched_browser() as browser:
             expect.set_options(timeout=TIMEOUT_MS)
@@ -224,7 +256,9 @@ def _ask_for_a_person(browser: Any, shop: str) -> Any:
     return visitor
 
 
-def test_an_agent_with_two_chats_switches_tabs_keeping_each_draft_and_sees_unread_marks(desk, asgi_server) -> None:
+def test_an_agent_with_two_chats_switches_tabs_keeping_each_draft_and_sees_unread_marks(
+    desk, asgi_server
+) -> None:
     """Capacity 2: both chats are tabs; a draft typed in one survives switching (and a reload), a
     message in the chat not shown marks its tab unread until the agent opens it, and each reply
     goes to its own visitor."""

@@ -17,6 +17,7 @@ from kefu.chat import services
 from kefu.chat.choices import ConversationStatus, Sender
 from kefu.chat.models import ChatMessage, Conversation, Visitor
 from kefu.core.errors import DomainError
+from kefu.surveys.models import DissatisfiedCase, SurveyTemplate
 from kefu.tickets.choices import Channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,9 @@ async def _visitor(token: str | None = None, after: int = 0) -> tuple[WebsocketC
     return comm, await _recv_until(comm, "hello")
 
 
-def test_visitor_asks_for_a_person_agent_accepts_and_replies_and_a_reconnect_gets_what_was_missed(agent_alice):
+def test_visitor_asks_for_a_person_agent_accepts_and_replies_and_a_reconnect_gets_what_was_missed(
+    agent_alice,
+):
     async def scenario() -> None:
         comm, hello = await _visitor()
         conv_id = hello["conversation"]
@@ -52,7 +55,9 @@ def test_visitor_asks_for_a_person_agent_accepts_and_replies_and_a_reconnect_get
 
         await database_sync_to_async(services.conversation_accept)(actor=agent_alice, conversation_id=conv_id)
         await _recv_until(comm, "status", status=ConversationStatus.ACTIVE)
-        await database_sync_to_async(services.agent_send)(actor=agent_alice, conversation_id=conv_id, body="您好，请讲")
+        await database_sync_to_async(services.agent_send)(
+            actor=agent_alice, conversation_id=conv_id, body="您好，请讲"
+        )
         pushed = await _recv_until(comm, "message")
         while pushed["message"]["sender"] != Sender.AGENT:
             pushed = await _recv_until(comm, "message")
@@ -62,9 +67,12 @@ def test_visitor_asks_for_a_person_agent_accepts_and_replies_and_a_reconnect_get
 
         # While the socket is down: a reply and a whisper. Back online, the visitor asks for what
         # came after the last number it saw, and gets the reply, not the whisper.
-        await database_sync_to_async(services.agent_send)(actor=agent_alice, conversation_id=conv_id, body="内部备注",
-                                                         internal=True)
-        await database_sync_to_async(services.agent_send)(actor=agent_alice, conversation_id=conv_id, body="还在吗？")
+        await database_sync_to_async(services.agent_send)(
+            actor=agent_alice, conversation_id=conv_id, body="内部备注", internal=True
+        )
+        await database_sync_to_async(services.agent_send)(
+            actor=agent_alice, conversation_id=conv_id, body="还在吗？"
+        )
         comm2, hello2 = await _visitor(token=hello["token"], after=seen)
         assert hello2["conversation"] == conv_id
         assert [m["body"] for m in hello2["messages"]] == ["还在吗？"]
@@ -113,8 +121,9 @@ def test_a_visitor_cannot_touch_another_visitors_conversation(agent_alice):
         services.visitor_end(visitor=other, conversation_id=conv.pk)
 
 
-@pytest.mark.parametrize(("body", "code"), [("", "empty_message"), ("   ", "empty_message"),
-                                             ("长" * 2001, "message_too_long")])
+@pytest.mark.parametrize(
+    ("body", "code"), [("", "empty_message"), ("   ", "empty_message"), ("长" * 2001, "message_too_long")]
+)
 def test_bad_messages_are_refused_with_a_code(agent_alice, body, code):
     visitor = services.visitor_start()
     conv, _new = services.conversation_open(visitor=visitor)
@@ -165,7 +174,9 @@ def test_transfer_and_a_ticket_with_the_transcript(agent_alice, teammate_bob):
     conv, _new = services.conversation_open(visitor=visitor)
     services.visitor_send(visitor=visitor, conversation_id=conv.pk, body="宽带断了，转人工")
     services.conversation_accept(actor=agent_alice, conversation_id=conv.pk)
-    services.conversation_transfer(actor=agent_alice, conversation_id=conv.pk, to_user_id=teammate_bob.pk, note="宽带")
+    services.conversation_transfer(
+        actor=agent_alice, conversation_id=conv.pk, to_user_id=teammate_bob.pk, note="宽带"
+    )
     with pytest.raises(DomainError):
         services.agent_send(actor=agent_alice, conversation_id=conv.pk, body="我还在")
     services.agent_send(actor=teammate_bob, conversation_id=conv.pk, body="我来处理")
@@ -183,8 +194,9 @@ def test_nobody_on_duty_the_offline_form_becomes_a_ticket(front_team):
     conv, _new = services.conversation_open(visitor=visitor)
     services.visitor_send(visitor=visitor, conversation_id=conv.pk, body="转人工")
     assert conv.messages.filter(meta__offline=True).exists()
-    ticket = services.offline_message(visitor=visitor, conversation_id=conv.pk, name="钱先生", phone="13900001111",
-                                      body="请回电")
+    ticket = services.offline_message(
+        visitor=visitor, conversation_id=conv.pk, name="钱先生", phone="13900001111", body="请回电"
+    )
     assert ticket.channel == Channel.CHAT and ticket.contact_phone
     assert Visitor.objects.get(pk=visitor.pk).name == "钱先生"
 
@@ -202,7 +214,9 @@ def test_the_agents_socket_hears_only_what_it_may(agent_alice, outsider_charlie,
         anon = WebsocketCommunicator(application, "/ws/push/", headers=[(b"origin", b"http://testserver")])
         connected, code = await anon.connect()
         assert not connected or code == 4401
-        foreign = WebsocketCommunicator(application, "/ws/push/", headers=[(b"origin", b"http://evil.example")])
+        foreign = WebsocketCommunicator(
+            application, "/ws/push/", headers=[(b"origin", b"http://evil.example")]
+        )
         connected, _code = await foreign.connect()
         assert not connected
 
@@ -228,21 +242,73 @@ def _redis_up() -> bool:
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 def test_push_through_redis_reaches_a_visitor_socket(settings, agent_alice):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": ["redis://127.0.0.1:6379/4"]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/4"]},
+        }
+    }
     from channels.layers import channel_layers  # noqa: PLC0415
 
     channel_layers.backends.clear()
     try:
+
         async def scenario() -> None:
             comm, hello = await _visitor()
             await comm.send_json_to({"type": "send", "body": "人工", "client_id": "r1"})
             await _recv_until(comm, "status", status=ConversationStatus.WAITING)
-            await database_sync_to_async(services.conversation_accept)(actor=agent_alice,
-                                                                      conversation_id=hello["conversation"])
+            await database_sync_to_async(services.conversation_accept)(
+                actor=agent_alice, conversation_id=hello["conversation"]
+            )
             await _recv_until(comm, "status", status=ConversationStatus.ACTIVE)
             await comm.disconnect()
 
         async_to_sync(scenario)()
     finally:
         channel_layers.backends.clear()
+
+
+def test_the_rating_asks_what_the_chat_survey_template_asks_and_a_low_one_enters_the_archive(customer_wang):
+    SurveyTemplate.objects.create(
+        name="在线客服",
+        position=1,
+        match_channels=[Channel.CHAT],
+        title="请为在线服务打分",
+        reasons=["回复慢", "没解决问题", "态度不好"],
+        low_csat=2,
+    )
+    visitor = services.visitor_start(name="王先生", phone="13812341234")
+    assert visitor.customer_id == customer_wang.pk
+    conv, _new = services.conversation_open(visitor=visitor)
+    services.visitor_end(visitor=visitor, conversation_id=conv.pk)
+    ask = ChatMessage.objects.filter(conversation=conv, sender=Sender.SYSTEM).order_by("-seq").first()
+    assert ask is not None
+    assert ask.meta["rate"] == {"title": "请为在线服务打分", "reasons": ["回复慢", "没解决问题", "态度不好"]}
+
+    with pytest.raises(DomainError) as exc:
+        services.visitor_rate(visitor=visitor, conversation_id=conv.pk, score=1, reasons=["随便写的"])
+    assert exc.value.code == "bad_rating"
+    services.visitor_rate(
+        visitor=visitor, conversation_id=conv.pk, score=1, reasons=["回复慢", "回复慢"], comment="等了很久"
+    )
+    conv.refresh_from_db()
+    assert (conv.rating, conv.rating_reasons) == (1, ["回复慢"])
+    case = DissatisfiedCase.objects.get(customer=customer_wang)
+    assert case.reason == "low_score"
+    assert "1/5" in case.summary and "回复慢" in case.summary and "等了很久" in case.summary
+    with pytest.raises(DomainError) as exc:
+        services.visitor_rate(visitor=visitor, conversation_id=conv.pk, score=5)
+    assert (exc.value.code, exc.value.status) == ("already_rated", 409)
+
+
+def test_a_good_rating_leaves_the_customer_out_of_the_archive(customer_wang):
+    SurveyTemplate.objects.create(
+        name="在线客服", position=1, match_channels=[Channel.CHAT], reasons=["速度快"]
+    )
+    visitor = services.visitor_start(phone="13812341234")
+    conv, _new = services.conversation_open(visitor=visitor)
+    services.visitor_end(visitor=visitor, conversation_id=conv.pk)
+    services.visitor_rate(
+        visitor=visitor, conversation_id=conv.pk, score=4, reasons=["速度快"], comment="挺好"
+    )
+    assert not DissatisfiedCase.objects.filter(customer=customer_wang).exists()

@@ -27,8 +27,12 @@ def _post(client: Any, url: str, data: dict[str, Any]) -> Any:
 @pytest.fixture
 def replies(front_team):  # type: ignore[no-untyped-def]
     manager = UserFactory(username="mgr", role=Role.MANAGER, team=front_team)
-    refund = ks.reply_save(actor=manager, data=ks.ReplyInput(
-        title="退款办理", body="{客户姓名}您好，我是{处理人}，退款将在三个工作日内到账。", shortcut="tk"))
+    refund = ks.reply_save(
+        actor=manager,
+        data=ks.ReplyInput(
+            title="退款办理", body="{客户姓名}您好，我是{处理人}，退款将在三个工作日内到账。", shortcut="tk"
+        ),
+    )
     ks.reply_save(actor=manager, data=ks.ReplyInput(title="物流查询", body="请提供订单号，我帮您查物流。"))
     return refund
 
@@ -50,11 +54,16 @@ def test_the_slash_picker_finds_a_reply_by_shortcut_title_or_pinyin(client, agen
 
 def test_the_picker_with_nothing_typed_lists_all_and_no_match_lists_none(client, agent_alice, replies):
     client.force_login(agent_alice)
-    assert {r["title"] for r in client.get("/chat/console/replies/", {"q": ""}).json()["replies"]} == {"退款办理", "物流查询"}
+    assert {r["title"] for r in client.get("/chat/console/replies/", {"q": ""}).json()["replies"]} == {
+        "退款办理",
+        "物流查询",
+    }
     assert client.get("/chat/console/replies/", {"q": "zzz"}).json()["replies"] == []
 
 
-def test_a_canned_reply_is_filled_for_the_chat_and_counted_but_not_sent(client, agent_alice, teammate_bob, replies):
+def test_a_canned_reply_is_filled_for_the_chat_and_counted_but_not_sent(
+    client, agent_alice, teammate_bob, replies
+):
     conv = _active(agent_alice)
     client.force_login(agent_alice)
     seq = Conversation.objects.get(pk=conv.pk).last_seq
@@ -85,10 +94,15 @@ def test_offers_are_in_the_console_state_and_declined_from_it(client, agent_alic
     assert (r.status_code, r.json()["code"]) == (409, "no_offer")
 
 
-def test_knowledge_suggestions_follow_the_visitors_last_message(client, agent_alice, lead_linda, replies,
-                                                               outsider_charlie):
-    art = ks.article_create(actor=agent_alice, data=ks.ArticleInput(
-        title="宽带故障报修", body_md="宽带断网请先重启光猫，仍不能上网请报修。", is_public=True))
+def test_knowledge_suggestions_follow_the_visitors_last_message(
+    client, agent_alice, lead_linda, replies, outsider_charlie
+):
+    art = ks.article_create(
+        actor=agent_alice,
+        data=ks.ArticleInput(
+            title="宽带故障报修", body_md="宽带断网请先重启光猫，仍不能上网请报修。", is_public=True
+        ),
+    )
     ks.article_transition(actor=agent_alice, article_id=art.pk, status=ArticleStatus.IN_REVIEW)
     ks.article_transition(actor=lead_linda, article_id=art.pk, status=ArticleStatus.PUBLISHED)
     conv = _active(agent_alice)

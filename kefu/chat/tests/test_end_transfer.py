@@ -46,8 +46,11 @@ def test_an_agent_ending_unresolved_opens_a_ticket_with_the_transcript(agent_ali
     conv.refresh_from_db()
     assert conv.status == ConversationStatus.ENDED and conv.resolved is False
     ticket = conv.ticket
-    assert ticket is not None and ticket.channel == Channel.CHAT and ticket.status in (
-        TicketStatus.ASSIGNED, TicketStatus.NEW)
+    assert (
+        ticket is not None
+        and ticket.channel == Channel.CHAT
+        and ticket.status in (TicketStatus.ASSIGNED, TicketStatus.NEW)
+    )
     assert ticket.title == "宽带断网了"  # the first real question, not "转人工"
     assert ticket.assignee == agent_alice and ticket.contact_phone
     assert "宽带断网了" in ticket.description and "您好，我来帮您查一下" in ticket.description
@@ -117,7 +120,9 @@ def test_the_offline_form_leaves_just_its_own_ticket(front_team):
     visitor = services.visitor_start()
     conv, _new = services.conversation_open(visitor=visitor)
     services.visitor_send(visitor=visitor, conversation_id=conv.pk, body="转人工")
-    services.offline_message(visitor=visitor, conversation_id=conv.pk, name="钱先生", phone="13900001111", body="请回电")
+    services.offline_message(
+        visitor=visitor, conversation_id=conv.pk, name="钱先生", phone="13900001111", body="请回电"
+    )
     assert Ticket.objects.count() == 1
     assert Ticket.objects.get().status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
@@ -136,7 +141,9 @@ def test_transfer_counts_the_receivers_active_chats_and_pending_offers(agent_ali
         services.conversation_transfer(actor=agent_alice, conversation_id=conv.pk, to_user_id=teammate_bob.pk)
     assert (exc.value.code, exc.value.status) == ("at_capacity", 409)
     services.offer_decline(actor=teammate_bob, conversation_id=other.pk)
-    services.conversation_transfer(actor=agent_alice, conversation_id=conv.pk, to_user_id=teammate_bob.pk, note="宽带")
+    services.conversation_transfer(
+        actor=agent_alice, conversation_id=conv.pk, to_user_id=teammate_bob.pk, note="宽带"
+    )
     conv.refresh_from_db()
     assert conv.assignee == teammate_bob
     # Now bob holds one chat at capacity 1: alice cannot hand him another.
@@ -144,7 +151,9 @@ def test_transfer_counts_the_receivers_active_chats_and_pending_offers(agent_ali
     second = _waiting("改套餐")
     services.conversation_accept(actor=agent_alice, conversation_id=second.pk)
     with pytest.raises(DomainError) as exc:
-        services.conversation_transfer(actor=agent_alice, conversation_id=second.pk, to_user_id=teammate_bob.pk)
+        services.conversation_transfer(
+            actor=agent_alice, conversation_id=second.pk, to_user_id=teammate_bob.pk
+        )
     assert exc.value.code == "at_capacity"
     assert Conversation.objects.get(pk=second.pk).assignee == agent_alice  # nothing moved
 
@@ -170,7 +179,9 @@ def test_transfer_to_a_team_goes_to_its_least_busy_agent_with_a_free_slot(agent_
     free = UserFactory(username="free", display_name="空闲", team=billing, presence=Presence.ONLINE)
     services.chat_set_capacity(actor=busy, capacity=0)
     conv = _active(agent_alice)
-    services.conversation_transfer(actor=agent_alice, conversation_id=conv.pk, to_team_id=billing.pk, note="账单")
+    services.conversation_transfer(
+        actor=agent_alice, conversation_id=conv.pk, to_team_id=billing.pk, note="账单"
+    )
     conv.refresh_from_db()
     assert conv.assignee == free
     assert conv.messages.filter(internal=True, body__contains="账单").exists()

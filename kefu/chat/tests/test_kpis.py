@@ -22,16 +22,20 @@ def _chat(agent, *, wait: int, first: int | None, ended: int | None, accepted: i
     since = T0 + timedelta(seconds=accepted - wait)
     acc = T0 + timedelta(seconds=accepted)
     Conversation.objects.filter(pk=conv.pk).update(
-        status="ended" if ended is not None else "active", assignee=agent, waiting_since=since, accepted_at=acc,
+        status="ended" if ended is not None else "active",
+        assignee=agent,
+        waiting_since=since,
+        accepted_at=acc,
         first_response_due_at=since + timedelta(seconds=60),
         first_response_at=since + timedelta(seconds=first) if first is not None else None,
-        ended_at=acc + timedelta(seconds=ended) if ended is not None else None)
+        ended_at=acc + timedelta(seconds=ended) if ended is not None else None,
+    )
     return conv
 
 
 def test_chat_kpis_per_agent(agent_alice, teammate_bob):
-    _chat(agent_alice, wait=10, first=20, ended=300)                 # in time, 5 min
-    _chat(agent_alice, wait=30, first=90, ended=120, accepted=60)    # late first reply, overlaps the first
+    _chat(agent_alice, wait=10, first=20, ended=300)  # in time, 5 min
+    _chat(agent_alice, wait=30, first=90, ended=120, accepted=60)  # late first reply, overlaps the first
     _chat(agent_alice, wait=5, first=None, ended=None, accepted=400)  # still open, no reply yet
     _chat(teammate_bob, wait=0, first=15, ended=60)
     _chat(teammate_bob, wait=0, first=15, ended=60, accepted=-7200)  # before the period: not counted
@@ -41,7 +45,12 @@ def test_chat_kpis_per_agent(agent_alice, teammate_bob):
     assert a.peak_concurrent == 2  # the first two overlap; the third starts after both ended
     assert a.sla_attainment == 0.5
     assert (b.chats, b.first_response_avg_seconds, b.aht_seconds, b.peak_concurrent, b.sla_attainment) == (
-        1, 15.0, 60.0, 1, 1.0)
+        1,
+        15.0,
+        60.0,
+        1,
+        1.0,
+    )
 
 
 def test_a_chat_ending_as_the_next_starts_is_not_two_at_once(agent_alice):
@@ -63,5 +72,9 @@ def test_the_visitors_stars_and_resolved_chats_are_counted_per_agent(agent_alice
     a, b = k[agent_alice.pk], k[teammate_bob.pk]
     assert (a.rated, a.rating_avg, a.satisfied_share, a.resolved_share) == (3, 11 / 3, 2 / 3, 0.5)
     assert (b.rated, b.rating_avg, b.satisfied_share, b.resolved_share) == (0, None, None, None)
-    row = next(r for r in selectors.chat_kpi_rows(start=T0, end=T0 + timedelta(hours=1)) if r.conversation_id == chats[2].pk)
+    row = next(
+        r
+        for r in selectors.chat_kpi_rows(start=T0, end=T0 + timedelta(hours=1))
+        if r.conversation_id == chats[2].pk
+    )
     assert (row.rating, row.resolved) == (2, False)

@@ -23,20 +23,28 @@ from kefu.tests.factories import CustomerFactory, UserFactory
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("agents", "manager", "passed", "expected"), [
-    # the least loaded first; among equals the one idle longest (never accepted comes first)
-    ([AgentSlot(1, 3, 1, 0, T0), AgentSlot(2, 3, 0, 0, T0)], None, (), (2, OfferReason.LEAST_BUSY)),
-    ([AgentSlot(1, 3, 0, 0, T0 + timedelta(minutes=5)), AgentSlot(2, 3, 0, 0, T0)], None, (), (2, OfferReason.LEAST_BUSY)),
-    ([AgentSlot(1, 3, 0, 0, T0), AgentSlot(2, 3, 0, 0, None)], None, (), (2, OfferReason.LEAST_BUSY)),
-    # pending offers count as load; a full agent gets nothing
-    ([AgentSlot(1, 2, 1, 1, None), AgentSlot(2, 3, 1, 1, T0)], None, (), (2, OfferReason.LEAST_BUSY)),
-    ([AgentSlot(1, 2, 2, 0, None), AgentSlot(2, 0, 0, 0, None)], None, (), None),
-    # the account manager even when busier, unless full or they passed on it
-    ([AgentSlot(1, 3, 0, 0, None), AgentSlot(2, 3, 2, 0, T0)], 2, (), (2, OfferReason.ACCOUNT_MANAGER)),
-    ([AgentSlot(1, 3, 0, 0, None), AgentSlot(2, 2, 2, 0, T0)], 2, (), (1, OfferReason.LEAST_BUSY)),
-    ([AgentSlot(1, 3, 1, 0, None), AgentSlot(2, 3, 0, 0, T0)], 2, (2,), (1, OfferReason.LEAST_BUSY)),
-    ([AgentSlot(1, 3, 0, 0, None)], 9, (1,), None),  # manager offline, the only other one passed
-])
+@pytest.mark.parametrize(
+    ("agents", "manager", "passed", "expected"),
+    [
+        # the least loaded first; among equals the one idle longest (never accepted comes first)
+        ([AgentSlot(1, 3, 1, 0, T0), AgentSlot(2, 3, 0, 0, T0)], None, (), (2, OfferReason.LEAST_BUSY)),
+        (
+            [AgentSlot(1, 3, 0, 0, T0 + timedelta(minutes=5)), AgentSlot(2, 3, 0, 0, T0)],
+            None,
+            (),
+            (2, OfferReason.LEAST_BUSY),
+        ),
+        ([AgentSlot(1, 3, 0, 0, T0), AgentSlot(2, 3, 0, 0, None)], None, (), (2, OfferReason.LEAST_BUSY)),
+        # pending offers count as load; a full agent gets nothing
+        ([AgentSlot(1, 2, 1, 1, None), AgentSlot(2, 3, 1, 1, T0)], None, (), (2, OfferReason.LEAST_BUSY)),
+        ([AgentSlot(1, 2, 2, 0, None), AgentSlot(2, 0, 0, 0, None)], None, (), None),
+        # the account manager even when busier, unless full or they passed on it
+        ([AgentSlot(1, 3, 0, 0, None), AgentSlot(2, 3, 2, 0, T0)], 2, (), (2, OfferReason.ACCOUNT_MANAGER)),
+        ([AgentSlot(1, 3, 0, 0, None), AgentSlot(2, 2, 2, 0, T0)], 2, (), (1, OfferReason.LEAST_BUSY)),
+        ([AgentSlot(1, 3, 1, 0, None), AgentSlot(2, 3, 0, 0, T0)], 2, (2,), (1, OfferReason.LEAST_BUSY)),
+        ([AgentSlot(1, 3, 0, 0, None)], 9, (1,), None),  # manager offline, the only other one passed
+    ],
+)
 def test_pick(agents, manager, passed, expected):  # type: ignore[no-untyped-def]
     assert pick(agents, manager_id=manager, passed=frozenset(passed)) == expected
 
@@ -130,7 +138,8 @@ def test_vip_goes_to_the_account_manager_first_and_others_offline_or_qa_get_noth
 
 @pytest.mark.django_db
 def test_taking_a_chat_from_the_queue_withdraws_the_other_agents_offer_and_ending_withdraws_it_too(
-        agent_alice, teammate_bob):
+    agent_alice, teammate_bob
+):
     conv = _waiting()
     offer = _pending(conv)
     assert offer is not None

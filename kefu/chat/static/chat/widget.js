@@ -119,7 +119,7 @@
       row.appendChild(box);
     }
     if (meta.offline) row.appendChild(offlineForm());
-    if (meta.rate) row.appendChild(rating());
+    if (meta.rate) row.appendChild(rating(meta.rate));
     log.appendChild(row);
     scroll();
     if (m.sender !== "visitor" && m.seq) wsSend({ type: "read", seq: m.seq });
@@ -158,20 +158,33 @@
   attachBtn.addEventListener("click", function () { fileInput.click(); });
   fileInput.addEventListener("change", function () { upload(fileInput.files[0]); fileInput.value = ""; });
 
-  function rating() {
+  function rating(ask) {
+    // What to ask comes from the surveys app's template for chats: its title and reasons to pick.
     var box = el("div", "kefu-rating");
-    box.appendChild(el("p", null, t.rate));
+    box.appendChild(el("p", null, (ask && ask.title) || t.rate));
+    var picked = [];
+    var reasons = el("div", "kefu-reasons");
+    ((ask && ask.reasons) || []).forEach(function (r) {
+      var c = el("button", "kefu-reason", r); c.type = "button"; c.setAttribute("aria-pressed", "false");
+      c.addEventListener("click", function () {
+        var i = picked.indexOf(r);
+        if (i < 0) picked.push(r); else picked.splice(i, 1);
+        c.setAttribute("aria-pressed", i < 0 ? "true" : "false");
+      });
+      reasons.appendChild(c);
+    });
     var comment = el("input", "kefu-comment"); comment.placeholder = t.comment; comment.maxLength = 500;
     var stars = el("div", "kefu-stars");
     [1, 2, 3, 4, 5].forEach(function (n) {
       var b = el("button", "kefu-star", "★"); b.type = "button"; b.setAttribute("aria-label", n + "/5");
       b.dataset.score = n;
       b.addEventListener("click", function () {
-        wsSend({ type: "rate", score: n, comment: comment.value });
+        wsSend({ type: "rate", score: n, comment: comment.value, reasons: picked });
         box.textContent = t.rated;
       });
       stars.appendChild(b);
     });
+    if (reasons.childNodes.length) box.appendChild(reasons);
     box.appendChild(stars); box.appendChild(comment);
     var again = el("button", "kefu-again", t.again); again.type = "button";
     again.addEventListener("click", function () { state.ended = false; state.seen = {}; state.lastSeq = 0;
