@@ -425,29 +425,35 @@ class FetchResult:
 
 def account_fetch_now(*, account: ChannelAccount, limit: int | None = None) -> FetchResult:
     """Fetch unseen messages in batches; each is taken in (its own commit) and then marked seen."""
-    result = FetchResult()
     password = vault.decrypt(account.secret_encrypted)
     with transport.open_source(account.config, password) as source:
-        while limit is None or result.fetched < limit:
-            keys = source.unseen(FETCH_BATCH if limit is None else min(FETCH_BATCH, limit - result.fetched))
-            if not keys:
-                break
-            raws = source.fetch(keys)
-            done = []
-            for key in keys:
-                raw = raws.get(key)
-                if raw is None:
-                    continue
-                _contact, created = contact_receive(account=account, raw=raw)
-                result.fetched += 1
-                if created:
-                    result.created += 1
-                else:
-                    result.duplicates += 1
-                done.append(key)
-            # Only after the commits: a crash before this line hands the batch out again, and
-            # the unique (account, external_id) makes the second intake a no-op.
-            source.mark_seen(done)
+        return fetch_from_source(account=account, source=source, limit=limit)
+
+
+def fetch_from_source(*, account: ChannelAccount, source: transport.Source, limit: int | None = None) -> FetchResult:
+    """Take in what `source` (an open mailbox) holds unseen, batch by batch; used by the one-shot
+    fetch and by the IDLE watcher, which keeps its connection between rounds."""
+    result = FetchResult()
+    while limit is None or result.fetched < limit:
+        keys = source.unseen(FETCH_BATCH if limit is None else min(FETCH_BATCH, limit - result.fetched))
+        if not keys:
+            break
+        raws = source.fetch(keys)
+        done = []
+        for key in keys:
+            raw = raws.get(key)
+            if raw is None:
+                continue
+            _contact, created = contact_receive(account=account, raw=raw)
+            result.fetched += 1
+            if created:
+                result.created += 1
+            else:
+                result.duplicates += 1
+            done.append(key)
+        # Only after the commits: a crash before this line hands the batch out again, and
+        # the unique (account, external_id) makes the second intake a no-op.
+        source.mark_seen(done)
     return result
 
 

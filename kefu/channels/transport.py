@@ -13,6 +13,8 @@ from __future__ import annotations
 import mailbox
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -47,6 +49,28 @@ class ImapSource:
     def mark_seen(self, keys: list[Any]) -> None:
         if keys:
             self.client.add_flags(keys, [b"\\Seen"], silent=True)
+
+    def can_idle(self) -> bool:
+        return bool(self.client.has_capability("IDLE"))
+
+    def idle_wait(self, seconds: float, stop: threading.Event | None = None, *, check: float = 1.0) -> bool:
+        """IDLE (RFC 2177) for at most `seconds`; True as soon as the server announces new mail
+        (EXISTS/RECENT), False when the time ran out or `stop` was set. The IDLE is always ended
+        (DONE) before returning, so the connection is ready for the next command; a BYE or a
+        dropped connection raises (the watcher reconnects)."""
+        end = time.monotonic() + seconds
+        self.client.idle()
+        arrived = False
+        try:
+            while not arrived and time.monotonic() < end and not (stop is not None and stop.is_set()):
+                for resp in self.client.idle_check(timeout=min(check, max(0.0, end - time.monotonic()))):
+                    if len(resp) >= 2 and resp[1] in (b"EXISTS", b"RECENT"):
+                        arrived = True
+                    elif resp and resp[0] == b"BYE":
+                        raise ConnectionError("the IMAP server closed the connection (BYE) during IDLE")
+        finally:
+            self.client.idle_done()
+        return arrived
 
 
 class MaildirSource:
@@ -85,8 +109,11 @@ def open_source(config: dict[str, Any], password: str, timeout: float = 30) -> I
         return
     use_ssl = config.get("imap_security", "ssl") == "ssl"
     client = IMAPClient(
-        config["imap_host"], port=int(config.get("imap_port") or (993 if use_ssl else 143)), ssl=use_ssl,
-        ssl_context=_ssl_context(config) if use_ssl else None, timeout=timeout,
+        config["imap_host"],
+        port=int(config.get("imap_port") or (993 if use_ssl else 143)),
+        ssl=use_ssl,
+        ssl_context=_ssl_context(config) if use_ssl else None,
+        timeout=timeout,
     )
     try:
         if config.get("imap_security") == "starttls":
@@ -138,7 +165,11 @@ def check_smtp(config: dict[str, Any], password: str, *, timeout: float = 15) ->
         return
     security = config.get("smtp_security", "starttls")
     port = int(config.get("smtp_port") or {"ssl": 465, "starttls": 587}.get(security, 25))
-    smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=_ssl_context(config)) if security == "ssl" else smtplib.SMTP(host, port, timeout=timeout)
+    smtp = (
+        smtplib.SMTP_SSL(host, port, timeout=timeout, context=_ssl_context(config))
+        if security == "ssl"
+        else smtplib.SMTP(host, port, timeout=timeout)
+    )
     with smtp:
         if security == "starttls":
             smtp.starttls(context=_ssl_context(config))

@@ -73,6 +73,7 @@ service imap-login {{
     port = 0
   }}
 }}
+{extra}
 service anvil {{
   chroot =
 }}
@@ -88,7 +89,11 @@ service stats {{
 
 
 @contextmanager
-def dovecot(tmp: Path, user: str = "kefu@example.cn", password: str = "imap-pass") -> Iterator[Imap]:
+def dovecot(
+    tmp: Path, user: str = "kefu@example.cn", password: str = "imap-pass", *, capability: str = ""
+) -> Iterator[Imap]:
+    """`capability` overrides what dovecot advertises after login (`imap_capability`), e.g. to
+    play a server without IDLE."""
     if not os.path.exists(DOVECOT):
         raise RuntimeError("dovecot is not installed: apt-get install -y dovecot-imapd (.ci/run does it)")
     # Its own directory under /tmp, not pytest's (mode 0700, which dovecot's unprivileged
@@ -110,8 +115,20 @@ def dovecot(tmp: Path, user: str = "kefu@example.cn", password: str = "imap-pass
         sysuser, uid, gid = me.pw_name, me.pw_uid, me.pw_gid
     port = free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(CONF.format(root=root, sysuser=sysuser, sysgroup=_group_of(sysuser), uid=uid, gid=gid, port=port))
-    proc = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    conf.write_text(
+        CONF.format(
+            root=root,
+            sysuser=sysuser,
+            sysgroup=_group_of(sysuser),
+            uid=uid,
+            gid=gid,
+            port=port,
+            extra=f"imap_capability = {capability}" if capability else "",
+        )
+    )
+    proc = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         end = time.monotonic() + 20
         while True:
