@@ -32,6 +32,7 @@ PARTS = ["机油滤清器", "空调滤芯", "前刹车片", "雨刮片"]
 class AppointmentsDemoSummary:
     resources: int = 0
     appointments: int = 0
+    reminders: int = 0
 
 
 def _customers_with_cars(limit: int) -> list[tuple[Customer, CustomerAsset | None]]:
@@ -83,6 +84,17 @@ def load_appointments_demo(*, manager: User, desk: list[User], per_day: int = 8)
             summary.appointments += 1
             _history(appointment, actor=actor, now=now, rng=rng)
     _late_part(manager=manager, now=now)
+    # Periodic maintenance (定期保养): every 6 months or 5,000 km for cars, and a 2-year brake-fluid
+    # change; the list of reminders due in the next two weeks is written as the clock would.
+    by_name = {k.name: k for k in kinds}
+    services.maintenance_plan_create(
+        actor=manager, name="常规保养（6个月/5000公里）", months=6, km=5000, days_ahead=14,
+        service_type_id=by_name["常规保养"].pk,
+    )
+    services.maintenance_plan_create(
+        actor=manager, name="更换刹车油（24个月）", months=24, days_ahead=30, service_type_id=by_name["常规保养"].pk
+    )
+    summary.reminders = services.maintenance_reminders_generate(day=today)
     return summary
 
 

@@ -56,25 +56,33 @@ def free_slots(
     last = first + timedelta(days=days)
     reserved = grid_mod.reserved_for(resources)
     lo = datetime.combine(first - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    booked: dict[tuple[int, datetime], int] = {}
+    booked: dict[int, dict[datetime, int]] = defaultdict(dict)
     for rid, start, n in Slot.objects.filter(
         resource__in=resources, start__gte=lo, start__lt=lo + timedelta(days=days + 2), booked__gt=0
     ).values_list("resource_id", "start", "booked"):
-        booked[(rid, start)] = n
-    out: list[FreeSlot] = []
+        booked[rid][start] = n
+    # Hot loop (a week over 50 resources is ~11,000 cells): the grids and their run starts are
+    # cached per configuration in slots.py, so this only subtracts bookings and takes minima.
+    found: list[tuple[datetime, int, int]] = []
+    size = service.slots
     for resource in resources:
+        rid = resource.pk
+        taken = booked.get(rid, {})
+        rules = [grid_mod.rules_on(resource, wd, reserved) for wd in range(7)]
         d = first
         while d < last:
-            cells = grid_mod.grid(resource, d, reserved)
-            for start, run in grid_mod.runs(cells, service.slots).items():
+            cells, heads = grid_mod.grid_with_heads(resource, d, rules[d.weekday()], size)
+            room = [c.capacity - taken.get(c.start, 0) for c in cells] if taken else [c.capacity for c in cells]
+            for i in heads:
+                start = cells[i].start
                 if start <= now:
                     continue
-                free = min(c.capacity - booked.get((resource.pk, c.start), 0) for c in run)
+                free = min(room[i : i + size])
                 if free > 0:
-                    out.append(FreeSlot(resource.pk, start, free))
+                    found.append((start, rid, free))
             d += timedelta(days=1)
-    out.sort(key=lambda s: (s.start, s.resource_id))
-    return out
+    found.sort()
+    return [FreeSlot(rid, start, free) for start, rid, free in found]
 
 
 def day_board(*, viewer: User, day: date) -> dict[Resource, list[Appointment]]:

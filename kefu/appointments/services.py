@@ -494,7 +494,7 @@ def maintenance_reminders_generate(*, day: date) -> int:
             attrs = asset.attributes if isinstance(asset.attributes, dict) else {}
             due = maintenance.next_due(
                 last_service_on=last_on, today=day, months=plan.months, km=plan.km,
-                mileage=maintenance.parse_km(attrs.get("mileage")), last_service_km=last_km,
+                mileage=maintenance.parse_km(attrs.get("mileage", attrs.get("mileage_km"))), last_service_km=last_km,
             )
             if due is None or due.on > day + timedelta(days=plan.days_ahead):
                 continue

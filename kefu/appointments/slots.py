@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from kefu.appointments.models import ReservedHours, Resource
@@ -48,22 +48,59 @@ def reserved_for(resources: Iterable[Resource]) -> dict[int | None, list[Reserve
     return out
 
 
+Rules = tuple[tuple[time, time, int], ...]
+
+
+def rules_on(resource: Resource, weekday: int, reserved: dict[int | None, list[ReservedHours]]) -> Rules:
+    """The reserved hours that apply to `resource` on `weekday`, as plain values."""
+    return tuple(
+        (rule.start, rule.end, rule.capacity)
+        for rule in reserved.get(resource.pk, []) + reserved.get(None, [])
+        if rule.weekday in (None, weekday)
+    )
+
+
 def grid(resource: Resource, day: date, reserved: dict[int | None, list[ReservedHours]]) -> list[GridSlot]:
-    cal = resource_calendar(resource)
-    step = timedelta(minutes=resource.slot_minutes)
-    rules = reserved.get(resource.pk, []) + reserved.get(None, [])
+    rules = rules_on(resource, day.weekday(), reserved)
+    return list(_grid(resource.hours, resource.weekdays, resource.slot_minutes, resource.capacity, rules, day))
+
+
+def grid_with_heads(resource: Resource, day: date, rules: Rules, n: int) -> tuple[tuple[GridSlot, ...], tuple[int, ...]]:
+    """The day's cells and the indexes where a run of n slots can start (within one open
+    interval, no closed slot): the free-slot search only looks at those. `rules` from `rules_on`."""
+    key = (resource.hours, resource.weekdays, resource.slot_minutes, resource.capacity, rules, day)
+    return _grid(*key), _heads(*key, n)
+
+
+@lru_cache(maxsize=4096)
+def _heads(hours: str, weekdays: str, slot_minutes: int, capacity: int, rules: Rules, day: date, n: int) -> tuple[int, ...]:
+    cells = _grid(hours, weekdays, slot_minutes, capacity, rules, day)
+    return tuple(
+        i
+        for i in range(len(cells) - n + 1)
+        if cells[i].interval == cells[i + n - 1].interval and all(c.capacity > 0 for c in cells[i : i + n])
+    )
+
+
+@lru_cache(maxsize=4096)
+def _grid(hours: str, weekdays: str, slot_minutes: int, capacity: int, rules: Rules, day: date) -> tuple[GridSlot, ...]:
+    # Keyed by everything the grid depends on (the holiday table is itself cached for the process),
+    # so resources sharing hours share one computation and an edited resource or rule is a new key.
+    cal = _calendar(hours, weekdays)
+    step = timedelta(minutes=slot_minutes)
     out: list[GridSlot] = []
     for index, (opens, closes) in enumerate(cal.intervals_on(day)):
         t = opens
         while t + step <= closes:
-            capacity = resource.capacity
-            local = t.astimezone(cal.zone)
-            for rule in rules:
-                if rule.weekday in (None, day.weekday()) and rule.start <= local.time() < rule.end:
-                    capacity = min(capacity, rule.capacity)
-            out.append(GridSlot(t, capacity, index))
+            cap = capacity
+            if rules:
+                local = t.astimezone(cal.zone).time()
+                for start, end, rule_capacity in rules:
+                    if start <= local < end:
+                        cap = min(cap, rule_capacity)
+            out.append(GridSlot(t, cap, index))
             t += step
-    return out
+    return tuple(out)
 
 
 def runs(cells: list[GridSlot], n: int) -> dict[datetime, list[GridSlot]]:

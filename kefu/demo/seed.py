@@ -27,6 +27,7 @@ from django.utils import timezone
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.appointments.demo import load_appointments_demo
+from kefu.care.demo import load_care_demo
 from kefu.channels.demo import load_channels_demo
 from kefu.channels.demo_cti import load_cti_demo
 from kefu.chat.demo import load_chat_demo
@@ -296,10 +297,14 @@ class DemoSeeder:
                 car, vin, plate = self.rng.choice(D.CAR_MODELS), self._vin(), self._plate(plate_prefix)
                 info.vehicle = {"car": car, "vin": vin, "plate": plate}
                 bought = joined.date() + timedelta(days=self.rng.randrange(0, 300))
+                km = self.rng.randrange(3, 90) * 1000
+                # The last service on file, 5 to 7 months ago (no extra draw: the seed's sequence stays),
+                # so the 6-month maintenance plan has reminders due around now (定期保养提醒).
+                serviced = max(bought, self.now.date() - timedelta(days=150 + len(assets) * 7 % 60))
                 assets.append(CustomerAsset(
                     customer=customer, kind="vehicle", identifier=vin, name=f"{plate} {car}",
                     attributes={"plate": plate, "model": car, "purchased_on": bought.isoformat(),
-                                "mileage_km": self.rng.randrange(3, 90) * 1000},
+                                "mileage_km": km, "last_service_on": serviced.isoformat()},
                 ))
             for _ in range(self.rng.choice([0, 0, 1, 1, 2, 3])):
                 ordered = self.now - timedelta(days=self.rng.randrange(1, 200))
@@ -653,6 +658,8 @@ def demo_load(
     # Appointments: a dealership service desk, advisors and bays, a week of bookings (预约).
     desk = list(User.objects.filter(team__name=D.AFTERSALES_TEAM).order_by("username"))
     load_appointments_demo(manager=User.objects.get(username="manager"), desk=desk)
+    # Customer care: points rules, rewards and ledgers, greeting templates, today's greetings (客户关怀).
+    load_care_demo(manager=User.objects.get(username="manager"), desk=desk)
     # Center operations: two emergency plans, a drill and a real escalation on record (应急预案).
     load_operations_demo(manager=User.objects.get(username="manager"))
     # Service value points: ledgers, redemptions, suggestions, the 服务之星 (积分与服务之星).
