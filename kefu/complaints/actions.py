@@ -55,12 +55,20 @@ def upstream_action_create(
     if category_id is not None and not Category.objects.filter(pk=category_id).exists():
         raise _invalid("category", _("Unknown category."))
     return UpstreamAction.objects.create(
-        cause=cause, category_id=category_id, region=(region or "").strip()[:32], title=title[:300], owner=owner,
-        due_date=due_date, created_by=actor, created_at=timezone.now(),
+        cause=cause,
+        category_id=category_id,
+        region=(region or "").strip()[:32],
+        title=title[:300],
+        owner=owner,
+        due_date=due_date,
+        created_by=actor,
+        created_at=timezone.now(),
     )
 
 
-def upstream_action_done(*, actor: User, action_id: int, result: str = "", now: datetime | None = None) -> UpstreamAction:
+def upstream_action_done(
+    *, actor: User, action_id: int, result: str = "", now: datetime | None = None
+) -> UpstreamAction:
     """Mark the action done (the change is in place): the after-window starts here. Locks the row;
     a done action refuses a second time (409)."""
     require_work(actor)
@@ -70,7 +78,11 @@ def upstream_action_done(*, actor: User, action_id: int, result: str = "", now: 
             raise NotFound(code=E.NOT_FOUND, message=_("Upstream action not found."))
         if action.status == ActionStatus.DONE:
             raise Conflict(code=E.ACTION_DONE, message=_("This upstream action is already done."))
-        action.status, action.done_at, action.result = ActionStatus.DONE, now or timezone.now(), (result or "").strip()
+        action.status, action.done_at, action.result = (
+            ActionStatus.DONE,
+            now or timezone.now(),
+            (result or "").strip(),
+        )
         action.save(update_fields=["status", "done_at", "result"])
     return action
 
@@ -138,3 +150,13 @@ def upstream_actions(*, user: User, now: datetime | None = None, limit: int = 10
         return []
     rows = UpstreamAction.objects.select_related("cause", "category", "owner")[:limit]
     return [action_effect(a, now=now) for a in rows]
+
+
+def upstream_action_detail(*, user: User, action_id: int, now: datetime | None = None) -> ActionEffect:
+    """One upstream action with its before/after rate (team leads and managers; 403 for others,
+    404 for an unknown id)."""
+    require_work(user)
+    action = UpstreamAction.objects.select_related("cause", "category", "owner").filter(pk=action_id).first()
+    if action is None:
+        raise NotFound(code=E.NOT_FOUND, message=_("Upstream action not found."))
+    return action_effect(action, now=now)

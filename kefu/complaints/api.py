@@ -4,7 +4,7 @@ selector, and shape the answer; DomainError leaves as {"code", "message", "field
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 
 from kefu.accounts.api import ApiRequest
 from kefu.accounts.models import Team, User
-from kefu.complaints import closure, selectors, services
+from kefu.complaints import actions, closure, selectors, services
 from kefu.complaints.access import require_read, require_work
 from kefu.complaints.errors import ComplaintErrorCode as E
 from kefu.complaints.models import Compensation, ComplaintWarning, Incident, JointTask
@@ -79,7 +79,9 @@ class NoteIn(Schema):
 
 
 @router.get("/warnings", response=list[WarningOut])
-def warnings(request: ApiRequest, status: str = "open", level: str = "", region: str = "") -> list[WarningOut]:
+def warnings(
+    request: ApiRequest, status: str = "open", level: str = "", region: str = ""
+) -> list[WarningOut]:
     require_read(request.auth)
     rows = (
         selectors.warning_board(user=request.auth, region=region)
@@ -452,6 +454,122 @@ def cause_set(request: ApiRequest, number: str, payload: CauseIn) -> CauseOut:
         actor=request.auth, number=number, cause_code=payload.cause, department=department, note=payload.note
     )
     return CauseOut(ticket=number, cause=c.cause.code if c.cause else "", department_id=c.cause_department_id)
+
+
+# --- upstream actions (上游整改) ----------------------------------------------------------------------
+
+
+class UpstreamActionIn(Schema):
+    cause_id: int
+    title: str
+    owner_id: int
+    due_date: date
+    category_id: int | None = None
+    region: str = ""
+
+
+class UpstreamActionDoneIn(Schema):
+    result: str = ""
+
+
+class RateOut(Schema):
+    start: datetime
+    end: datetime
+    complaints: int
+    tickets: int
+    rate: float | None
+    complete: bool
+
+
+class UpstreamActionOut(Schema):
+    id: int
+    cause: str
+    cause_name: str
+    category_id: int | None
+    region: str
+    title: str
+    owner_id: int | None
+    due_date: date
+    status: str
+    done_at: datetime | None
+    result: str
+    created_at: datetime
+    before: RateOut
+    after: RateOut | None
+    change: float | None
+
+
+def _rate(w: actions.WindowRate) -> RateOut:
+    return RateOut(
+        start=w.start, end=w.end, complaints=w.complaints, tickets=w.tickets, rate=w.rate, complete=w.complete
+    )
+
+
+def upstream_action_out(e: actions.ActionEffect) -> UpstreamActionOut:
+    a = e.action
+    return UpstreamActionOut(
+        id=a.pk,
+        cause=a.cause.code,
+        cause_name=a.cause.name,
+        category_id=a.category_id,
+        region=a.region,
+        title=a.title,
+        owner_id=a.owner_id,
+        due_date=a.due_date,
+        status=a.status,
+        done_at=a.done_at,
+        result=a.result,
+        created_at=a.created_at,
+        before=_rate(e.before),
+        after=_rate(e.after) if e.after else None,
+        change=e.change,
+    )
+
+
+@router.get("/upstream-actions", response=list[UpstreamActionOut])
+def upstream_actions(request: ApiRequest, status: str = "") -> list[UpstreamActionOut]:
+    """Upstream actions with the complaint rate 4 weeks before and after (team leads and managers)."""
+    require_work(request.auth)
+    rows = actions.upstream_actions(user=request.auth)
+    if status:
+        rows = [e for e in rows if e.action.status == status]
+    return [upstream_action_out(e) for e in rows]
+
+
+@router.post("/upstream-actions", response={201: UpstreamActionOut})
+def upstream_action_create(request: ApiRequest, payload: UpstreamActionIn) -> Status:
+    require_work(request.auth)
+    owner = _user(payload.owner_id, "owner_id")
+    action = actions.upstream_action_create(
+        actor=request.auth,
+        cause_id=payload.cause_id,
+        title=payload.title,
+        owner=owner,
+        due_date=payload.due_date,
+        category_id=payload.category_id,
+        region=payload.region,
+    )
+    return Status(
+        201, upstream_action_out(actions.upstream_action_detail(user=request.auth, action_id=action.pk))
+    )
+
+
+@router.get("/upstream-actions/{upstream_action_id}", response=UpstreamActionOut)
+def upstream_action(request: ApiRequest, upstream_action_id: int) -> UpstreamActionOut:
+    return upstream_action_out(
+        actions.upstream_action_detail(user=request.auth, action_id=upstream_action_id)
+    )
+
+
+@router.post("/upstream-actions/{upstream_action_id}/done", response=UpstreamActionOut)
+def upstream_action_done(
+    request: ApiRequest, upstream_action_id: int, payload: UpstreamActionDoneIn
+) -> UpstreamActionOut:
+    """Mark the change in place: the 4-week after-window starts now (409 when already done)."""
+    actions.upstream_action_done(actor=request.auth, action_id=upstream_action_id, result=payload.result)
+    return upstream_action_out(
+        actions.upstream_action_detail(user=request.auth, action_id=upstream_action_id)
+    )
 
 
 # --- joint handling tasks ----------------------------------------------------------------------------

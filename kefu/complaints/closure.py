@@ -30,7 +30,9 @@ def confirmed_callback(ticket_id: int) -> Callback | None:
     """The callback that confirms the complaint's handling: done, customer reached, and not
     reported as unrepaired (a plan callback records no repair answer)."""
     return (
-        Callback.objects.filter(ticket_id=ticket_id, status=CallbackStatus.DONE, outcome=CallbackOutcome.REACHED)
+        Callback.objects.filter(
+            ticket_id=ticket_id, status=CallbackStatus.DONE, outcome=CallbackOutcome.REACHED
+        )
         .exclude(repaired=False)
         .order_by("-completed_at", "-id")
         .first()
@@ -38,7 +40,10 @@ def confirmed_callback(ticket_id: int) -> Callback | None:
 
 
 def closure_allowed(ticket_id: int) -> bool:
-    return ClosureOverride.objects.filter(ticket_id=ticket_id).exists() or confirmed_callback(ticket_id) is not None
+    return (
+        ClosureOverride.objects.filter(ticket_id=ticket_id).exists()
+        or confirmed_callback(ticket_id) is not None
+    )
 
 
 def complaint_closure_check(*, ticket_id: int) -> None:
@@ -82,6 +87,8 @@ def complaint_close_override(*, actor: User, number: str, reason: str) -> Ticket
             ticket=ticket, defaults={"actor": actor, "reason": reason[:500], "created_at": now}
         )
         return ticket_change_status(
-            actor=actor, number=number, status=TicketStatus.CLOSED,
+            actor=actor,
+            number=number,
+            status=TicketStatus.CLOSED,
             comment=_("Closed without the customer's confirmation: %(reason)s") % {"reason": reason},
         )

@@ -70,7 +70,9 @@ CAUSE_WEIGHTS = [
 def _joint_tasks(*, manager: User, lead: User, new_complaint: bool) -> None:
     """Joint handling: the history's VIP complaints got their tasks as they came in; the ones of
     resolved complaints were concluded. One new 重大 complaint of a VIP, with a named expert."""
-    expert = User.objects.filter(role="team_lead", is_active=True).exclude(pk=lead.pk).order_by("username").first()
+    expert = (
+        User.objects.filter(role="team_lead", is_active=True).exclude(pk=lead.pk).order_by("username").first()
+    )
     JointTaskRule.objects.filter(reason__in=["major", "urgent"], expert=None).update(expert=expert)
     done = JointTask.objects.filter(
         status="open", ticket__status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]

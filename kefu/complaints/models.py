@@ -437,15 +437,26 @@ class UpstreamAction(models.Model):
     """上游整改: what is changed upstream about a root cause (in a category and/or region), by whom,
     by when. The root-cause page shows the complaint rate in the 4 weeks before and after it."""
 
-    cause = models.ForeignKey(RootCause, verbose_name=_("root cause"), on_delete=models.PROTECT, related_name="actions")
+    cause = models.ForeignKey(
+        RootCause, verbose_name=_("root cause"), on_delete=models.PROTECT, related_name="actions"
+    )
     category = models.ForeignKey(
-        "tickets.Category", verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tickets.Category",
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     region = models.CharField(_("region"), max_length=32, blank=True)
     title = models.CharField(_("what is changed"), max_length=300)
-    owner = models.ForeignKey(User, verbose_name=_("owner"), null=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     due_date = models.DateField(_("due date"))
-    status = models.CharField(_("status"), max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     result = models.TextField(_("result"), blank=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")

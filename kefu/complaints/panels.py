@@ -23,7 +23,10 @@ def _panel(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
     if task is None:
         return None
     experts = (
-        User.objects.filter(is_active=True).exclude(role="qa").exclude(username="dispatch-bot").order_by("username")
+        User.objects.filter(is_active=True)
+        .exclude(role="qa")
+        .exclude(username="dispatch-bot")
+        .order_by("username")
         if may_work(user) and task.status == "open"
         else []
     )
@@ -44,10 +47,18 @@ def _closure_panel(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | Non
 
 def register_all() -> None:
     register_panel(
-        name="complaints.closure", slot=Slot.SIDE, order=13, template="complaints/_closure_panel.html",
-        context=_closure_panel, region="ticket-complaint-closure",
+        name="complaints.closure",
+        slot=Slot.SIDE,
+        order=13,
+        template="complaints/_closure_panel.html",
+        context=_closure_panel,
+        region="ticket-complaint-closure",
     )
     register_panel(
-        name="complaints.joint_task", slot=Slot.SIDE, order=12, template="complaints/_joint_task_panel.html",
-        context=_panel, region="ticket-joint-task",
+        name="complaints.joint_task",
+        slot=Slot.SIDE,
+        order=12,
+        template="complaints/_joint_task_panel.html",
+        context=_panel,
+        region="ticket-joint-task",
     )

@@ -64,15 +64,17 @@ def _in_region(qs: QuerySet[ComplaintWarning], region: str) -> QuerySet[Complain
 
 def complaint_regions() -> list[str]:
     """The regions complaints were counted in (the filter's choices)."""
-    return list(Complaint.objects.exclude(region="").values_list("region", flat=True).distinct().order_by("region"))
+    return list(
+        Complaint.objects.exclude(region="").values_list("region", flat=True).distinct().order_by("region")
+    )
 
 
 def warning_board(*, user: User, region: str = "") -> list[ComplaintWarning]:
     """Open warnings, highest level first, newest first, with their ticket counts; `region` keeps
     the warnings about that region (its series, or linking its complaints)."""
-    qs = _in_region(
-        warnings_visible_to(user).filter(status__in=OPEN_WARNING_STATUSES), region
-    ).annotate(n_tickets=Count("ticket_links"))
+    qs = _in_region(warnings_visible_to(user).filter(status__in=OPEN_WARNING_STATUSES), region).annotate(
+        n_tickets=Count("ticket_links")
+    )
     return list(qs.order_by("-level__rank", "-raised_at")[:200])
 
 
@@ -416,11 +418,17 @@ class ComplaintBulletin:
 
 def _top(rows: Any, names: dict[Any, str] | None = None, n: int = 5) -> list[tuple[str, int]]:
     """(name, count) of grouped rows, without the empty key; `names` maps keys to names."""
-    out = [(names.get(k, str(k)) if names is not None else str(k), int(c)) for k, c in rows if k not in (None, "")]
+    out = [
+        (names.get(k, str(k)) if names is not None else str(k), int(c))
+        for k, c in rows
+        if k not in (None, "")
+    ]
     return out[:n]
 
 
-def complaint_bulletin(*, user: User, start: datetime, end: datetime, team_id: int | None = None) -> ComplaintBulletin:
+def complaint_bulletin(
+    *, user: User, start: datetime, end: datetime, team_id: int | None = None
+) -> ComplaintBulletin:
     """投诉周报 of any period (a week for the weekly one): complaints, repeat and escalated ones,
     warnings raised (all, 橙/红 = the two highest levels), incidents opened, each against the period
     of the same length before; the top categories, regions and root causes; upstream actions due.
@@ -433,9 +441,12 @@ def complaint_bulletin(*, user: User, start: datetime, end: datetime, team_id: i
     both = complaints.filter(created_at__gte=start - span, created_at__lt=end)
     now_q, before_q = Q(created_at__gte=start), Q(created_at__lt=start)
     agg = both.aggregate(
-        n=Count("pk", filter=now_q), n0=Count("pk", filter=before_q),
-        r=Count("pk", filter=now_q & Q(is_repeat=True)), r0=Count("pk", filter=before_q & Q(is_repeat=True)),
-        e=Count("pk", filter=now_q & Q(is_escalated=True)), e0=Count("pk", filter=before_q & Q(is_escalated=True)),
+        n=Count("pk", filter=now_q),
+        n0=Count("pk", filter=before_q),
+        r=Count("pk", filter=now_q & Q(is_repeat=True)),
+        r0=Count("pk", filter=before_q & Q(is_repeat=True)),
+        e=Count("pk", filter=now_q & Q(is_escalated=True)),
+        e0=Count("pk", filter=before_q & Q(is_escalated=True)),
     )
     ranks = list(WarningLevel.objects.order_by("-rank").values_list("rank", flat=True)[:2])
     warnings = ComplaintWarning.objects.filter(raised_at__gte=start - span, raised_at__lt=end)
@@ -444,8 +455,10 @@ def complaint_bulletin(*, user: User, start: datetime, end: datetime, team_id: i
     w_now, w_before = Q(raised_at__gte=start), Q(raised_at__lt=start)
     high = Q(level__rank__in=ranks)
     wagg = warnings.aggregate(
-        w=Count("pk", filter=w_now), w0=Count("pk", filter=w_before),
-        h=Count("pk", filter=w_now & high), h0=Count("pk", filter=w_before & high),
+        w=Count("pk", filter=w_now),
+        w0=Count("pk", filter=w_before),
+        h=Count("pk", filter=w_now & high),
+        h0=Count("pk", filter=w_before & high),
     )
     incidents = Incident.objects.filter(opened_at__gte=start - span, opened_at__lt=end).aggregate(
         i=Count("pk", filter=Q(opened_at__gte=start)), i0=Count("pk", filter=Q(opened_at__lt=start))
@@ -459,14 +472,22 @@ def complaint_bulletin(*, user: User, start: datetime, end: datetime, team_id: i
         ("high_warnings", _("Orange and red warnings"), "h"),
         ("incidents", _("Incidents opened"), "i"),
     ):
-        b.figures.append(BulletinFigure(key=key, label=str(label), now=int(values[now_key] or 0),
-                                        before=int(values[now_key + "0"] or 0)))
+        b.figures.append(
+            BulletinFigure(
+                key=key,
+                label=str(label),
+                now=int(values[now_key] or 0),
+                before=int(values[now_key + "0"] or 0),
+            )
+        )
     period = complaints.filter(created_at__gte=start, created_at__lt=end)
     by_cat = list(period.values_list("category_id").annotate(c=Count("pk")).order_by("-c", "category_id")[:5])
     names = dict(Category.objects.filter(pk__in=[k for k, _c in by_cat if k]).values_list("pk", "name"))
     b.top_categories = _top(by_cat, names)
     b.top_regions = _top(period.values_list("region").annotate(c=Count("pk")).order_by("-c", "region")[:6])
-    b.top_causes = _top(period.values_list("cause__name").annotate(c=Count("pk")).order_by("-c", "cause__name")[:6])
+    b.top_causes = _top(
+        period.values_list("cause__name").annotate(c=Count("pk")).order_by("-c", "cause__name")[:6]
+    )
     b.actions_due = UpstreamAction.objects.filter(
         status=ActionStatus.OPEN, due_date__lt=timezone.localdate(end)
     ).count()

@@ -151,7 +151,9 @@ def complaint_record(*, ticket_id: int) -> Complaint | None:
     """Count a new complaint ticket once (the reaction after its creation commits, or a rebuild):
     the Complaint row, the hourly counters of its series, and a link to an open warning on them."""
     ticket = (
-        Ticket.objects.select_related("category", "customer").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
+        Ticket.objects.select_related("category", "customer")
+        .filter(pk=ticket_id, kind=TicketKind.COMPLAINT)
+        .first()
     )
     if ticket is None:
         return None
@@ -207,8 +209,9 @@ def _is_repeat(ticket: Ticket) -> bool:
     since = ticket.created_at - timedelta(days=REPEAT_DAYS)
     return (
         Complaint.objects.filter(
-            ticket__customer_id=ticket.customer_id, category_id=ticket.category_id,  # type: ignore[misc]
-            created_at__gte=since
+            ticket__customer_id=ticket.customer_id,
+            category_id=ticket.category_id,  # type: ignore[misc]
+            created_at__gte=since,
         )
         .exclude(ticket_id=ticket.pk)
         .exists()
@@ -1228,15 +1231,21 @@ def _joint_supervisor(ticket: Ticket) -> User | None:
     return lead or people.filter(role="manager").order_by("username").first()
 
 
-def _joint_expert(dispatch: TicketDispatch | None, rule: JointTaskRule | None, supervisor: User | None) -> User | None:
+def _joint_expert(
+    dispatch: TicketDispatch | None, rule: JointTaskRule | None, supervisor: User | None
+) -> User | None:
     """The experts of the dispatch rules that graded the complaint, else the reason's default expert."""
     rule_ids = [
-        f.get("rule_id") for f in (dispatch.fired if dispatch else []) if f.get("severity") and f.get("rule_id")
+        f.get("rule_id")
+        for f in (dispatch.fired if dispatch else [])
+        if f.get("severity") and f.get("rule_id")
     ]
     if rule_ids:
         through = TriageRule.notify_users.through
         expert_ids = list(
-            through.objects.filter(triagerule_id__in=rule_ids).order_by("pk").values_list("user_id", flat=True)
+            through.objects.filter(triagerule_id__in=rule_ids)
+            .order_by("pk")
+            .values_list("user_id", flat=True)
         )
         for user in User.objects.filter(pk__in=expert_ids, is_active=True).order_by("username"):
             if supervisor is None or user.pk != supervisor.pk:
@@ -1255,7 +1264,10 @@ def _joint_notify(task: JointTask, ticket: Ticket, title: str, user_ids: list[in
         "at": f"{task.deadline.astimezone(_local_tz()):%Y-%m-%d %H:%M}"
     }
     Notification.objects.bulk_create(
-        [Notification(user_id=u, ticket_id=ticket.pk, title=title[:200], body=body, created_at=now) for u in ids]
+        [
+            Notification(user_id=u, ticket_id=ticket.pk, title=title[:200], body=body, created_at=now)
+            for u in ids
+        ]
     )
     emails = tuple(User.objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True))
     message = OutboundMessage(
@@ -1271,9 +1283,7 @@ def joint_task_consider(*, ticket_id: int, now: datetime | None = None) -> Joint
     pressing reason later (a VIP complaint graded 紧急) tightens its reason and time limit.
     Idempotent, so the clock's retry of a failed reaction opens nothing twice."""
     now = now or timezone.now()
-    ticket = (
-        Ticket.objects.select_related("customer").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
-    )
+    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id, kind=TicketKind.COMPLAINT).first()
     if ticket is None:
         return None
     dispatch = TicketDispatch.objects.filter(ticket_id=ticket.pk).first()
@@ -1288,9 +1298,10 @@ def joint_task_consider(*, ticket_id: int, now: datetime | None = None) -> Joint
     with transaction.atomic():
         task = JointTask.objects.select_for_update().filter(ticket=ticket).first()
         if task is not None:
-            more_pressing = JOINT_TASK_REASON_RANK[JointTaskReason(reason)] > JOINT_TASK_REASON_RANK[
-                JointTaskReason(task.reason)
-            ]
+            more_pressing = (
+                JOINT_TASK_REASON_RANK[JointTaskReason(reason)]
+                > JOINT_TASK_REASON_RANK[JointTaskReason(task.reason)]
+            )
             if task.status != JointTaskStatus.OPEN or not more_pressing:
                 return task
             task.reason, task.grade, task.is_vip = reason, grade, is_vip
@@ -1319,7 +1330,9 @@ def joint_task_consider(*, ticket_id: int, now: datetime | None = None) -> Joint
             "number": ticket.number,
             "reason": JointTaskReason(reason).label,
         }
-        _joint_notify(task, ticket, title, [supervisor.pk if supervisor else 0, expert.pk if expert else 0], now)
+        _joint_notify(
+            task, ticket, title, [supervisor.pk if supervisor else 0, expert.pk if expert else 0], now
+        )
     return task
 
 
@@ -1336,9 +1349,7 @@ def _joint_for_update(task_id: int) -> JointTask:
 
 def may_handle_joint_task(user: User, task: JointTask) -> bool:
     """The supervisor, the expert, or a manager."""
-    return bool(
-        user.is_active and (user.pk in (task.supervisor_id, task.expert_id) or user.is_supervising)
-    )
+    return bool(user.is_active and (user.pk in (task.supervisor_id, task.expert_id) or user.is_supervising))
 
 
 def joint_task_name_expert(*, actor: User, task_id: int, expert: User) -> JointTask:
@@ -1410,5 +1421,7 @@ def joint_task_overdue(*, task_id: int, due_at: datetime, now: datetime | None =
             .values_list("pk", flat=True)
         )
         title = _("Joint handling overdue: %(number)s") % {"number": task.ticket.number}
-        _joint_notify(task, task.ticket, title, [*managers, task.supervisor_id or 0, task.expert_id or 0], now)
+        _joint_notify(
+            task, task.ticket, title, [*managers, task.supervisor_id or 0, task.expert_id or 0], now
+        )
     return True

@@ -13,6 +13,7 @@ urlpatterns = [
     path("warnings/<int:warning_id>/", views.warning_detail, name="warning"),
     path("warnings/<int:warning_id>/<str:action>/", views.warning_action, name="warning_action"),
     path("bulletin/", views.bulletin, name="bulletin"),
+    path("bulletin/weekly/", views.weekly_bulletin, name="weekly_bulletin"),
     path("incidents/", views.incidents, name="incidents"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident"),
     path("incidents/<int:incident_id>/<str:action>/", views.incident_action, name="incident_action"),

@@ -85,7 +85,9 @@ def check_now(request: Req) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("Checked now: %(n)s warnings raised or raised a level.") % {"n": len(raised)})
+        messages.success(
+            request, _("Checked now: %(n)s warnings raised or raised a level.") % {"n": len(raised)}
+        )
     return redirect("complaints:board")
 
 
@@ -238,6 +240,34 @@ def bulletin(request: Req) -> HttpResponse:
             "flags": flags,
             "span": span,
             "last_day": end_day - timedelta(days=1),
+        },
+    )
+
+
+@login_required
+def weekly_bulletin(request: Req) -> HttpResponse:
+    """投诉周报: the weekly bulletin of one local week (Monday to Sunday) against the week before;
+    `?week=` any day of the week wanted (default: the last finished week)."""
+    _guard(request)
+    today = timezone.localdate()
+    try:
+        day = parse_date(request.GET.get("week") or "") or today - timedelta(days=7)
+    except ValueError:  # well-formed but not a date (2026-13-45)
+        day = today - timedelta(days=7)
+    monday = day - timedelta(days=day.weekday())
+    b = selectors.weekly_bulletin(user=request.user, week_start=monday)
+    this_monday = today - timedelta(days=today.weekday())
+    return render(
+        request,
+        "complaints/weekly_bulletin.html",
+        {
+            "nav": "complaints",
+            "tab": "weekly",
+            "b": b,
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "prev_week": monday - timedelta(days=7),
+            "next_week": monday + timedelta(days=7) if monday < this_monday else None,
         },
     )
 
@@ -532,7 +562,9 @@ def action_create(request: Req) -> HttpResponse:
 def action_done(request: Req, action_id: int) -> HttpResponse:
     return _act(
         request,
-        lambda: actions.upstream_action_done(actor=request.user, action_id=action_id, result=request.POST.get("result", "")),
+        lambda: actions.upstream_action_done(
+            actor=request.user, action_id=action_id, result=request.POST.get("result", "")
+        ),
         _("Upstream action done: the after-rate is counted from now."),
         reverse("complaints:causes") + "#upstream-actions",
     )
@@ -564,8 +596,11 @@ def causes_export(request: Req) -> HttpResponse:
 
 
 def _experts() -> Any:
-    return User.objects.filter(is_active=True).exclude(role="qa").exclude(username="dispatch-bot").order_by(
-        "username"
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(role="qa")
+        .exclude(username="dispatch-bot")
+        .order_by("username")
     )
 
 
@@ -589,7 +624,9 @@ def joint_tasks(request: Req) -> HttpResponse:
 
 def _safe_back(request: Req) -> str:
     back = request.POST.get("back") or "/complaints/joint/"
-    return back if back.startswith(("/complaints/", "/tickets/")) and "//" not in back else "/complaints/joint/"
+    return (
+        back if back.startswith(("/complaints/", "/tickets/")) and "//" not in back else "/complaints/joint/"
+    )
 
 
 @login_required

@@ -5,7 +5,10 @@ job and hands each to the job's handler, which calls a service. The service clai
 conditional UPDATE (`... WHERE due_at = <the value we read>`), so several clocks may run at once: for
 each row exactly one caller's claim succeeds and the others get False and move on. A handler that
 raises is logged and its row is pushed `retry_after` into the future (again with a conditional
-UPDATE), so one bad row cannot block the rows behind it or spin the loop.
+UPDATE), so one bad row cannot block the rows behind it or spin the loop. A handler refused by a
+business rule (a `DomainError`, e.g. a reaction that vetoes the change) is expected, not a failure:
+it is logged as a warning without a stack trace, counted as `refused`, and its row is pushed the
+job's longer `refused_after`.
 
 Adding a job is a few lines in the app's own `clock.py`, found by `load_jobs()`:
 
@@ -26,6 +29,8 @@ from django.db import close_old_connections, models
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
+from kefu.core.errors import DomainError
+
 logger = logging.getLogger("kefu.clock")
 
 # handle(row_id, due_at, now) -> True when this call claimed the row and did the work.
@@ -42,6 +47,8 @@ class Job:
     where: models.Q = field(default_factory=models.Q)
     batch_size: int = 100
     retry_after: timedelta = timedelta(minutes=5)
+    # A row a business rule refused (DomainError) is tried again this much later.
+    refused_after: timedelta = timedelta(hours=6)
 
     def due_rows(self, now: datetime) -> list[tuple[int, datetime]]:
         """(pk, due_at) of the earliest due rows, oldest first."""
@@ -88,11 +95,12 @@ class PassResult:
     handled: int = 0  # rows this process claimed and worked
     skipped: int = 0  # due rows another clock claimed first, or that no longer apply
     failed: int = 0  # handlers that raised
+    refused: int = 0  # handlers a business rule refused (DomainError): expected, tried again later
     by_job: dict[str, int] = field(default_factory=dict)
 
     @property
     def seen(self) -> int:
-        return self.handled + self.skipped + self.failed
+        return self.handled + self.skipped + self.failed + self.refused
 
 
 def run_pass(
@@ -102,7 +110,8 @@ def run_pass(
     stop: threading.Event | None = None,
 ) -> PassResult:
     """One pass over every job's due rows. Stops between rows when `stop` is set. Never raises for a
-    failing row: the error is logged and the row postponed by the job's `retry_after`."""
+    failing row: the error is logged and the row postponed by the job's `retry_after` (a business
+    rule's refusal: a warning, and `refused_after`)."""
     result = PassResult()
     for job in load_jobs() if job_list is None else job_list:
         if stop is not None and stop.is_set():
@@ -120,6 +129,22 @@ def run_pass(
             row_now = now or timezone.now()
             try:
                 done = job.handle(pk, due_at, row_now)
+            except DomainError as exc:
+                result.refused += 1
+                until = row_now + job.refused_after
+                logger.warning(
+                    "clock: %s row %s refused (%s: %s); trying again at %s",
+                    job.name,
+                    pk,
+                    exc.code,
+                    exc,
+                    until.isoformat(),
+                )
+                try:
+                    job.postpone(pk, due_at, until)
+                except Exception:
+                    logger.exception("clock: cannot postpone %s row %s", job.name, pk)
+                continue
             except Exception:
                 result.failed += 1
                 logger.exception("clock: %s failed on row %s (due %s); retrying later", job.name, pk, due_at)

@@ -152,6 +152,10 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/complaints/joint-tasks/{task_id}/expert"): EVERYONE,  # no such object in the demo world: 404 for all
     ("POST", "/api/v1/complaints/joint-tasks/{task_id}/complete"): EVERYONE,  # no such object in the demo world: 404 for all
     ("POST", "/api/v1/complaints/tickets/{number}/close-override"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/complaints/upstream-actions"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/complaints/upstream-actions"): SUPERVISORS_ONLY,
+    ("GET", "/api/v1/complaints/upstream-actions/{upstream_action_id}"): SUPERVISORS_ONLY,
+    ("POST", "/api/v1/complaints/upstream-actions/{upstream_action_id}/done"): SUPERVISORS_ONLY,
     ("GET", "/api/v1/appointments/resources"): NO_ONE,
     ("GET", "/api/v1/appointments/services"): NO_ONE,
     ("GET", "/api/v1/appointments/free"): NO_ONE,

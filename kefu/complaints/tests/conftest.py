@@ -26,15 +26,22 @@ def broadband(db):
 
 
 def history(
-    category, *, days: int = 60, per_day: int = 6, until: datetime | None = None, regions: tuple[str, ...] = ()
+    category,
+    *,
+    days: int = 60,
+    per_day: int = 6,
+    until: datetime | None = None,
+    regions: tuple[str, ...] = (),
 ) -> None:
     """Counter rows as if `per_day` complaints a day had come in over the last `days` days (two an
     hour at 10:00, 14:00 and 16:00 local), in the category's series and the 'all' series."""
     until = until or timezone.now()
     today = until.astimezone(SH).date()
-    keys = [("all", ""), ("channel", "phone")] + [
-        ("category", p) for p in category.path.strip("/").split("/")
-    ] + [("region", r) for r in regions]
+    keys = (
+        [("all", ""), ("channel", "phone")]
+        + [("category", p) for p in category.path.strip("/").split("/")]
+        + [("region", r) for r in regions]
+    )
     rows = []
     for i in range(1, days + 1):
         day = today - timedelta(days=i)

@@ -43,7 +43,10 @@ def spike(transactional_db) -> dict[str, Any]:
         ticket = ticket_create(
             actor=agent,
             data=TicketInput(
-                title="宽带断网，一直上不了网", kind=TicketKind.COMPLAINT, category=broadband, customer=customer
+                title="宽带断网，一直上不了网",
+                kind=TicketKind.COMPLAINT,
+                category=broadband,
+                customer=customer,
             ),
         )
         numbers.append(ticket.number)
@@ -81,7 +84,9 @@ def test_spike_warning_acknowledged_incident_notified_and_resolved(spike, live_s
         # One status note to every linked customer, then the bulk resolve.
         page.fill("#incident-notify-body", "您所在区域宽带故障已定位，工程师正在抢修。")
         page.locator("#incident-notify").click(timeout=BULK_MS)
-        expect(page.locator("ul.timeline")).to_contain_text(f"{SPIKE} customers: 您所在区域宽带故障已定位", timeout=BULK_MS)
+        expect(page.locator("ul.timeline")).to_contain_text(
+            f"{SPIKE} customers: 您所在区域宽带故障已定位", timeout=BULK_MS
+        )
         page.fill("#incident-resolve-comment", "光缆已熔接，网络恢复。")
         page.locator("#incident-resolve").click(timeout=BULK_MS)
         expect(page.locator("#incident-status")).to_have_text("Resolved", timeout=BULK_MS)
@@ -93,7 +98,10 @@ def test_spike_warning_acknowledged_incident_notified_and_resolved(spike, live_s
     incident = Incident.objects.get(warning=warning)
     linked = set(IncidentTicket.objects.filter(incident=incident).values_list("ticket__number", flat=True))
     assert linked == set(spike["numbers"])
-    assert TicketMessage.objects.filter(body="您所在区域宽带故障已定位，工程师正在抢修。", kind="reply").count() == SPIKE
+    assert (
+        TicketMessage.objects.filter(body="您所在区域宽带故障已定位，工程师正在抢修。", kind="reply").count()
+        == SPIKE
+    )
     tickets = Ticket.objects.filter(number__in=spike["numbers"])
     assert set(tickets.values_list("status", flat=True)) == {TicketStatus.RESOLVED}
     assert incident.status == "resolved"

@@ -3,6 +3,9 @@ override with a reason: the in-transaction reaction, the override service, the t
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +14,7 @@ from kefu.complaints import closure
 from kefu.complaints.models import ClosureOverride
 from kefu.complaints.tests.test_pages_api import call
 from kefu.conftest import login
+from kefu.core.clock import load_jobs, run_pass
 from kefu.core.errors import DomainError
 from kefu.surveys.models import CallbackPlan
 from kefu.surveys.services import callback_plan_schedule, callback_record_result
@@ -38,7 +42,9 @@ def _callback(actor, ticket: Ticket, plan: CallbackPlan, outcome: str, repaired:
     return callback_record_result(actor=actor, callback_id=cb.pk, outcome=outcome, repaired=repaired)
 
 
-def test_a_complaint_does_not_close_before_the_callback_confirms_it(agent_alice, manager_mike, customer_wang, plan):
+def test_a_complaint_does_not_close_before_the_callback_confirms_it(
+    agent_alice, manager_mike, customer_wang, plan
+):
     ticket = _resolved_complaint(agent_alice, customer_wang)
     with pytest.raises(DomainError) as refused:
         ticket_change_status(actor=agent_alice, number=ticket.number, status=TicketStatus.CLOSED)
@@ -86,9 +92,44 @@ def test_the_auto_close_clock_leaves_an_unconfirmed_complaint_resolved(agent_ali
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.RESOLVED
 
 
+def test_the_clock_treats_the_refusal_as_expected_and_closes_after_the_confirmation(
+    agent_alice, manager_mike, customer_wang, plan, caplog
+):
+    """The auto-close clock meets an unconfirmed complaint: a warning without a stack trace, counted
+    as refused (not failed), the row pushed the job's `refused_after`; once the callback confirms,
+    the next due pass closes it."""
+    ticket = _resolved_complaint(agent_alice, customer_wang)
+    due = Ticket.objects.values_list("auto_close_due_at", flat=True).get(pk=ticket.pk)
+    job = next(j for j in load_jobs() if j.name == "ticket_auto_close")
+    with caplog.at_level(logging.INFO, logger="kefu.clock"):
+        result = run_pass(job_list=[job], now=due)
+    assert (result.refused, result.failed, result.handled) == (1, 0, 0)
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1
+    assert refusals[0].levelno == logging.WARNING and refusals[0].exc_info is None
+    assert "complaint_closure_unconfirmed" in refusals[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.RESOLVED
+    assert ticket.auto_close_due_at == due + job.refused_after
+    assert job.refused_after > job.retry_after
+
+    # Not due again before refused_after: a pass 5 minutes later sees nothing.
+    assert run_pass(job_list=[job], now=due + timedelta(minutes=5)).seen == 0
+
+    _callback(manager_mike, ticket, plan, "reached", repaired=True)
+    result = run_pass(job_list=[job], now=ticket.auto_close_due_at)
+    assert (result.handled, result.refused) == (1, 0)
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.CLOSED
+
+
 def test_a_duplicate_complaint_closes_by_merge(agent_alice, lead_linda, customer_wang):
-    first = TicketFactory(actor=agent_alice, kind=TicketKind.COMPLAINT, title="宽带断网", customer=customer_wang)
-    dup = TicketFactory(actor=agent_alice, kind=TicketKind.COMPLAINT, title="宽带断网", customer=customer_wang)
+    first = TicketFactory(
+        actor=agent_alice, kind=TicketKind.COMPLAINT, title="宽带断网", customer=customer_wang
+    )
+    dup = TicketFactory(
+        actor=agent_alice, kind=TicketKind.COMPLAINT, title="宽带断网", customer=customer_wang
+    )
     ticket_merge(actor=lead_linda, source_number=dup.number, target_number=first.number)
     assert Ticket.objects.get(pk=dup.pk).status == TicketStatus.CLOSED
 
@@ -102,7 +143,9 @@ def test_a_lead_overrides_with_a_reason(agent_alice, lead_linda, customer_wang):
         closure.complaint_close_override(actor=lead_linda, number=ticket.number, reason="  ")
     assert empty.value.code == "complaint_override_reason_required" and "reason" in empty.value.fields
 
-    closed = closure.complaint_close_override(actor=lead_linda, number=ticket.number, reason="客户三次未接，短信已确认")
+    closed = closure.complaint_close_override(
+        actor=lead_linda, number=ticket.number, reason="客户三次未接，短信已确认"
+    )
     assert closed.status == TicketStatus.CLOSED
     row = ClosureOverride.objects.get(ticket=ticket)
     assert (row.actor, row.reason) == (lead_linda, "客户三次未接，短信已确认")
@@ -120,7 +163,9 @@ def test_the_override_refuses_a_ticket_that_is_not_a_complaint(agent_alice, lead
     assert refused.value.code == "not_a_complaint"
 
 
-def test_the_api_answers_409_and_the_override_operation_closes(client, agent_alice, lead_linda, customer_wang):
+def test_the_api_answers_409_and_the_override_operation_closes(
+    client, agent_alice, lead_linda, customer_wang
+):
     ticket = _resolved_complaint(agent_alice, customer_wang)
     r = call(client, "post", f"/api/v1/tickets/{ticket.number}/status", agent_alice, {"status": "closed"})
     assert r.status_code == 409 and r.json()["code"] == "complaint_closure_unconfirmed"
@@ -132,12 +177,16 @@ def test_the_api_answers_409_and_the_override_operation_closes(client, agent_ali
     r = call(client, "post", url, lead_linda, {"reason": "客户已在微信确认"})
     assert r.status_code == 200, r.content
     assert r.json() == {
-        "number": ticket.number, "status": "closed", "confirmed_by_callback": False,
+        "number": ticket.number,
+        "status": "closed",
+        "confirmed_by_callback": False,
         "override_reason": "客户已在微信确认",
     }
 
 
-def test_the_ticket_card_shows_the_state_and_the_override_form(client, agent_alice, lead_linda, customer_wang):
+def test_the_ticket_card_shows_the_state_and_the_override_form(
+    client, agent_alice, lead_linda, customer_wang
+):
     ticket = _resolved_complaint(agent_alice, customer_wang)
     page = login(client, agent_alice).get(f"/tickets/{ticket.number}/").content.decode()
     assert 'data-closure="awaiting"' in page and 'id="closure-override-form"' not in page

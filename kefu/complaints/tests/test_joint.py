@@ -85,7 +85,13 @@ def test_an_inquiry_that_becomes_a_complaint_of_a_vip_gets_its_task(
 
 
 def test_who_may_conclude_and_name_the_expert(
-    grading, agent_alice, lead_linda, expert_eve, outsider_charlie, manager_mike, django_capture_on_commit_callbacks
+    grading,
+    agent_alice,
+    lead_linda,
+    expert_eve,
+    outsider_charlie,
+    manager_mike,
+    django_capture_on_commit_callbacks,
 ):
     ticket = _complaint(agent_alice, django_capture_on_commit_callbacks, title="要找媒体曝光你们")
     task = JointTask.objects.get(ticket=ticket)
@@ -99,7 +105,9 @@ def test_who_may_conclude_and_name_the_expert(
         services.joint_task_complete(actor=expert_eve, task_id=task.pk, result="  ")
     assert exc.value.code == "warning_note_required"
     services.joint_task_name_expert(actor=lead_linda, task_id=task.pk, expert=outsider_charlie)
-    done = services.joint_task_complete(actor=outsider_charlie, task_id=task.pk, result="上门核实，退费并致歉")
+    done = services.joint_task_complete(
+        actor=outsider_charlie, task_id=task.pk, result="上门核实，退费并致歉"
+    )
     assert (done.status, done.due_at, done.overdue, done.done_by) == ("done", None, False, outsider_charlie)
     with pytest.raises(DomainError) as exc:
         services.joint_task_complete(actor=manager_mike, task_id=task.pk, result="again")
@@ -137,16 +145,23 @@ def test_page_panel_and_api(
     )
     assert r.status_code == 302 and r["Location"] == f"/tickets/{ticket.number}/"
     assert JointTask.objects.get(pk=task.pk).status == "done"
-    assert client.post(f"/complaints/joint/{task.pk}/complete/", {"result": "x", "back": "//evil.example"})[
-        "Location"
-    ] == "/complaints/joint/"
+    assert (
+        client.post(f"/complaints/joint/{task.pk}/complete/", {"result": "x", "back": "//evil.example"})[
+            "Location"
+        ]
+        == "/complaints/joint/"
+    )
     # The outsider neither sees it on the page nor through the API.
     login(client, outsider_charlie)
     assert ticket.number not in client.get("/complaints/joint/?status=done").content.decode()
-    assert call(client, "get", f"/api/v1/complaints/joint-tasks/{task.pk}", outsider_charlie).status_code == 404
+    assert (
+        call(client, "get", f"/api/v1/complaints/joint-tasks/{task.pk}", outsider_charlie).status_code == 404
+    )
     rows = call(client, "get", "/api/v1/complaints/joint-tasks?status=done", lead_linda).json()
     assert [r["ticket"] for r in rows] == [ticket.number] and rows[0]["result"] == "联合结论"
-    bad = call(client, "post", f"/api/v1/complaints/joint-tasks/{task.pk}/complete", lead_linda, {"result": "再来"})
+    bad = call(
+        client, "post", f"/api/v1/complaints/joint-tasks/{task.pk}/complete", lead_linda, {"result": "再来"}
+    )
     assert bad.status_code == 409 and bad.json()["code"] == "joint_task_done"
 
 
@@ -177,5 +192,7 @@ def test_check_now_is_for_leads_and_raises_the_spike(
     assert not ComplaintWarning.objects.exists()  # an agent may not
     login(client, lead_linda)
     assert client.post("/complaints/check/").status_code == 302
-    assert ComplaintWarning.objects.filter(dimension="category", key=str(broadband.pk), level__code="red").exists()
+    assert ComplaintWarning.objects.filter(
+        dimension="category", key=str(broadband.pk), level__code="red"
+    ).exists()
     assert client.get("/complaints/check/").status_code == 405

@@ -36,7 +36,9 @@ def test_a_complaint_counts_in_its_customers_region(defaults, agent_alice, broad
     services.complaint_record(ticket_id=other.pk)
     assert ComplaintCount.objects.filter(dimension="region").count() == 1
     assert services.series_of(category_path=None, team_id=None, channel="phone", region="北京市") == [
-        ("all", ""), ("channel", "phone"), ("region", "北京市")
+        ("all", ""),
+        ("channel", "phone"),
+        ("region", "北京市"),
     ]
 
 
@@ -80,7 +82,10 @@ def _tickets(actor, category, *, n: int, complaints_n: int, customer, days_ago: 
     at = timezone.now() - timedelta(days=days_ago)
     made = [
         TicketFactory(
-            actor=actor, title="宽带", category=category, customer=customer,
+            actor=actor,
+            title="宽带",
+            category=category,
+            customer=customer,
             kind=TicketKind.COMPLAINT if i < complaints_n else TicketKind.INQUIRY,
         )
         for i in range(n)
@@ -101,18 +106,31 @@ TABLE = [
 DAYS_AGO = {"long before": 45, "before": 20, "after": 3}
 
 
-def test_the_rate_before_and_after_an_action_is_counted_from_the_table(defaults, agent_alice, lead_linda, broadband):
+def test_the_rate_before_and_after_an_action_is_counted_from_the_table(
+    defaults, agent_alice, lead_linda, broadband
+):
     customers = {r: CustomerFactory(name=r, region=r) for r in ("广东省深圳市", "北京市")}
     for window, region, n, k in TABLE:
-        _tickets(agent_alice, broadband, n=n, complaints_n=k, customer=customers[region], days_ago=DAYS_AGO[window])
+        _tickets(
+            agent_alice, broadband, n=n, complaints_n=k, customer=customers[region], days_ago=DAYS_AGO[window]
+        )
     assert Complaint.objects.count() == 21
     cause = RootCause.objects.get(code="system")
     action = actions.upstream_action_create(
-        actor=lead_linda, cause_id=cause.pk, title="核心网扩容，割接窗口改到凌晨", owner=lead_linda,
-        due_date=date.today(), category_id=broadband.pk, region="广东省深圳市",
+        actor=lead_linda,
+        cause_id=cause.pk,
+        title="核心网扩容，割接窗口改到凌晨",
+        owner=lead_linda,
+        due_date=date.today(),
+        category_id=broadband.pk,
+        region="广东省深圳市",
     )
     effect = actions.action_effect(action)
-    assert (effect.before.complaints, effect.before.tickets, effect.after) == (5, 20, None)  # last 4 weeks, open
+    assert (effect.before.complaints, effect.before.tickets, effect.after) == (
+        5,
+        20,
+        None,
+    )  # last 4 weeks, open
 
     actions.upstream_action_done(
         actor=lead_linda, action_id=action.pk, result="已扩容", now=timezone.now() - timedelta(days=10)
@@ -126,9 +144,16 @@ def test_the_rate_before_and_after_an_action_is_counted_from_the_table(defaults,
 
     # Without a region the Beijing counts join; without a category too.
     wide = actions.upstream_action_create(
-        actor=lead_linda, cause_id=cause.pk, title="全国", owner=lead_linda, due_date=date.today(),
+        actor=lead_linda,
+        cause_id=cause.pk,
+        title="全国",
+        owner=lead_linda,
+        due_date=date.today(),
     )
-    assert (actions.action_effect(wide).before.complaints, actions.action_effect(wide).before.tickets) == (15, 30)
+    assert (actions.action_effect(wide).before.complaints, actions.action_effect(wide).before.tickets) == (
+        15,
+        30,
+    )
 
     with pytest.raises(DomainError) as again:
         actions.upstream_action_done(actor=lead_linda, action_id=action.pk)
@@ -138,8 +163,12 @@ def test_the_rate_before_and_after_an_action_is_counted_from_the_table(defaults,
 def test_bad_upstream_actions_are_refused_with_their_field(defaults, agent_alice, lead_linda):
     cause = RootCause.objects.get(code="system")
     ok = {"cause_id": cause.pk, "title": "改流程", "owner": lead_linda, "due_date": date.today()}
-    for field, change in (("title", {"title": " "}), ("owner", {"owner": None}), ("due_date", {"due_date": None}),
-                          ("cause", {"cause_id": 0})):
+    for field, change in (
+        ("title", {"title": " "}),
+        ("owner", {"owner": None}),
+        ("due_date", {"due_date": None}),
+        ("cause", {"cause_id": 0}),
+    ):
         with pytest.raises(DomainError) as bad:
             actions.upstream_action_create(actor=lead_linda, **{**ok, **change})
         assert bad.value.code == "upstream_action_invalid" and field in bad.value.fields
@@ -151,14 +180,24 @@ def test_bad_upstream_actions_are_refused_with_their_field(defaults, agent_alice
 def test_the_root_cause_page_records_an_action_and_shows_the_rates(defaults, client, lead_linda, broadband):
     cause = RootCause.objects.get(code="system")
     login(client, lead_linda)
-    r = client.post("/complaints/causes/actions/", {
-        "cause": cause.pk, "category": broadband.pk, "region": "广东省深圳市", "title": "割接改到凌晨",
-        "owner": lead_linda.pk, "due_date": "2026-12-31",
-    })
+    r = client.post(
+        "/complaints/causes/actions/",
+        {
+            "cause": cause.pk,
+            "category": broadband.pk,
+            "region": "广东省深圳市",
+            "title": "割接改到凌晨",
+            "owner": lead_linda.pk,
+            "due_date": "2026-12-31",
+        },
+    )
     assert r.status_code == 302
     action = UpstreamAction.objects.get()
     assert (action.region, action.category, action.owner, str(action.due_date)) == (
-        "广东省深圳市", broadband, lead_linda, "2026-12-31"
+        "广东省深圳市",
+        broadband,
+        lead_linda,
+        "2026-12-31",
     )
     page = client.get("/complaints/causes/").content.decode()
     assert f'data-action="{action.pk}"' in page and 'data-before="0/0"' in page
@@ -166,6 +205,76 @@ def test_the_root_cause_page_records_an_action_and_shows_the_rates(defaults, cli
     page = client.get("/complaints/causes/").content.decode()
     assert 'data-status="done"' in page and 'data-after="0/0"' in page
     # A bad date is a form message, not an error page.
-    r = client.post("/complaints/causes/actions/", {"cause": cause.pk, "title": "x", "owner": lead_linda.pk,
-                                                    "due_date": "2026-13-45"})
+    r = client.post(
+        "/complaints/causes/actions/",
+        {"cause": cause.pk, "title": "x", "owner": lead_linda.pk, "due_date": "2026-13-45"},
+    )
     assert r.status_code == 302 and UpstreamAction.objects.count() == 1
+
+
+def test_the_upstream_action_api_lists_creates_shows_and_marks_done(
+    defaults, client, agent_alice, lead_linda, broadband
+):
+    cause = RootCause.objects.get(code="system")
+    _tickets(
+        agent_alice, broadband, n=4, complaints_n=1, customer=CustomerFactory(region="北京市"), days_ago=5
+    )
+    body = {
+        "cause_id": cause.pk,
+        "title": "核心网扩容",
+        "owner_id": lead_linda.pk,
+        "due_date": "2026-12-31",
+        "category_id": broadband.pk,
+    }
+    r = call(client, "post", "/api/v1/complaints/upstream-actions", lead_linda, body)
+    assert r.status_code == 201, r.content
+    created = r.json()
+    assert (created["cause"], created["status"], created["category_id"], created["after"]) == (
+        "system",
+        "open",
+        broadband.pk,
+        None,
+    )
+    assert (created["before"]["complaints"], created["before"]["tickets"], created["before"]["rate"]) == (
+        1,
+        4,
+        0.25,
+    )
+
+    listed = call(client, "get", "/api/v1/complaints/upstream-actions", lead_linda).json()
+    assert [a["id"] for a in listed] == [created["id"]]
+    assert call(client, "get", "/api/v1/complaints/upstream-actions?status=done", lead_linda).json() == []
+    detail = call(client, "get", f"/api/v1/complaints/upstream-actions/{created['id']}", lead_linda)
+    assert detail.status_code == 200 and detail.json()["title"] == "核心网扩容"
+
+    done = call(
+        client,
+        "post",
+        f"/api/v1/complaints/upstream-actions/{created['id']}/done",
+        lead_linda,
+        {"result": "已扩容"},
+    )
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["result"]) == ("done", "已扩容")
+    assert done.json()["after"]["complete"] is False
+    again = call(client, "post", f"/api/v1/complaints/upstream-actions/{created['id']}/done", lead_linda, {})
+    assert (again.status_code, again.json()["code"]) == (409, "upstream_action_done")
+
+    # Bad input: a 400 with the field; an unknown owner; agents are refused; unknown ids are 404.
+    bad = call(client, "post", "/api/v1/complaints/upstream-actions", lead_linda, {**body, "title": " "})
+    assert (bad.status_code, bad.json()["code"], list(bad.json()["fields"])) == (
+        400,
+        "upstream_action_invalid",
+        ["title"],
+    )
+    nobody = call(
+        client, "post", "/api/v1/complaints/upstream-actions", lead_linda, {**body, "owner_id": 999999}
+    )
+    assert nobody.status_code == 400 and "owner_id" in nobody.json()["fields"]
+    for method, url in (
+        ("get", "/api/v1/complaints/upstream-actions"),
+        ("get", f"/api/v1/complaints/upstream-actions/{created['id']}"),
+    ):
+        assert call(client, method, url, agent_alice).status_code == 403
+    assert call(client, "post", "/api/v1/complaints/upstream-actions", agent_alice, body).status_code == 403
+    assert call(client, "get", "/api/v1/complaints/upstream-actions/999999", lead_linda).status_code == 404

@@ -16,14 +16,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Run one pass and exit (for tests and cron).")
-        parser.add_argument("--idle", type=float, default=2.0, help="Seconds to sleep when nothing is due (default 2).")
+        parser.add_argument(
+            "--idle", type=float, default=2.0, help="Seconds to sleep when nothing is due (default 2)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = load_jobs()
         if options["once"]:
             result = run_pass()
             self.stdout.write(
-                f"clock: {result.handled} handled, {result.skipped} skipped, {result.failed} failed "
+                f"clock: {result.handled} handled, {result.skipped} skipped, {result.failed} failed, "
+                f"{result.refused} refused "
                 f"({', '.join(j.name for j in jobs)})"
             )
             return
