@@ -4,13 +4,14 @@ review, appeals and results as tickets with no change to this app's tables.
 
 The visitor's messages are the customer's turns, an agent's are the agent's, an agent's whisper
 (`internal`) is an internal note; the bot's and system messages are left out (nobody is inspected for
-them). Capture is idempotent (one item per conversation). kefu.chat has no end-of-chat hook yet, so
-`capture_ended_chats` catches up on the conversations that ended in a window (the clock or a draw calls
-it); a chat-end subscription would call `item_capture_chat` directly."""
+them). Capture is idempotent (one item per conversation). kefu.chat publishes no end-of-chat fact (and
+sits in the same layer), so the clock job `quality_chat_capture` (kefu.quality.clock) runs
+`capture_ended_chats` every few minutes from a cursor row (ChatCapture), and every plan draw catches up
+on its own period too; a chat-end subscription would call `item_capture_chat` directly."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 from kefu.chat.choices import ConversationStatus, Sender
 from kefu.chat.models import ChatMessage, Conversation
 from kefu.quality.choices import ContactKind, Speaker
-from kefu.quality.models import InspectionItem
+from kefu.quality.models import ChatCapture, InspectionItem
 from kefu.quality.prescreen import prescreen
 
 
@@ -78,3 +79,35 @@ def capture_ended_chats(*, start: datetime, end: datetime, now: datetime | None 
         if item is not None:
             out.append(item)
     return out
+
+
+CAPTURE_EVERY = timedelta(minutes=5)
+# Each pass looks back this far before its cursor, so a chat whose end committed late is not missed
+# (capture is idempotent, so the overlap costs nothing but a lookup).
+CAPTURE_OVERLAP = timedelta(minutes=10)
+
+
+def chat_capture_ensure(*, now: datetime | None = None) -> ChatCapture:
+    cursor, _new = ChatCapture.objects.get_or_create(
+        name="chats", defaults={"next_run_at": now or timezone.now()}
+    )
+    return cursor
+
+
+def chat_capture_due(*, cursor_id: int, due_at: datetime, now: datetime) -> bool:
+    """The clock: claim the cursor (conditional UPDATE on its due time), capture every chat that ended
+    since the last pass, move the cursor. False when another clock claimed it first."""
+    with transaction.atomic():
+        cursor = ChatCapture.objects.select_for_update().filter(pk=cursor_id, next_run_at=due_at).first()
+        if cursor is None:
+            return False
+        start = (
+            (cursor.captured_until - CAPTURE_OVERLAP)
+            if cursor.captured_until
+            else datetime.min.replace(tzinfo=UTC)
+        )
+        capture_ended_chats(start=start, end=now, now=now)
+        cursor.captured_until = now
+        cursor.next_run_at = now + CAPTURE_EVERY
+        cursor.save(update_fields=["captured_until", "next_run_at"])
+    return True

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Team, User
-from kefu.quality import review, sampling, services
+from kefu.quality import cases, review, sampling, services
 from kefu.quality.choices import TARGETED_RULES, AppealState, ContactKind, InspectionState, ItemKind
 from kefu.quality.models import (
     Appeal,
@@ -76,6 +76,14 @@ APPEAL_REASONS = ["客户先挂断了电话，我来不及致结束语", "身份
                   "录音里我有问候，转写漏掉了", "这是系统转派的工单，处理延误不在我"]
 
 
+CASE_NOTES = [
+    "开场问候、核实身份、结束语完整，可作为新人培训示范",
+    "耐心安抚情绪并一次讲清办理流程",
+    "承诺超出权限且未核实身份：培训中作为反例",
+    "答复生硬、未给出处理时限：组内复盘",
+]
+
+
 def _card(actor: User, name: str, pass_mark: int, spec: list) -> ScorecardVersion:  # type: ignore[type-arg]
     version = services.scorecard_create(actor=actor, name=name, pass_mark=pass_mark)
     for section_name, items in spec:
@@ -122,9 +130,16 @@ def load_quality_demo(*, manager: User, flagged: bool = True) -> dict[str, int]:
         rules=[r for r in TARGETED_RULES if r != "complaint"], blind_share="0.15", blind_threshold=10,
         recheck_share="0.05", inspector_ids=[qa1.pk, qa2.pk], seed="demo-2026",
     )
-    sampling.plan_save(
+    complaints_plan = sampling.plan_save(
         actor=qa_lead, name="投诉工单全检", scorecard_id=hotline.scorecard_id, random_share="0", rules=["complaint"],
         blind_share="0", recheck_share="0", inspector_ids=[qa1.pk, qa2.pk], is_active=False,
+    )
+    # An edited plan: the QA lead widened the complaint plan to reopened and low-CSAT contacts, weekly-ish
+    # daily draws, still paused (editing changes later draws only).
+    sampling.plan_save(
+        actor=qa_lead, plan_id=complaints_plan.pk, name="投诉及重开工单全检（修订）", scorecard_id=hotline.scorecard_id,
+        period="daily", random_share="0", rules=["complaint", "reopened", "low_csat"], blind_share="0.1",
+        blind_threshold=8, recheck_share="0", inspector_ids=[qa1.pk, qa2.pk], is_active=False,
     )
     # A small demo (the seed's tests count its tickets) gets no extra contacts.
     agents = list(User.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).order_by("id")[:len(FLAGGED)])
@@ -190,6 +205,15 @@ def load_quality_demo(*, manager: User, flagged: bool = True) -> dict[str, int]:
     for task in CoachingTask.objects.filter(state="open").select_related("lead").order_by("id")[::2]:
         if task.lead is not None:
             review.coaching_done(actor=task.lead, task_id=task.pk, note="已一对一辅导，回听录音并复盘话术")
+    # Case library (案例库): a few inspections saved as cases, good and bad.
+    submitted = list(
+        Inspection.objects.filter(state=InspectionState.SUBMITTED, inspector__in=[qa1, qa2], item__kind=ContactKind.TICKET)
+        .select_related("inspector").order_by("id")
+    )
+    good = [i for i in submitted if i.passed][:2]
+    bad = [i for i in submitted if i.passed is False][:2]
+    for insp, note in zip(good + bad, CASE_NOTES, strict=False):
+        cases.case_save(actor=insp.inspector, inspection_id=insp.pk, note=note)
     # Outlet visits (明查暗访) on the outlet form.
     team = Team.objects.filter(name="一线客服").first()
     for n, (outlet_name, notes) in enumerate(OUTLETS, start=1):

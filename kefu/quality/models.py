@@ -318,3 +318,21 @@ class QualityCase(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
+
+
+class ChatCapture(models.Model):
+    """The clock's cursor over ended chats (kefu.chat has no end-of-chat fact): every few minutes the
+    `quality_chat_capture` job captures the chats that ended since `captured_until` as inspection
+    items (kefu.quality.chat_items), so they are pre-screened and sampling plans can draw them. One
+    row, made by the migration (and again by `chat_capture_ensure` if it was deleted)."""
+
+    name = models.CharField(max_length=32, unique=True, default="chats")
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    captured_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat capture")
+        verbose_name_plural = _("chat captures")
+
+    def __str__(self) -> str:
+        return self.name

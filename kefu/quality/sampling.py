@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Team, User
+from kefu.chat.models import Conversation
 from kefu.core.errors import Conflict, DomainError, NotFound
 from kefu.quality.access import require_qa_lead
+from kefu.quality.chat_items import capture_ended_chats, chat_capture_ensure, item_capture_chat
 from kefu.quality.choices import TARGETED_RULES, ContactKind, DrawReason, InspectionLevel, PlanPeriod
 from kefu.quality.errors import QualityErrorCode
 from kefu.quality.events import EventKind, event
@@ -117,6 +119,7 @@ def plan_save(
         plan.next_draw_at = next_draw_after(period, timezone.now()) if is_active else None
         plan.save()
     plan.inspectors.set(inspectors)
+    chat_capture_ensure()  # the clock's cursor over ended chats, in case it was deleted
     return plan
 
 
@@ -133,9 +136,41 @@ def slowest(handling: dict[int, float], percentile: int) -> set[int]:
 
 @dataclass
 class _Contact:
-    ticket_id: int
+    ticket_id: int  # the source id (a ticket's, or a chat conversation's when kind is "chat")
     agent_id: int
     reasons: list[str] = field(default_factory=list)
+    kind: str = ContactKind.TICKET
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.ticket_id)
+
+
+def _chat_candidates(plan: SamplingPlan, start: datetime, end: datetime) -> list[_Contact]:
+    """The agent-handled chats that ended in the period (captured now if the clock has not yet). A
+    plan for one channel other than chat takes none. Targeted rules that apply to a chat: a visitor
+    rating of 2 or less (LOW_CSAT) and pre-screen findings (FLAGGED)."""
+    if plan.channel and plan.channel != Channel.CHAT:
+        return []
+    items = [i for i in capture_ended_chats(start=start, end=end) if i.agent_id is not None]
+    if plan.team_id is not None:
+        items = [i for i in items if i.team_id == plan.team_id]
+    rules = set(plan.rules or [])
+    low = set()
+    if DrawReason.LOW_CSAT in rules:
+        low = set(
+            Conversation.objects.filter(pk__in=[i.source_id for i in items], rating__lte=2).values_list(
+                "pk", flat=True
+            )
+        )
+    out = []
+    for i in sorted(items, key=lambda i: i.source_id):
+        checks = {DrawReason.LOW_CSAT: i.source_id in low, DrawReason.FLAGGED: bool(i.findings)}
+        reasons = [r for r in TARGETED_RULES if r in rules and checks.get(DrawReason(r), False)]
+        out.append(
+            _Contact(ticket_id=i.source_id, agent_id=i.agent_id or 0, reasons=reasons, kind=ContactKind.CHAT)
+        )
+    return out
 
 
 def _candidates(plan: SamplingPlan, start: datetime, end: datetime) -> list[_Contact]:
@@ -221,11 +256,10 @@ def plan_draw(
         raise Conflict(code=QualityErrorCode.NO_SCORECARD, message=_("The plan's scorecard has no published version."))
     seed = seed or plan.seed or f"{plan.pk}:{timezone.localtime(start).date().isoformat()}"
     draw = PlanDraw.objects.create(plan=plan, period_start=start, period_end=end, seed=seed, actor=actor, drawn_at=now)
-    taken = set(
-        PlanEntry.objects.filter(plan=plan, item__kind=ContactKind.TICKET).values_list("item__source_id", flat=True)
-    )
-    contacts = _candidates(plan, start, end)
-    picks: list[tuple[int, str]] = []
+    taken = set(PlanEntry.objects.filter(plan=plan).values_list("item__kind", "item__source_id"))
+    # Tickets first, then chats, each in id order: a plan without chats draws as it always did.
+    contacts = _candidates(plan, start, end) + _chat_candidates(plan, start, end)
+    picks: list[tuple[tuple[str, int], str]] = []
     by_agent: dict[int, list[_Contact]] = defaultdict(list)
     for c in contacts:
         by_agent[c.agent_id].append(c)
@@ -233,19 +267,22 @@ def plan_draw(
     share = float(plan.random_share)
     for agent_id in sorted(by_agent):
         mine = by_agent[agent_id]
-        have = sum(1 for c in mine if c.ticket_id in taken)
-        targeted = [c for c in mine if c.reasons and c.ticket_id not in taken]
-        picks += [(c.ticket_id, c.reasons[0]) for c in targeted]
+        have = sum(1 for c in mine if c.key in taken)
+        targeted = [c for c in mine if c.reasons and c.key not in taken]
+        picks += [(c.key, c.reasons[0]) for c in targeted]
         want = max(1, round(len(mine) * share)) if share > 0 else 0
-        pool = [c.ticket_id for c in mine if c.ticket_id not in taken and not c.reasons]
+        pool = [c.key for c in mine if c.key not in taken and not c.reasons]
         rng = random.Random(f"{seed}:{agent_id}")
         chosen = rng.sample(pool, min(len(pool), max(0, want - have)))
         picks += [(t, DrawReason.RANDOM) for t in sorted(chosen)]
         per_agent[agent_id] = have + len(targeted) + len(chosen)
     inspectors = plan_inspectors(plan)
     entries = []
-    for ticket_id, reason in sorted(picks):
-        item = item_capture_ticket(ticket_id=ticket_id, now=now)
+    for (kind, source_id), reason in sorted(picks):
+        if kind == ContactKind.CHAT:
+            item = item_capture_chat(conversation_id=source_id, now=now)
+        else:
+            item = item_capture_ticket(ticket_id=source_id, now=now)
         if item is None:
             continue
         entry = PlanEntry.objects.create(plan=plan, draw=draw, item=item, reason=reason)
@@ -266,7 +303,8 @@ def _give(
     if first is None:
         return
     assign(item=item, inspector=first, level=InspectionLevel.FIRST, version_id=version_id, entry_id=entry.pk, actor=actor)
-    if blind > 0 and random.Random(f"{seed}:blind:{item.source_id}").random() < blind:
+    salt = f"{item.source_id}" if item.kind == ContactKind.TICKET else f"{item.kind}:{item.source_id}"
+    if blind > 0 and random.Random(f"{seed}:blind:{salt}").random() < blind:
         second = least_loaded(inspectors, exclude=exclude | {first.pk})
         if second is not None:
             assign(item=item, inspector=second, level=InspectionLevel.BLIND, version_id=version_id, entry_id=entry.pk,
