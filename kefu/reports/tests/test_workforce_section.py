@@ -179,3 +179,14 @@ def test_trend_section_equals_the_kpi_api_per_day_and_is_drawn(world, manager_mi
     assert any(op == "RG" and _is(args, "91CC75") for op, args in ops)
     text = "".join(p.extract_text() for p in reader.pages)
     assert text.count("10-01") >= 2  # in the table and under the charts' first category
+
+
+def test_trend_buckets():
+    from kefu.reports.build import trend_buckets
+
+    assert [p.key for p in trend_buckets(Period.parse("2026-W45"))][0] == "2026-11-02"
+    assert len(trend_buckets(Period.parse("2026-W45"))) == 7
+    # Q4 2026 starts on a Thursday: the weeks starting in it, from Monday 5 October to 28 December.
+    q = trend_buckets(Period.parse("2026-Q4"))
+    assert (q[0].start, q[-1].start, len(q)) == (date(2026, 10, 5), date(2026, 12, 28), 13)
+    assert [p.key for p in trend_buckets(Period.parse("2026"))] == [f"2026-{m:02d}" for m in range(1, 13)]
