@@ -25,6 +25,8 @@ from kefu.points.selectors import earned_in, star_of_month, star_ranking
 from kefu.reports.choices import Section
 from kefu.reports.models import ReportPack
 from kefu.tickets.models import Category, Ticket
+from kefu.workforce.access import may_plan
+from kefu.workforce.selectors import staffing_summary
 
 DEFAULT_METRICS = [m for m, _w, _t, _h in DEFAULT_INDICATORS]
 TEAM_METRICS = ["contacts_handled", "tickets_resolved", "fcr", "sla_attainment", "csat", "complaint_rate"]
@@ -138,6 +140,39 @@ def _indicators(pack: ReportPack, period: Period, owner: User) -> SectionData:
     )
 
 
+TREND_METRICS = ["contacts_handled", "sla_attainment"]
+TREND_STEP = {"day": "day", "week": "day", "month": "day", "quarter": "week", "year": "month"}
+
+
+def trend_buckets(period: Period) -> list[Period]:
+    """The points of a pack's trend: the days of a week or month, the weeks of a quarter (those
+    starting in it), the months of a year."""
+    step = TREND_STEP.get(period.kind, "day")
+    out, p = [], Period.of(step, period.start)
+    if p.start < period.start:
+        p = p.shift(1)
+    while p.start < period.end:
+        out.append(p)
+        p = p.shift(1)
+    return out
+
+
+def _trend(pack: ReportPack, period: Period, owner: User) -> SectionData:
+    """Contacts handled and SLA attainment per day (week, month) of the period: the metric table of each
+    bucket, as the KPI pages give it for that day. The PDF draws the volume as bars, SLA as a line."""
+    rows = []
+    for p in trend_buckets(period):
+        row = _row_of(metric_table(user=owner, metrics=TREND_METRICS, period=p, group=_group_for(pack)), pack)
+        label = f"{p.start:%m-%d}" if p.kind != "month" else f"{p.start:%Y-%m}"
+        rows.append([label, row.values.get("contacts_handled") or 0, row.values.get("sla_attainment")])
+    return SectionData(
+        key=Section.TREND, title=str(Section.TREND.label),
+        columns=[Column("bucket", _("Date")), Column("contacts_handled", str(M.METRICS["contacts_handled"].label), "count"),
+                 Column("sla_attainment", str(M.METRICS["sla_attainment"].label), "percent")],
+        rows=rows, chart={"kind": "trend", "label": 0, "bars": 1, "line": 2},
+    )
+
+
 def _table_section(key: Section, pack: ReportPack, period: Period, owner: User, group: str, metrics: list[str]) -> SectionData:
     table = metric_table(user=owner, metrics=metrics, period=period, group=group)
     rows_in = table.rows
@@ -240,6 +275,27 @@ def _points(pack: ReportPack, period: Period, owner: User) -> SectionData:
     )
 
 
+def _workforce(pack: ReportPack, period: Period, owner: User) -> SectionData:
+    """Per queue (the pack's team's queues for a team pack): contacts forecast and counted, the forecast's
+    WAPE, required and scheduled head-hours, staffing, intervals short of heads and occupancy, read by
+    kefu.workforce.selectors.staffing_summary with the owner's rights (planners: managers and team leads)."""
+    rows: list[list[Any]] = []
+    if may_plan(owner):
+        summary = staffing_summary(user=owner, start=period.start, end=period.end, team_id=pack.team_id)
+        rows = [[r.name, r.forecast_contacts, r.actual_contacts, r.forecast_wape, r.required_hours,
+                 r.scheduled_hours, r.staffing, r.short_intervals, r.occupancy] for r in summary]
+    return SectionData(
+        key=Section.WORKFORCE, title=str(Section.WORKFORCE.label),
+        columns=[Column("queue", _("Queue")), Column("forecast", _("Contacts forecast"), "count"),
+                 Column("actual", _("Contacts counted"), "count"), Column("wape", _("Forecast error (WAPE)"), "percent"),
+                 Column("required", _("Required head-hours"), "hours"), Column("scheduled", _("Scheduled head-hours"), "hours"),
+                 Column("staffing", _("Staffing (scheduled / required)"), "percent"),
+                 Column("short", _("Intervals short of heads"), "count"), Column("occupancy", _("Occupancy"), "percent")],
+        rows=rows,
+        note=_("Schedule adherence needs recorded presence changes, which kefu does not keep yet."),
+    )
+
+
 def _complaint_bulletin(pack: ReportPack, period: Period, owner: User) -> SectionData:
     """投诉周报 (of a week; of the pack's period otherwise): kefu.complaints' bulletin selector, each
     figure against the period before, with the top categories, regions and root causes as a note."""
@@ -281,6 +337,8 @@ def build(*, pack: ReportPack, period: Period) -> PackData:
     for key in wanted:
         if key == Section.INDICATORS:
             out.sections.append(_indicators(pack, period, owner))
+        elif key == Section.TREND:
+            out.sections.append(_trend(pack, period, owner))
         elif key == Section.TEAMS:
             out.sections.append(_table_section(Section.TEAMS, pack, period, owner, "team", TEAM_METRICS))
         elif key == Section.AGENTS:
@@ -293,6 +351,8 @@ def build(*, pack: ReportPack, period: Period) -> PackData:
             out.sections.append(_table_section(Section.QUALITY, pack, period, owner, "team", QUALITY_METRICS))
         elif key == Section.SATISFACTION:
             out.sections.append(_table_section(Section.SATISFACTION, pack, period, owner, "team", SATISFACTION_METRICS))
+        elif key == Section.WORKFORCE:
+            out.sections.append(_workforce(pack, period, owner))
         elif key == Section.POINTS:
             out.sections.append(_points(pack, period, owner))
         elif key == Section.COMPLAINT_BULLETIN:

@@ -16,12 +16,14 @@ class Section(models.TextChoices):
     """The parts of a pack, in the order they are rendered (one Excel sheet each)."""
 
     INDICATORS = "indicators", _("Indicators")
+    TREND = "trend", _("Trends")
     TEAMS = "teams", _("Teams")
     AGENTS = "agents", _("Agents")
     COMPLAINTS = "complaints", _("Top complaint categories")
     SLA = "sla", _("SLA breaches")
     QUALITY = "quality", _("Quality inspection")
     SATISFACTION = "satisfaction", _("Satisfaction")
+    WORKFORCE = "workforce", _("Workforce")
     POINTS = "points", _("Points and service star")
     COMPLAINT_BULLETIN = "complaint_bulletin", _("Complaint bulletin")
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -59,8 +60,45 @@ def _fmt(value: Any, unit: str) -> str:
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
+def _trend_charts(section: dict[str, Any], font: str) -> list[Drawing]:
+    """The trend section: the volume per day (week, month) as bars, the SLA attainment as a line (0–100 %),
+    each titled with its column's label; every fifth category is labelled when there are many."""
+    spec, rows = section["chart"], section["rows"]
+    if not rows:
+        return []
+    cols = section["columns"]
+    every = 1 if len(rows) <= 16 else 5
+    labels = [str(r[spec["label"]]) if i % every == 0 else "" for i, r in enumerate(rows)]
+    out = []
+    for kind in ("bars", "line"):
+        j = spec[kind]
+        d = Drawing(250 * mm, 62 * mm)
+        chart: Any = VerticalBarChart() if kind == "bars" else HorizontalLineChart()
+        chart.x, chart.y, chart.width, chart.height = 14 * mm, 12 * mm, 230 * mm, 42 * mm
+        values = [float(r[j]) if r[j] is not None else None for r in rows]
+        if kind == "line":
+            chart.data = [[v if v is not None else 0.0 for v in values]]
+            chart.valueAxis.valueMax = 100
+            chart.lines[0].strokeColor = colors.HexColor("#91CC75")
+            chart.lines[0].strokeWidth = 1.5
+        else:
+            chart.data = [[v or 0.0 for v in values]]
+            chart.bars[0].fillColor = colors.HexColor("#5470C6")
+        chart.valueAxis.valueMin = 0
+        chart.categoryAxis.categoryNames = labels
+        chart.categoryAxis.labels.fontName = font
+        chart.categoryAxis.labels.fontSize = 7
+        chart.valueAxis.labels.fontName = font
+        d.add(chart)
+        d.add(String(14 * mm, 57 * mm, cols[j]["label"], fontName=font, fontSize=9))
+        out.append(d)
+    return out
+
+
 def _chart(section: dict[str, Any], font: str) -> Drawing | None:
     spec = section.get("chart")
+    if spec and spec.get("kind") == "trend":
+        return None
     rows = section["rows"][:10]
     if not spec or not rows:
         return None
@@ -122,6 +160,10 @@ def render_pdf(data: dict[str, Any]) -> bytes:
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]))
             story.append(table)
+        if (section.get("chart") or {}).get("kind") == "trend":
+            for drawing in _trend_charts(section, font):
+                story.append(Spacer(1, 2 * mm))
+                story.append(drawing)
         if chart := _chart(section, font):
             story.append(Spacer(1, 2 * mm))
             story.append(chart)

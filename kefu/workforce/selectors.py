@@ -335,3 +335,74 @@ def shifts_between(*, start: datetime, end: datetime) -> list[tuple[int, datetim
             agent__isnull=False, start__lt=end, end__gt=start, schedule__status=ScheduleStatus.PUBLISHED
         ).values_list("agent_id", "start", "end", "break_start", "break_end").order_by()
     )
+
+
+@dataclass
+class StaffingRow:
+    """One queue's plan against what happened over local days [start, end) (see staffing_summary)."""
+
+    queue_id: int
+    name: str
+    forecast_contacts: float
+    actual_contacts: float
+    forecast_wape: float | None  # Σ|actual − forecast| / Σ actual over the intervals, percent
+    required_hours: float  # Σ forecast heads × interval
+    scheduled_hours: float  # Σ published coverage (breaks and approved leave out) × interval
+    staffing: float | None  # scheduled / required head-hours, percent
+    short_intervals: int  # intervals with fewer heads on duty than required
+    occupancy: float | None  # handled seconds / (scheduled heads × (1 − shrinkage) × interval), percent
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 1) if whole > 0 else None
+
+
+def staffing_summary(*, user: User, start: date, end: date, team_id: int | None = None) -> list[StaffingRow]:
+    """Per active queue (of `team_id` when given), over the local days [start, end): contacts forecast
+    (the latest forecast of each week) and counted (interval history), the forecast's WAPE, the head-hours
+    the forecast requires and the published schedules put on duty (coverage_of: breaks and approved
+    leave out), staffing = scheduled / required, the intervals short of heads, and occupancy = handled
+    seconds / available agent-seconds (heads on duty × (1 − shrinkage)). Weeks without a forecast add
+    no requirement; weeks without a published schedule no coverage. Planners only (may_plan)."""
+    require_planner(user)
+    queues = Queue.objects.filter(is_active=True).order_by("name")
+    if team_id is not None:
+        queues = queues.filter(team_id=team_id)
+    out = []
+    for queue in queues:
+        spd = queue.slots_per_day
+        hours = queue.interval_minutes / 60
+        first = start - timedelta(days=start.weekday())
+        f_tot = a_tot = err = req = sch = handled = avail = 0.0
+        short = 0
+        week = first
+        while week < end:
+            days = [week + timedelta(days=i) for i in range(7)]
+            mask = np.array([[start <= d < end] * spd for d in days], dtype=bool)
+            _d, calls, handle = planning.history_matrix(queue, week, week + timedelta(days=6))
+            fc = Forecast.objects.filter(queue=queue, week_start=week).order_by("-id").first()
+            sched = (
+                Schedule.objects.filter(queue=queue, week_start=week, status=ScheduleStatus.PUBLISHED)
+                .select_related("queue")
+                .first()
+            )
+            cov = coverage_of(sched) if sched else np.zeros((7, spd), dtype=np.int64)
+            a_tot += float(calls[mask].sum())
+            sch += float(cov[mask].sum()) * hours
+            handled += float(handle[mask].sum())
+            avail += float(cov[mask].sum()) * (1 - queue.shrinkage) * queue.interval_minutes * 60
+            if fc is not None:
+                f = np.asarray(fc.calls, dtype=float).reshape(7, spd)
+                h = np.asarray(fc.heads, dtype=np.int64).reshape(7, spd)
+                f_tot += float(f[mask].sum())
+                err += float(np.abs(calls - f)[mask].sum())
+                req += float(h[mask].sum()) * hours
+                short += int(((cov < h) & mask).sum())
+            week += timedelta(days=7)
+        out.append(StaffingRow(
+            queue_id=queue.pk, name=queue.name, forecast_contacts=round(f_tot, 1), actual_contacts=round(a_tot, 1),
+            forecast_wape=_pct(err, a_tot) if f_tot else None, required_hours=round(req, 1),
+            scheduled_hours=round(sch, 1), staffing=_pct(sch, req), short_intervals=short,
+            occupancy=_pct(handled, avail),
+        ))  # fmt: skip
+    return out
