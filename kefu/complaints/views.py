@@ -224,7 +224,7 @@ def warning_action(request: Req, warning_id: int, action: str) -> HttpResponse:
 def bulletin(request: Req) -> HttpResponse:
     _guard(request)
     today = timezone.localdate()
-    end_day = parse_date(request.GET.get("end") or "") or today + timedelta(days=1)
+    end_day = _date_or_none(request.GET.get("end")) or today + timedelta(days=1)
     days = request.GET.get("days", "7")
     span = int(days) if days.isdigit() and 1 <= int(days) <= 92 else 7
     start, end = _local_day_start(end_day - timedelta(days=span)), _local_day_start(end_day)
@@ -472,8 +472,8 @@ def posts(request: Req) -> HttpResponse:
 
 def _period(request: HttpRequest) -> tuple[Any, Any]:
     today = timezone.localdate()
-    start = parse_date(request.GET.get("start") or "") or today - timedelta(days=90)
-    end = parse_date(request.GET.get("end") or "") or today
+    start = _date_or_none(request.GET.get("start")) or today - timedelta(days=90)
+    end = _date_or_none(request.GET.get("end")) or today
     if end < start:
         start, end = end, start
     return start, end

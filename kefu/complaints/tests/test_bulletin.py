@@ -138,3 +138,10 @@ def test_the_weekly_bulletin_page_shows_the_week_chosen(week, client, lead_linda
     ).content.decode()
     assert 'data-figure="complaints" data-now="2" data-before="0"' in before
     assert client.get("/complaints/bulletin/weekly/", {"week": "2026-13-45"}).status_code == 200
+
+
+def test_the_bulletin_and_root_cause_pages_take_an_impossible_date_as_no_date(client, lead_linda):
+    login(client, lead_linda)
+    assert client.get("/complaints/bulletin/", {"end": "2026-13-45"}).status_code == 200
+    assert client.get("/complaints/causes/", {"start": "2026-02-30", "end": "2026-13-45"}).status_code == 200
+    assert client.get("/complaints/causes/export.csv", {"start": "2026-02-30"}).status_code == 200
