@@ -463,7 +463,7 @@ class UpstreamActionIn(Schema):
     cause_id: int
     title: str
     owner_id: int
-    due_date: date
+    due_date: ApiDate
     category_id: int | None = None
     region: str = ""
 
